@@ -1,0 +1,39 @@
+"""Shared fixtures: the corpus location, and the rule that CI never skips external tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+
+# In CI (.ci/run sets REQUIRE_EXTERNAL_TOOLS=1) a missing tool is a failure, not a skip.
+STRICT = os.environ.get("REQUIRE_EXTERNAL_TOOLS") == "1" or os.environ.get("CI") == "true"
+
+
+def _need(program: str, marker: str) -> None:
+    if shutil.which(program):
+        return
+    if STRICT:
+        pytest.fail(f"{program} is required in CI for @{marker} tests but is not installed")
+    pytest.skip(f"{program} is not installed")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("dot"):
+        _need("dot", "dot")
+    if item.get_closest_marker("browser"):
+        _need(os.environ.get("CHROMIUM", "/usr/bin/chromium"), "browser")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus folder (fails, never skips, when it is missing)."""
+    assert CORPUS.is_dir(), f"shared corpus not found at {CORPUS}"
+    return CORPUS
