@@ -1,0 +1,113 @@
+"""The options of a render, validated once for the CLI, the API and share links.
+
+Every option is an enumerated value or matches a strict pattern; anything else is an
+:class:`OptionError` (HTTP 400), never passed further.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FORMATS = ("json", "svg", "png", "dot", "mermaid")
+VIEWS = ("stages", "layers")
+DEFAULT_PLATFORM = "linux/amd64"
+
+_TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_PLATFORM = re.compile(r"^[a-z0-9]{1,32}/[a-z0-9_]{1,32}(/[a-z0-9]{1,32})?$")
+MAX_BUILD_ARGS = 64
+MAX_BUILD_ARG_VALUE = 1024
+
+
+class OptionError(ValueError):
+    """An option that is unknown or has a value outside its allowed set."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        """The JSON form used by the API."""
+        return {"message": self.message, "line": None}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What to draw: the target stage, build args, platform and view."""
+
+    target: str | None = None
+    """``--target`` stage name (case-insensitive), or None for the last stage."""
+    build_args: tuple[tuple[str, str], ...] = ()
+    """``--build-arg`` pairs, sorted by name."""
+    platform: str | None = None
+    """Target platform such as ``linux/arm64``; None means linux/amd64."""
+    view: str = "stages"
+    """``stages`` or ``layers``."""
+
+    @classmethod
+    def from_mapping(cls, data: dict, *, allow: tuple[str, ...] = ()) -> Options:
+        """Validate a JSON-like mapping; keys in ``allow`` are accepted and ignored."""
+        known = {"target", "build_args", "platform", "view"}
+        unknown = sorted(set(data) - known - set(allow))
+        if unknown:
+            raise OptionError(f"unknown option: {unknown[0]}")
+        target = data.get("target") or None
+        if target is not None and (not isinstance(target, str) or not _TARGET.match(target)):
+            raise OptionError("target must be a stage name (letters, digits, '.', '_', '-')")
+        platform = data.get("platform") or None
+        if platform is not None and (not isinstance(platform, str) or not _PLATFORM.match(platform)):
+            raise OptionError("platform must look like os/arch or os/arch/variant, e.g. linux/arm64")
+        view = data.get("view") or "stages"
+        if view not in VIEWS:
+            raise OptionError(f"view must be one of: {', '.join(VIEWS)}")
+        raw_args = data.get("build_args") or {}
+        if isinstance(raw_args, (list, tuple)):
+            pairs = []
+            for item in raw_args:
+                if not isinstance(item, str) or "=" not in item:
+                    raise OptionError("build_args entries must be KEY=VALUE")
+                pairs.append(tuple(item.split("=", 1)))
+            raw_args = dict(pairs)
+        if not isinstance(raw_args, dict):
+            raise OptionError("build_args must be an object of names to values")
+        if len(raw_args) > MAX_BUILD_ARGS:
+            raise OptionError(f"at most {MAX_BUILD_ARGS} build args")
+        args = []
+        for name, value in raw_args.items():
+            if not isinstance(name, str) or not _ARG_NAME.match(name):
+                raise OptionError(f"build arg name {str(name)[:40]!r} is not a valid ARG name")
+            if not isinstance(value, str) or len(value) > MAX_BUILD_ARG_VALUE:
+                raise OptionError(f"build arg {name} must be a string of at most {MAX_BUILD_ARG_VALUE} characters")
+            args.append((name, value))
+        return cls(target=target, build_args=tuple(sorted(args)), platform=platform, view=view)
+
+    def to_mapping(self) -> dict:
+        """Canonical JSON-like form (only non-default values), for links and cache keys."""
+        out: dict = {}
+        if self.target:
+            out["target"] = self.target
+        if self.build_args:
+            out["build_args"] = dict(self.build_args)
+        if self.platform and self.platform != DEFAULT_PLATFORM:
+            out["platform"] = self.platform
+        if self.view != "stages":
+            out["view"] = self.view
+        return out
+
+    def analysis_kwargs(self) -> dict:
+        """Keyword arguments for :func:`webapp.analyze`."""
+        return {
+            "target": self.target,
+            "build_args": dict(self.build_args),
+            "platform": self.platform or DEFAULT_PLATFORM,
+        }
+
+
+def check_format(fmt: str) -> str:
+    """Return ``fmt`` if it is a known output format, else raise :class:`OptionError`."""
+    if fmt not in FORMATS:
+        raise OptionError(f"format must be one of: {', '.join(FORMATS)}")
+    return fmt
