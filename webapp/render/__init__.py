@@ -1,0 +1,112 @@
+"""Rendering: Graph -> DOT / Mermaid text, DOT -> SVG / PNG through a contained ``dot``.
+
+The public API other modules call:
+
+* :func:`escape` - the one way user text reaches a DOT label;
+* :func:`to_dot`, :func:`to_mermaid` - deterministic text for the ``stages`` or ``layers`` view;
+* :func:`run_dot` - DOT -> SVG (sanitised) or PNG bytes, with limits and a timeout;
+* :func:`sanitize_svg`, :func:`graphviz_version`, :data:`RENDERER_VERSION`;
+* :func:`render` - graph -> ``(body, mimetype)`` for json, dot, svg, png or mermaid.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from ..errors import RenderBusy, RenderError
+from ..model import Graph
+from .dot import scene_to_dot, to_dot
+from .escape import display_text, escape, escape_mermaid
+from .graphviz import graphviz_version, run_dot
+from .mermaid import to_mermaid
+from .sanitize import sanitize_svg
+from .scene import build_scene
+
+__all__ = [
+    "MAX_ELEMENTS",
+    "MIMETYPES",
+    "RENDERER_VERSION",
+    "display_text",
+    "escape",
+    "escape_mermaid",
+    "graphviz_version",
+    "render",
+    "run_dot",
+    "sanitize_svg",
+    "to_dot",
+    "to_mermaid",
+]
+
+RENDERER_VERSION = "1"
+"""Bumped whenever any output changes for the same graph; part of every render cache key."""
+
+MAX_ELEMENTS = 5000
+"""Most nodes + edges handed to ``dot``; denser graphs are refused before Graphviz runs."""
+
+BUSY_WAIT = 2.0
+"""Seconds a render waits for a free slot before :class:`RenderBusy`."""
+
+MIMETYPES = {
+    "json": "application/json",
+    "dot": "text/vnd.graphviz; charset=utf-8",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "mermaid": "text/plain; charset=utf-8",
+}
+"""Format -> the mimetype :func:`render` returns."""
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _slot(size: int) -> threading.BoundedSemaphore:
+    """The per-process semaphore bounding renders in flight (one per configured size)."""
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(max(1, int(size)))
+        return _slots[size]
+
+
+def render(
+    graph: Graph, fmt: str, view: str = "stages", *, settings: dict | None = None
+) -> tuple[bytes, str]:
+    """``(body, mimetype)`` for ``graph`` in ``fmt`` (json, dot, svg, png, mermaid) and ``view``.
+
+    ``settings`` is the dict of :func:`webapp.config.load` (DOT_TIMEOUT, DOT_MEMORY_MB,
+    MAX_RENDERS); svg and png refuse graphs of more than :data:`MAX_ELEMENTS` nodes + edges
+    (:class:`RenderError`) and answer :class:`RenderBusy` when MAX_RENDERS are already in flight.
+    """
+    if fmt == "json":
+        body = json.dumps(graph.to_dict(), sort_keys=True, indent=2) + "\n"
+        return body.encode("utf-8"), MIMETYPES["json"]
+    if fmt == "dot":
+        return to_dot(graph, view).encode("utf-8"), MIMETYPES["dot"]
+    if fmt == "mermaid":
+        return to_mermaid(graph, view).encode("utf-8"), MIMETYPES["mermaid"]
+    if fmt not in ("svg", "png"):
+        raise ValueError(f"unknown format: {fmt!r}")
+    if settings is None:
+        from ..config import load
+
+        settings = load()
+    scene = build_scene(graph, view)
+    if scene.size > MAX_ELEMENTS:
+        raise RenderError(
+            f"graph too large to draw: {scene.size} nodes and edges (limit {MAX_ELEMENTS}); "
+            "try the stages view, a --target, or the json/dot formats"
+        )
+    dot_text = scene_to_dot(scene)
+    slot = _slot(settings["MAX_RENDERS"])
+    if not slot.acquire(timeout=BUSY_WAIT):
+        raise RenderBusy("too many diagrams are being drawn right now; try again in a few seconds")
+    try:
+        body = run_dot(
+            dot_text,
+            fmt,
+            timeout=float(settings["DOT_TIMEOUT"]),
+            memory_mb=int(settings["DOT_MEMORY_MB"]),
+        )
+    finally:
+        slot.release()
+    return body, MIMETYPES[fmt]
