@@ -1,11 +1,105 @@
-"""Blueprint: pages (placeholder until its issue lands)."""
+"""Blueprint: the editor page (``/``), its no-JavaScript form post, and the example files."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from markupsafe import Markup
+
+from .. import render
+from ..errors import DockerfileError, RenderError
+from ..options import DEFAULT_PLATFORM
+from . import RETRY_AFTER
+from .inputs import RenderRequest, analyze_request, read_render_request
 
 bp = Blueprint("pages", __name__)
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+EXAMPLES = (
+    ("builder-pattern", "Builder pattern as a two-stage build"),
+    ("cache-mounts", "Cache and bind mounts"),
+    ("cross-platform", "Cross-platform build with ARG-selected stages"),
+)
+"""(file stem in webapp/examples, menu title), in menu order; the first one opens the page."""
+
+PLATFORMS = (
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+    "windows/amd64",
+    "darwin/arm64",
+)
+"""The platform menu; any os/arch value is accepted by the API."""
+
+
+def example_text(name: str) -> str | None:
+    """The text of a bundled example, or None for an unknown name."""
+    if name not in dict(EXAMPLES):
+        return None
+    return (EXAMPLES_DIR / f"{name}.Dockerfile").read_text(encoding="utf-8")
+
+
+def render_index(
+    *, text: str | None = None, req: RenderRequest | None = None, svg=None, graph=None, error=None
+):
+    """The editor page; with ``svg`` and ``graph`` when the server drew the diagram (no-JS path)."""
+    if text is None:
+        text = example_text(EXAMPLES[0][0])
+    options = req.options if req is not None else None
+    return render_template(
+        "index.html",
+        text=text,
+        examples=EXAMPLES,
+        platforms=PLATFORMS,
+        options=options,
+        platform=(options.platform if options and options.platform else DEFAULT_PLATFORM),
+        svg=svg,
+        graph=graph.to_dict() if graph is not None else None,
+        error=error,
+    )
 
 
 @bp.get("/")
 def index():
-    """A plain page until the editor lands."""
-    return "Dockerfile visualizer"
+    """The editor, opened on an example (``?example=<name>``, default the first)."""
+    name = request.args.get("example")
+    text = example_text(name) if name else None
+    if name and text is None:
+        abort(404, description=f"no example called {name[:60]!r}")
+    return render_index(text=text)
+
+
+@bp.post("/")
+def index_post():
+    """The no-JavaScript path: the form's file or text, drawn by the server into the page."""
+    req = read_render_request(require_source=False)
+    if not req.text.strip():
+        error = {"message": "Choose a file or type a Dockerfile.", "line": None}
+        return render_index(text="", req=req, error=error), 400
+    try:
+        graph = analyze_request(req)
+        svg, _ = render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"])
+    except DockerfileError as exc:  # shown in the page, the text kept for fixing
+        return render_index(text=req.text, req=req, error=exc.to_dict()), exc.status
+    except RenderError as exc:
+        error = {"message": exc.message, "line": None}
+        return render_index(text=req.text, req=req, error=error), 503, {"Retry-After": RETRY_AFTER}
+    # The renderer's own sanitised SVG (allowlisted elements and attributes only).
+    svg_markup = Markup(svg.decode("utf-8") if isinstance(svg, bytes) else svg)
+    return render_index(text=req.text, req=req, svg=svg_markup, graph=graph)
+
+
+@bp.get("/examples/<name>.Dockerfile")
+def example(name: str):
+    """One example's text, for the Examples menu."""
+    text = example_text(name)
+    if text is None:
+        abort(404, description=f"no example called {name[:60]!r}")
+    return Response(text, mimetype="text/plain")
