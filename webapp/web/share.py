@@ -1,5 +1,475 @@
-"""Blueprint: share (placeholder until its issue lands)."""
+"""Blueprint: share links, stored (``/s/<id>``) and stateless (``/d/1/<payload>``).
 
-from flask import Blueprint
+Both kinds serve the same page and the same formats after the same path (``.svg .png .json .dot
+.mmd .txt``). Renders go through a byte-bounded cache whose key is also the strong ETag, so a
+popular link costs one render per worker and a revalidation costs none. See docs/sharing.md.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import analyze, links
+from .. import secrets as secret_scan
+from ..cache import RenderCache, render_key
+from ..errors import DockerfileError, InputTooLarge, RenderError
+from ..options import OptionError, Options
+from ..store import ShareStore, StoreError, open_store
+from .inputs import analyze_request, read_render_request
+from .ratelimit import RateLimited, SlidingWindow
 
 bp = Blueprint("share", __name__)
+
+EXTENSIONS = {"svg": "svg", "png": "png", "json": "json", "dot": "dot", "mmd": "mermaid", "txt": "txt"}
+"""File extension after a share path -> output format (``txt`` is the Dockerfile itself)."""
+
+QUERY_OPTIONS = ("view", "target")
+"""The only query parameters a share URL accepts; each is validated like any other option."""
+
+STATELESS_CACHE = "public, max-age=604800, immutable"
+"""A stateless URL fixes its input, so its answers never change."""
+
+STORED_CACHE = "public, max-age=300, must-revalidate"
+"""A stored link can be deleted: cache briefly, then revalidate (a 304 costs nothing)."""
+
+STORED_CODEC = "s1"
+"""The codec part of the cache key for stored shares (the text and options are the same for any id)."""
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_TEXT_MIME = "text/plain; charset=utf-8"
+
+
+class ShareNotFound(LookupError):
+    """An unknown or deleted share id: both answer the same 404."""
+
+    status = 404
+    message = "no such share (it never existed or was deleted)"
+
+
+class UnknownFormat(LookupError):
+    """A share path with an extension that is not one of :data:`EXTENSIONS`."""
+
+    status = 404
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class _State:
+    """Per-app objects: the store (opened on first use), the render cache and the rate limits."""
+
+    def __init__(self, app):
+        settings = app.config["SETTINGS"]
+        self.cache = RenderCache(settings["CACHE_BYTES"])
+        self.share_limit = SlidingWindow(settings["RATE_SHARES"])
+        self.render_limit = SlidingWindow(settings["RATE_RENDERS"])
+        self._database = settings["DATABASE"]
+        self._app = app
+        self._store: ShareStore | None = None
+        self._lock = threading.Lock()
+        self._inflight: dict[str, threading.Lock] = {}
+
+    def store(self) -> ShareStore:
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self._database, self._app.instance_path)
+            return self._store
+
+    def key_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._inflight.setdefault(key, threading.Lock())
+
+    def release_key(self, key: str) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions["share"] = _State(state.app)
+
+
+def _state() -> _State:
+    return current_app.extensions["share"]
+
+
+def _settings() -> dict:
+    return current_app.config["SETTINGS"]
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def _error(status: int, message: str, line: int | None = None, headers: dict | None = None) -> Response:
+    """JSON for the API, a small HTML page for share pages, plain text for share files."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": {"message": message, "line": line}})
+    elif request.view_args and request.view_args.get("name", "").rpartition(".")[2] in EXTENSIONS:
+        text = f"{status}: {message}" + (f" (line {line})" if line else "") + "\n"
+        response = Response(text, mimetype="text/plain")
+    else:
+        response = Response(
+            render_template("share_error.html", status=status, message=message, line=line),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+@bp.errorhandler(links.LinkError)
+def _link_error(exc: links.LinkError):
+    return _error(exc.status, exc.message)
+
+
+@bp.errorhandler(ShareNotFound)
+def _not_found(exc: ShareNotFound):
+    return _error(404, exc.message)
+
+
+@bp.errorhandler(UnknownFormat)
+def _unknown_format(exc: UnknownFormat):
+    return _error(404, exc.message)
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc: RateLimited):
+    return _error(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+
+
+@bp.errorhandler(OptionError)
+def _option_error(exc: OptionError):
+    return _error(400, exc.message)
+
+
+@bp.errorhandler(DockerfileError)
+def _dockerfile_error(exc: DockerfileError):
+    return _error(exc.status, exc.message, exc.line)
+
+
+@bp.errorhandler(RenderError)
+def _render_error(exc: RenderError):
+    return _error(503, exc.message, headers={"Retry-After": "2"})
+
+
+@bp.errorhandler(StoreError)
+def _store_error(exc: StoreError):
+    current_app.logger.error("share store unavailable: %s", exc)
+    return _error(503, "sharing is unavailable right now", headers={"Retry-After": "30"})
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge):
+    return _error(
+        413, f"request too large: a shared Dockerfile may be at most {_settings()['SHARE_MAX_BYTES']} bytes"
+    )
+
+
+# --- creating and deleting ------------------------------------------------------------------------
+
+
+def _public_base() -> str:
+    """Origin used for absolute links in embeds and previews: EMBED_ORIGIN or this request's."""
+    return (_settings()["EMBED_ORIGIN"] or request.host_url).rstrip("/")
+
+
+def _image_url(path: str) -> str:
+    """An image URL as the API returns it: absolute on EMBED_ORIGIN when set, else a path."""
+    origin = _settings()["EMBED_ORIGIN"].rstrip("/")
+    return origin + path if origin else path
+
+
+def stateless_payload(text: str, options: Options) -> str | None:
+    """The codec payload for ``text``, or None when it is past the configured limits."""
+    settings = _settings()
+    if len(text.encode("utf-8")) > settings["LINK_MAX_SOURCE"]:
+        return None
+    payload = links.encode(text, options)
+    return payload if len(payload) <= settings["LINK_MAX_CHARS"] else None
+
+
+def _share_text(source: str | bytes) -> str:
+    if isinstance(source, bytes):
+        text = source.decode("utf-8")  # analysis has already refused anything that is not UTF-8
+        return text[1:] if text.startswith("\ufeff") else text
+    return source
+
+
+@bp.post("/api/share")
+def create_share():
+    """Store the posted Dockerfile (same body as /api/render); 201 with its links and delete token."""
+    state = _state()
+    req = read_render_request()
+    size = (
+        len(req.source) if isinstance(req.source, bytes) else len(req.source.encode("utf-8", "surrogatepass"))
+    )
+    limit = _settings()["SHARE_MAX_BYTES"]
+    if size > limit:
+        raise InputTooLarge(f"too large to share: {size} bytes (limit {limit} bytes)")
+    state.share_limit.check(_client(), "share links created")
+    analyze_request(req)  # only Dockerfiles with at least one stage are stored
+    text = _share_text(req.source)
+    share_id, token = state.store().save(text, req.options)
+    payload = stateless_payload(text, req.options)
+    body = {
+        "id": share_id,
+        "url": f"/s/{share_id}",
+        "stateless_url": f"/d/{links.CURRENT_VERSION}/{payload}" if payload else None,
+        "svg_url": _image_url(f"/s/{share_id}.svg"),
+        "png_url": _image_url(f"/s/{share_id}.png"),
+        "delete_url": f"/api/share/{share_id}",
+        "delete_token": token,
+    }
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["url"]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/share/stateless")
+def create_stateless():
+    """The stateless link of the posted Dockerfile, without storing anything (200, or 414 if too long)."""
+    req = read_render_request()
+    text = _share_text(req.source) if isinstance(req.source, bytes) else req.source
+    settings = _settings()
+    if len(text.encode("utf-8", "surrogatepass")) > settings["LINK_MAX_SOURCE"]:
+        raise links.LinkTooLarge(
+            f"too large for a stateless link (limit {settings['LINK_MAX_SOURCE']} bytes)"
+        )
+    payload = links.encode(text, req.options)
+    if len(payload) > settings["LINK_MAX_CHARS"]:
+        raise links.LinkTooLong(f"the link would be longer than {settings['LINK_MAX_CHARS']} characters")
+    path = f"/d/{links.CURRENT_VERSION}/{payload}"
+    return jsonify({"stateless_url": path, "svg_url": _image_url(path + ".svg"), "length": len(path)})
+
+
+@bp.delete("/api/share/<share_id>")
+def delete_share(share_id: str):
+    """Delete a stored share: ``Authorization: Bearer <delete_token>``; 204, 401, 403 or 404."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(
+            401,
+            "send the share's delete token as Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="shares"'},
+        )
+    store = _state().store()
+    if not _ID.match(share_id) or store.load(share_id) is None:
+        raise ShareNotFound()
+    if not store.delete(share_id, token.strip()):
+        return _error(403, "wrong delete token for this share")
+    return Response(status=204)
+
+
+@bp.get("/api/share/<share_id>")
+def share_source(share_id: str):
+    """For the editor's "Open in editor": the stored Dockerfile and its options as JSON."""
+    text, options = _load(share_id)
+    return _source_response(text, options, STORED_CACHE)
+
+
+@bp.get("/api/link/<version>/<payload>")
+def link_source(version: str, payload: str):
+    """For the editor's "Open in editor": a stateless link's Dockerfile and options as JSON."""
+    text, options = _decode(version, payload)
+    return _source_response(text, options, STATELESS_CACHE)
+
+
+def _source_response(text: str, options: Options, cache_control: str) -> Response:
+    response = jsonify({"dockerfile": text, "options": options.to_mapping()})
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+@bp.post("/api/secrets")
+def scan_secrets():
+    """Likely secrets in the posted Dockerfile, and the text with them redacted."""
+    req = read_render_request(require_source=False)
+    text = _share_text(req.source) if isinstance(req.source, bytes) else req.source
+    findings = secret_scan.scan(text)
+    return jsonify(
+        {
+            "findings": [f.to_dict() for f in findings],
+            "redacted": secret_scan.redact(text, findings) if findings else text,
+        }
+    )
+
+
+# --- serving ------------------------------------------------------------------------------------------
+
+
+def _load(share_id: str) -> tuple[str, Options]:
+    found = _state().store().load(share_id) if _ID.match(share_id) else None
+    if found is None:
+        raise ShareNotFound()
+    return found
+
+
+def _decode(version: str, payload: str) -> tuple[str, Options]:
+    settings = _settings()
+    return links.decode(
+        version, payload, max_chars=settings["LINK_MAX_CHARS"], max_source=settings["LINK_MAX_SOURCE"]
+    )
+
+
+def _split(name: str) -> tuple[str, str | None]:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return name, None
+    if ext not in EXTENSIONS:
+        raise UnknownFormat(f"no such format .{ext[:10]} (formats: {', '.join('.' + e for e in EXTENSIONS)})")
+    return stem, ext
+
+
+def _with_query(options: Options) -> Options:
+    """Apply the enumerated query options (``view``, ``target``); anything else is a 400."""
+    if not request.args:
+        return options
+    unknown = sorted(set(request.args) - set(QUERY_OPTIONS))
+    if unknown:
+        raise OptionError(f"unknown query option: {unknown[0][:40]} (allowed: {', '.join(QUERY_OPTIONS)})")
+    mapping = options.to_mapping()
+    for key in QUERY_OPTIONS:
+        values = request.args.getlist(key)
+        if len(values) > 1:
+            raise OptionError(f"query option {key} given more than once")
+        if values:
+            mapping[key] = values[0]
+    return Options.from_mapping(mapping)
+
+
+def _key(text: str, options: Options, codec: str, fmt: str) -> str:
+    from ..render import RENDERER_VERSION, graphviz_version
+
+    return render_key(
+        renderer=RENDERER_VERSION,
+        graphviz=graphviz_version(),
+        codec=codec,
+        text=text,
+        options=options.to_mapping(),
+        fmt=fmt,
+    )
+
+
+def cached_render(text: str, options: Options, fmt: str, key: str) -> tuple[bytes, str]:
+    """The render of ``text`` in ``fmt``, from the cache or drawn once (uncached renders are rate limited)."""
+    state = _state()
+    hit = state.cache.get(key)
+    if hit is not None:
+        return hit
+    state.render_limit.check(_client(), "uncached diagram renders")
+    lock = state.key_lock(key)
+    try:
+        with lock:  # concurrent first requests for one key: one render, the others wait for it
+            hit = state.cache.get(key)
+            if hit is not None:
+                return hit
+            from ..render import render
+
+            settings = _settings()
+            graph = analyze(text, settings=settings, **options.analysis_kwargs())
+            if not graph.stages:
+                raise DockerfileError("not a Dockerfile: it has no FROM instruction")
+            body, mimetype = render(graph, fmt, options.view, settings=settings)
+            state.cache.put(key, body, mimetype)
+            return body, mimetype
+    finally:
+        state.release_key(key)
+
+
+def _serve(text: str, options: Options, *, codec: str, ext: str | None, cache_control: str, ctx: dict):
+    options = _with_query(options)
+    if ext is None:
+        return _page(text, options, codec=codec, cache_control=cache_control, ctx=ctx)
+    fmt = EXTENSIONS[ext]
+    key = _key(text, options, codec, fmt)
+    etag = f'"{key}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if request.if_none_match.contains_weak(key):
+        return Response(status=304, headers=headers)
+    if fmt == "txt":
+        body, mimetype = text.encode("utf-8"), _TEXT_MIME
+    else:
+        body, mimetype = cached_render(text, options, fmt, key)
+    response = Response(body, headers=headers, content_type=mimetype)
+    if fmt == "svg":
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if fmt in ("txt", "dot", "mermaid", "json"):
+        stem = "Dockerfile" if fmt == "txt" else f"diagram.{ext}"
+        response.headers["Content-Disposition"] = f'inline; filename="{stem}"'
+    return response
+
+
+def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: dict):
+    key = _key(text, options, codec, "svg")
+    svg, _ = cached_render(text, options, "svg", key)
+    base = ctx["path"]
+    query = f"?{request.query_string.decode('ascii', 'replace')}" if request.query_string else ""
+    origin = _public_base()
+    page_url = request.host_url.rstrip("/") + base + query
+    svg_abs = origin + base + ".svg" + query
+    png_abs = origin + base + ".png" + query
+    markdown = f"[![Dockerfile build graph]({svg_abs})]({page_url})"
+    html = f'<a href="{page_url}"><img src="{svg_abs}" alt="Dockerfile build graph"></a>'
+    body = render_template(
+        "share.html",
+        svg=Markup(svg.decode("utf-8")),  # the renderer's sanitised SVG (allowlisted elements only)
+        text=text,
+        options=options.to_mapping(),
+        kind=ctx["kind"],
+        share_id=ctx.get("id"),
+        base=base,
+        query=query,
+        page_url=page_url,
+        svg_url=svg_abs,
+        png_url=png_abs,
+        editor_url=ctx["editor"],
+        embed_markdown=markdown,
+        embed_html=html,
+        formats=[
+            ("svg", "SVG"),
+            ("png", "PNG"),
+            ("json", "JSON"),
+            ("dot", "DOT"),
+            ("mmd", "Mermaid"),
+            ("txt", "Dockerfile"),
+        ],
+        line_count=len(text.splitlines()),
+    )
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+@bp.get("/s/<name>")
+def stored(name: str):
+    """A stored share: the page, or ``.svg .png .json .dot .mmd .txt``."""
+    share_id, ext = _split(name)
+    text, options = _load(share_id)
+    ctx = {"kind": "stored", "id": share_id, "path": f"/s/{share_id}", "editor": f"/?s={share_id}"}
+    return _serve(text, options, codec=STORED_CODEC, ext=ext, cache_control=STORED_CACHE, ctx=ctx)
+
+
+@bp.get("/d/<version>/<name>")
+def stateless(version: str, name: str):
+    """A stateless link: the page, or ``.svg .png .json .dot .mmd .txt``."""
+    payload, ext = _split(name)
+    text, options = _decode(version, payload)
+    path = f"/d/{version}/{payload}"
+    ctx = {"kind": "stateless", "path": path, "editor": "/?d=" + quote(f"{version}/{payload}", safe="/")}
+    return _serve(text, options, codec=f"d{version}", ext=ext, cache_control=STATELESS_CACHE, ctx=ctx)
