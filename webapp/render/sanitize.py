@@ -77,12 +77,15 @@ ALLOWED_ATTRIBUTES = frozenset(
         "preserveAspectRatio",
     }
 )
-"""Attributes kept (no namespace); everything else, including ``on*``, ``href`` and ``style``, goes."""
+"""Attributes kept (no namespace); everything else, including ``on*``, ``href`` and ``style``, goes.
+``id`` and ``class`` are kept only when they hold plain names (ours and Graphviz's always do)."""
 
 # Values that could run or fetch something once browsers normalise them (whitespace and controls
 # inside "java\tscript:" are ignored by URL parsers, so they are removed before the check).
 _BAD_VALUE = re.compile(r"javascript:|vbscript:|data:|url\(|expression\(|@import", re.IGNORECASE)
 _STRIP_FOR_CHECK = re.compile(r"[\x00-\x20\x7f]+")
+_NAME_VALUE = re.compile(r"^[A-Za-z0-9_ .:-]*$")
+_NAME_ATTRIBUTES = frozenset({"id", "class"})
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*>", re.IGNORECASE)
 
 
@@ -135,7 +138,7 @@ def _write(element: Element, out: list[str], root: bool) -> None:
         if attr_ns is not None or local not in ALLOWED_ATTRIBUTES:
             continue
         value = element.attrib[name]
-        if not _safe_value(value):
+        if not _safe_value(value) or (local in _NAME_ATTRIBUTES and not _NAME_VALUE.match(value)):
             continue
         attrs.append(f'{local}="{_quote_attr(value)}"')
     out.append(f"<{tag}{' ' + ' '.join(attrs) if attrs else ''}>")

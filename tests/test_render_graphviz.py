@@ -1,0 +1,217 @@
+"""run_dot's sandbox (timeout, process group, errors), render() formats, limits and determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_render_graphs import chain_graph, sample_graph
+
+import webapp.render as render_pkg
+from webapp.config import load
+from webapp.errors import RenderBusy, RenderError, RenderTimeout
+from webapp.render import MAX_ELEMENTS, MIMETYPES, graphviz_version, render, run_dot, to_dot
+from webapp.render import graphviz as gv
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _gone(pid: int, within: float = 3.0) -> bool:
+    """True once ``pid`` no longer exists (or is a zombie nobody has reaped yet)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status")
+        try:
+            state = next(line for line in status.read_text().splitlines() if line.startswith("State:"))
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if "Z" in state.split()[1]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def fake_dot(tmp_path, monkeypatch):
+    """Replace dot by a shell script; returns a function that writes the script body."""
+
+    def install(body: str) -> Path:
+        script = tmp_path / "dot"
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(0o755)
+        monkeypatch.setattr(gv, "_dot_path", lambda: str(script))
+        return script
+
+    return install
+
+
+def test_timeout_kills_the_whole_process_group(fake_dot, tmp_path):
+    pids = tmp_path / "pids"
+    fake_dot(f"sleep 30 &\necho $! > {pids}\necho $$ >> {pids}\nwait\n")
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout, match="longer than 0.5 s"):
+        run_dot("digraph g { a; }", "svg", timeout=0.5)
+    assert time.monotonic() - started < 2.5
+    child, shell = (int(x) for x in pids.read_text().split())
+    assert _gone(shell) and _gone(child), "dot or its child survived the timeout"
+
+
+def test_environment_cwd_and_limits_are_minimal(fake_dot, tmp_path):
+    report = tmp_path / "report"
+    fake_dot(
+        f'{{ env | sort; pwd; ls -A; ulimit -t; ulimit -v; ps -o sid= -p $$; }} > {report}\necho "<svg/>"\n'
+    )
+    with pytest.raises(RenderError):  # "<svg/>" without a namespace is not SVG
+        run_dot("digraph g { a; }", "svg", timeout=3, memory_mb=256)
+    lines = report.read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if "=" in line)
+    assert env["SERVER_NAME"]
+    assert "HOME" not in env and "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env
+    assert set(env) <= {"PATH", "SERVER_NAME", "LANG", "LC_ALL", "PWD", "SHLVL", "_"}
+    cwd = next(line for line in lines if line.startswith("/"))
+    assert Path(cwd).name.startswith("render-") and not Path(cwd).exists()  # empty, and removed after
+    numbers = [line.strip() for line in lines if line.strip().isdigit()]
+    assert numbers[:2] == ["4", str(256 * 1024)]  # RLIMIT_CPU = timeout + 1, RLIMIT_AS in KiB
+    assert int(numbers[2]) != os.getsid(0)  # its own session
+
+
+def test_nonzero_exit_is_a_one_line_render_error(fake_dot):
+    fake_dot("echo \"Error: <stdin>: syntax error in line 1 near 'x'\" >&2\necho more >&2\nexit 1\n")
+    with pytest.raises(RenderError) as info:
+        run_dot("digraph g { a; }", "svg")
+    assert not isinstance(info.value, RenderTimeout)
+    assert info.value.message == "Graphviz failed: Error: <stdin>: syntax error in line 1 near 'x'"
+    assert "\n" not in info.value.message
+
+
+def test_missing_dot_is_a_render_error(monkeypatch):
+    monkeypatch.setattr(gv, "_dot_path", lambda: None)
+    with pytest.raises(RenderError, match="^Graphviz 'dot' is not installed$"):
+        run_dot("digraph g { a; }", "png")
+
+
+def test_unknown_format_is_refused():
+    with pytest.raises(ValueError):
+        run_dot("digraph g { a; }", "pdf")
+
+
+@pytest.mark.dot
+def test_a_slow_real_graph_times_out_in_time():
+    edges = " ".join(f"n{i} -> n{j};" for i in range(120) for j in range(i + 1, 120, 2))
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout):
+        run_dot(f"digraph g {{ {edges} }}", "svg", timeout=0.5)
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.dot
+def test_bad_dot_from_graphviz_is_a_render_error():
+    with pytest.raises(RenderError, match="^Graphviz failed: .*syntax error"):
+        run_dot("digraph g { a -> ; }", "svg")
+
+
+@pytest.mark.dot
+def test_png_starts_with_the_png_signature():
+    body, mimetype = render(sample_graph(), "png")
+    assert body.startswith(PNG_SIGNATURE)
+    assert mimetype == "image/png"
+
+
+@pytest.mark.dot
+def test_svg_keeps_our_ids_and_classes_for_click_mapping():
+    graph = sample_graph()
+    body, mimetype = render(graph, "svg")
+    assert mimetype == "image/svg+xml"
+    text = body.decode()
+    assert text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    for n in range(len(graph.edges)):
+        assert f'id="edge-{n}"' in text
+    assert 'class="node stage reachable target" id="stage-3"' in text
+    assert 'class="edge copy onbuild" id="edge-9"' in text
+    assert 'class="node stage unreachable" id="stage-1"' in text
+    assert 'id="cluster-legend"' in text
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("fmt", ["json", "dot", "svg", "png", "mermaid"])
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_render_is_deterministic(fmt, view):
+    first = render(sample_graph(), fmt, view)
+    second = render(sample_graph(), fmt, view)
+    assert first == second
+    assert first[1] == MIMETYPES[fmt]
+
+
+def test_text_formats_and_mimetypes():
+    graph = sample_graph()
+    body, mimetype = render(graph, "json")
+    assert mimetype == "application/json"
+    assert body == json.dumps(graph.to_dict(), sort_keys=True, indent=2).encode() + b"\n"
+    body, mimetype = render(graph, "dot", "layers")
+    assert (body.decode(), mimetype) == (to_dot(graph, "layers"), "text/vnd.graphviz; charset=utf-8")
+    body, mimetype = render(graph, "mermaid")
+    assert body.startswith(b"%%") and b"flowchart LR" in body and mimetype == "text/plain; charset=utf-8"
+    with pytest.raises(ValueError):
+        render(graph, "pdf")
+
+
+def test_dense_graph_is_refused_before_dot_runs(monkeypatch):
+    monkeypatch.setattr(gv, "_dot_path", lambda: pytest.fail("dot must not run"))
+    graph = chain_graph(MAX_ELEMENTS // 3 + 10)  # stages + context + 2 edges each
+    started = time.monotonic()
+    with pytest.raises(RenderError, match="too large to draw") as info:
+        render(graph, "svg")
+    assert not isinstance(info.value, RenderTimeout)
+    assert time.monotonic() - started < 5
+    render(graph, "dot")  # text formats are still available
+
+
+def test_renders_in_flight_are_bounded(fake_dot, monkeypatch, tmp_path):
+    release = tmp_path / "go"
+    fake_dot(f"while [ ! -e {release} ]; do sleep 0.02; done\nhead -c 8 /dev/zero\n")
+    monkeypatch.setattr(render_pkg, "BUSY_WAIT", 0.2)
+    monkeypatch.setattr(render_pkg, "_slots", {})
+    settings = load({}, MAX_RENDERS=2, DOT_TIMEOUT=10.0)
+    results: list = []
+
+    def work():
+        results.append(render(sample_graph(), "png", settings=settings))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    try:
+        with pytest.raises(RenderBusy):
+            render(sample_graph(), "png", settings=settings)
+    finally:
+        release.touch()
+        for t in threads:
+            t.join(10)
+    assert len(results) == 2
+    assert render(sample_graph(), "png", settings=settings)[0] == b"\0" * 8  # slots were released
+
+
+@pytest.mark.dot
+def test_graphviz_version_is_cached_and_looks_like_a_version():
+    gv.graphviz_version.cache_clear()
+    version = graphviz_version()
+    assert version.count(".") >= 1 and version.split(".")[0].isdigit()
+    assert graphviz_version() is version
+
+
+def test_graphviz_version_without_dot(monkeypatch):
+    monkeypatch.setattr(gv, "_dot_path", lambda: None)
+    gv.graphviz_version.cache_clear()
+    try:
+        assert graphviz_version() == "none"
+    finally:
+        gv.graphviz_version.cache_clear()
+
+
+def test_renderer_version_is_a_string():
+    assert isinstance(render_pkg.RENDERER_VERSION, str) and render_pkg.RENDERER_VERSION
