@@ -7,10 +7,10 @@ and continues over two more lines has ``line=4, end_line=6``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a diagnostic is: errors make BuildKit fail, warnings are likely mistakes."""
 
     ERROR = "error"
@@ -18,7 +18,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-class BaseKind(str, Enum):
+class BaseKind(StrEnum):
     """What a stage's FROM names once expanded."""
 
     IMAGE = "image"
@@ -27,7 +27,7 @@ class BaseKind(str, Enum):
     INVALID = "invalid"
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     """Where something an instruction takes in comes from."""
 
     STAGE = "stage"
@@ -39,7 +39,7 @@ class SourceKind(str, Enum):
     INVALID = "invalid"
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     """The instruction that makes an edge."""
 
     FROM = "from"
@@ -86,6 +86,13 @@ class Instruction:
     """For ONBUILD: the trigger instruction."""
     source: str = ""
     """The original text of every physical line of the instruction, for display."""
+
+    @property
+    def label(self) -> str:
+        """The keyword as shown: ``ONBUILD COPY`` for a trigger, else the keyword."""
+        if self.keyword == "ONBUILD" and self.sub is not None:
+            return f"ONBUILD {self.sub.keyword}"
+        return self.keyword
 
     @property
     def layer(self) -> bool:
@@ -212,7 +219,7 @@ class Stage:
             "onbuild_inherited": self.onbuild_inherited,
             "instructions": [
                 {
-                    "keyword": i.keyword,
+                    "keyword": i.label,
                     "line": i.line,
                     "end_line": i.end_line,
                     "layer": i.layer,

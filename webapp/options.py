@@ -80,7 +80,9 @@ class Options:
             if not isinstance(name, str) or not _ARG_NAME.match(name):
                 raise OptionError(f"build arg name {str(name)[:40]!r} is not a valid ARG name")
             if not isinstance(value, str) or len(value) > MAX_BUILD_ARG_VALUE:
-                raise OptionError(f"build arg {name} must be a string of at most {MAX_BUILD_ARG_VALUE} characters")
+                raise OptionError(
+                    f"build arg {name} must be a string of at most {MAX_BUILD_ARG_VALUE} characters"
+                )
             args.append((name, value))
         return cls(target=target, build_args=tuple(sorted(args)), platform=platform, view=view)
 

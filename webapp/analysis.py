@@ -1,0 +1,960 @@
+"""Instructions -> build graph, following BuildKit's instruction and graph rules.
+
+Sections 2 and 3 of ``../shared/docs/buildkit-semantics.md``: stages and their names, meta
+ARGs and builtin platform ARGs, FROM expansion, whether a base is a stage, an image or scratch,
+``COPY --from`` by index or name, ``RUN --mount`` sources, ADD URLs and git refs, inherited
+ONBUILD triggers, the target and the stages it builds, layers, and the diagnostics a user needs.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from . import config
+from .errors import InputTooLarge
+from .lexer import decode, lex, parse_heredoc
+from .model import (
+    Base,
+    BaseKind,
+    Diagnostic,
+    Edge,
+    EdgeKind,
+    GlobalArg,
+    Graph,
+    Instruction,
+    Severity,
+    Source,
+    SourceKind,
+    Stage,
+)
+from .reference import ReferenceError, familiar, normalize
+from .shell import ExpansionError, expand
+
+DEFAULT_PLATFORM = "linux/amd64"
+_DEFAULTS = {s.name: s.default for s in config.SETTINGS}
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9-_.]*$")
+_INDEX = re.compile(r"^[+-]?[0-9]+$")
+_PLATFORM = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
+_SCP_GIT = re.compile(r"^([a-zA-Z0-9-_]+)@([a-zA-Z0-9-.]+):(.*?)(?:\?(.*?))?(?:#(.*))?$")
+_PROTO = re.compile(r"^([a-zA-Z0-9]+)://")
+
+STRING, BOOL, LIST = "string", "bool", "list"
+# Flags each instruction accepts (BuildKit's BFlags definitions at HEAD).
+FLAGS: dict[str, dict[str, str]] = {
+    "FROM": {"platform": STRING},
+    "COPY": {
+        "from": STRING,
+        "chown": STRING,
+        "chmod": STRING,
+        "link": BOOL,
+        "exclude": LIST,
+        "parents": BOOL,
+    },
+    "ADD": {
+        "chown": STRING,
+        "chmod": STRING,
+        "link": BOOL,
+        "keep-git-dir": BOOL,
+        "checksum": STRING,
+        "unpack": BOOL,
+        "exclude": LIST,
+    },
+    "RUN": {"mount": LIST, "network": STRING, "security": STRING, "device": LIST},
+    "HEALTHCHECK": {
+        "interval": STRING,
+        "timeout": STRING,
+        "start-period": STRING,
+        "start-interval": STRING,
+        "retries": STRING,
+    },
+}
+# Instructions whose flags BuildKit never parses (so any flag is accepted silently).
+_FLAGS_IGNORED = frozenset({"ARG", "STOPSIGNAL"})
+KNOWN = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
+    "STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
+_MOUNT_BOOL_KEYS = ("readonly", "ro", "readwrite", "rw", "required")
+
+
+class _Problem(Exception):
+    """An instruction-level error with BuildKit's wording."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Mount:
+    type: str
+    source_from: str | None
+    target: str | None
+
+
+@dataclass(slots=True)
+class _Work:
+    """A stage while it is being analysed."""
+
+    index: int
+    name: str | None
+    name_as_written: str | None
+    from_ins: Instruction
+    instructions: list[Instruction] = field(default_factory=list)
+    base: Base | None = None
+    platform: str | None = None
+    deps: dict[int, list[int]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    onbuild_inherited: int = 0
+
+    @property
+    def display(self) -> str:
+        return self.name or f"stage-{self.index}"
+
+
+def platform_args(platform: str, prefix: str) -> dict[str, str]:
+    """The builtin ``<prefix>PLATFORM/OS/ARCH/VARIANT/OSVERSION`` args for a platform string."""
+    parts = platform.split("/")
+    os_name = parts[0]
+    arch = parts[1] if len(parts) > 1 else ""
+    variant = parts[2] if len(parts) > 2 else ""
+    return {
+        f"{prefix}PLATFORM": platform,
+        f"{prefix}OS": os_name,
+        f"{prefix}OSVERSION": "",
+        f"{prefix}ARCH": arch,
+        f"{prefix}VARIANT": variant,
+    }
+
+
+def analyze(
+    text: str | bytes,
+    *,
+    target: str | None = None,
+    build_args: dict[str, str] | None = None,
+    platform: str | None = None,
+    settings: dict | None = None,
+) -> Graph:
+    """Analyse a Dockerfile into its build graph.
+
+    Raises :class:`~webapp.errors.DockerfileError` subclasses only for input that cannot be read
+    at all (encoding, NUL bytes, size and count limits); every problem BuildKit reports is a
+    diagnostic on the returned graph.
+    """
+    limits = settings or _DEFAULTS
+    source = decode(text, limits["MAX_INPUT_BYTES"])
+    lexed = lex(source)
+    _check_counts(lexed.instructions, limits)
+    return _Analyzer(lexed, target, build_args or {}, platform or DEFAULT_PLATFORM).run()
+
+
+def _check_counts(instructions: tuple[Instruction, ...], limits: dict) -> None:
+    most = limits["MAX_INSTRUCTIONS"]
+    if len(instructions) > most:
+        raise InputTooLarge(f"Dockerfile has {len(instructions)} instructions, more than the limit of {most}")
+    stages = sum(1 for i in instructions if i.keyword == "FROM")
+    if stages > limits["MAX_STAGES"]:
+        raise InputTooLarge(f"Dockerfile has {stages} stages, more than the limit of {limits['MAX_STAGES']}")
+
+
+class _Analyzer:
+    def __init__(self, lexed, target: str | None, build_args: dict[str, str], platform: str):
+        self.lexed = lexed
+        self.target_option = target
+        self.build_args = build_args
+        self.platform = platform
+        self.escape = lexed.escape
+        self.diags: list[Diagnostic] = list(lexed.diagnostics)
+        self.work: list[_Work] = []
+        self.preamble: list[Instruction] = []
+        self.meta_args: list[tuple[str, str | None, int]] = []
+        self.edges: list[Edge] = []
+        # BuildKit's list of states: stages, then implicit image sources appended as found.
+        self.states: list[tuple[str, object]] = []
+        self.by_name: dict[str, int] = {}
+        self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
+        self.declared_meta: set[str] = set()
+        # (stage, line, code, message) of errors BuildKit raises only when it builds that stage.
+        self.pending_dispatch: list[tuple[int, int, str, str]] = []
+
+    # -- diagnostics ---------------------------------------------------------------------------
+
+    def error(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
+        self.diags.append(Diagnostic(Severity.ERROR, code, message, line, stage))
+
+    def warn(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
+        self.diags.append(Diagnostic(Severity.WARNING, code, message, line, stage))
+
+    def info(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
+        self.diags.append(Diagnostic(Severity.INFO, code, message, line, stage))
+
+    # -- the pipeline --------------------------------------------------------------------------
+
+    def run(self) -> Graph:
+        self.split_stages()
+        global_env, global_args = self.meta_arg_values()
+        self.resolve_bases(global_env)
+        # COPY --from and mount from= see every stage by lower-cased name; the last one wins.
+        self.by_name = {w.name: w.index for w in self.work if w.name}
+        for work in self.work:
+            self.add_commands(work, global_env)
+        self.inherit_onbuild(global_env)
+        self.check_cycles()
+        target = self.resolve_target()
+        reachable = self.reachable_from(target)
+        self.dispatch_checks(reachable)
+        stages = tuple(self.freeze(w, w.index in reachable) for w in self.work)
+        if target is not None:
+            target_name = self.work[target].display
+            for work in self.work:
+                if work.index not in reachable:
+                    self.info(
+                        "unused-stage",
+                        f"stage '{work.display}' is not built for target '{target_name}'",
+                        work.from_ins.line,
+                        work.index,
+                    )
+        diags = sorted(self.diags, key=lambda d: (d.line is not None, d.line or 0))
+        return Graph(
+            stages=stages,
+            edges=tuple(self.edges),
+            target=target,
+            diagnostics=tuple(_dedupe(diags)),
+            directives=tuple((k, v) for k, v, _ in self.lexed.directives),
+            global_args=global_args,
+            platform=self.platform,
+            preamble=tuple(self.preamble),
+        )
+
+    def split_stages(self) -> None:
+        """Group instructions into stages; check each instruction as BuildKit's parser does."""
+        current: _Work | None = None
+        lexer_errors = {d.line for d in self.lexed.diagnostics if d.severity is Severity.ERROR}
+        said_no_stage = False
+        for ins in self.lexed.instructions:
+            # An instruction the lexer already refused is not checked again.
+            problem = None if ins.line in lexer_errors else self.check_instruction(ins)
+            if problem is not None:
+                self.error(problem.code, problem.message, ins.line, current.index if current else None)
+                self.parse_failed = True
+            if ins.keyword == "FROM":
+                current = self.new_stage(ins, problem is None)
+                continue
+            if current is None:
+                self.preamble.append(ins)
+                if ins.keyword == "ARG":
+                    if problem is None:
+                        for word in ins.args:
+                            name, sep, default = word.partition("=")
+                            self.meta_args.append((name, default if sep else None, ins.line))
+                elif problem is None and ins.line not in lexer_errors and not said_no_stage:
+                    self.error("no-stage", "no build stage in current context", ins.line)
+                    self.parse_failed = said_no_stage = True
+                continue
+            current.instructions.append(ins)
+        if not self.work and not self.parse_failed:
+            self.error("no-stages", "dockerfile contains no stages to build", None)
+
+    def new_stage(self, ins: Instruction, valid: bool) -> _Work:
+        index = len(self.work)
+        args = ins.args
+        name = written = None
+        if len(args) == 3 and args[1].lower() == "as":
+            written = args[2]
+            if valid:
+                name = written.lower()
+                if name != written:
+                    self.warn(
+                        "StageNameCasing", f"Stage name '{written}' should be lowercase", ins.line, index
+                    )
+                if any(w.name == name for w in self.work):
+                    self.warn(
+                        "DuplicateStageName",
+                        f"Duplicate stage name '{name}', stage names should be unique",
+                        ins.line,
+                        index,
+                    )
+                if name in ("scratch", "context"):
+                    self.warn(
+                        "ReservedStageName",
+                        f"'{name}' is reserved and should not be used as a stage name",
+                        ins.line,
+                        index,
+                    )
+            keyword_word = ins.source.lstrip().split(None, 1)[0] if ins.source.strip() else "FROM"
+            if _casing(keyword_word) != _casing(args[1]) and "mixed" not in (
+                _casing(keyword_word),
+                _casing(args[1]),
+            ):
+                self.warn(
+                    "FromAsCasing",
+                    f"'{args[1]}' and '{keyword_word}' keywords' casing do not match",
+                    ins.line,
+                    index,
+                )
+        work = _Work(index=index, name=name, name_as_written=written, from_ins=ins)
+        self.work.append(work)
+        return work
+
+    # -- instruction checks (parse and instruction phases) ---------------------------------------
+
+    def check_instruction(self, ins: Instruction) -> _Problem | None:
+        try:
+            self._check(ins, top=True)
+        except _Problem as problem:
+            return problem
+        return None
+
+    def _check(self, ins: Instruction, top: bool) -> None:
+        kw = ins.keyword
+        args = ins.args
+        if kw not in KNOWN:
+            raise _Problem("unknown-instruction", f"unknown instruction: {_keyword_as_written(ins)}")
+        if kw == "FROM":
+            if len(args) == 3 and args[1].lower() == "as":
+                if not _STAGE_NAME.match(args[2].lower()):
+                    raise _Problem(
+                        "invalid-stage-name",
+                        f'invalid name for build stage: "{args[2]}", name can\'t start with a number or '
+                        "contain symbols",
+                    )
+            elif len(args) != 1:
+                raise _Problem("from-arguments", "FROM requires either one or three arguments")
+            self.check_flags(ins)
+            return
+        if kw in ("COPY", "ADD"):
+            if len(args) < 2:
+                raise _Problem(
+                    "missing-destination",
+                    f"{kw} requires at least two arguments, but only one was provided. "
+                    "Destination could not be determined",
+                )
+            self.check_flags(ins)
+            if not ins.json and parse_heredoc(args[-1]) is not None:
+                raise _Problem("heredoc-destination", f"{kw} cannot accept a heredoc as a destination")
+            return
+        if kw in ("WORKDIR", "USER", "MAINTAINER", "STOPSIGNAL"):
+            if len(args) != 1:
+                raise _Problem("one-argument", f"{kw} requires exactly one argument")
+            if kw != "STOPSIGNAL":
+                self.check_flags(ins)
+            return
+        if kw in ("ENV", "LABEL"):
+            self.check_flags(ins)
+            if not args:
+                raise _Problem("missing-argument", f"{kw} requires at least one argument")
+            if any(args[i] == "" for i in range(0, len(args), 3)):
+                raise _Problem("blank-name", f"{kw} names can not be blank")
+            return
+        if kw == "ARG":
+            if not args:
+                raise _Problem("missing-argument", "ARG requires at least one argument")
+            if any(a.startswith("=") for a in args):
+                raise _Problem("blank-name", "ARG names can not be blank")
+            return
+        if kw == "EXPOSE" or kw == "VOLUME":
+            if not args:
+                raise _Problem("missing-argument", f"{kw} requires at least one argument")
+            self.check_flags(ins)
+            if kw == "VOLUME" and any(not a.strip() for a in args):
+                raise _Problem("empty-volume", "VOLUME specified can not be an empty string")
+            return
+        if kw == "SHELL":
+            self.check_flags(ins)
+            if not args:
+                raise _Problem("missing-argument", "SHELL requires at least one argument")
+            if not ins.json:
+                raise _Problem("shell-json", "SHELL requires the arguments to be in JSON form")
+            return
+        if kw == "HEALTHCHECK":
+            if not args:
+                raise _Problem("missing-argument", "HEALTHCHECK requires at least one argument")
+            kind = args[0].upper()
+            if kind == "NONE":
+                if len(args) > 1:
+                    raise _Problem("healthcheck", "HEALTHCHECK NONE takes no arguments")
+                return
+            self.check_flags(ins)
+            if kind != "CMD":
+                raise _Problem("healthcheck", f'Unknown type "{kind}" in HEALTHCHECK (try CMD)')
+            if len(args) < 2:
+                raise _Problem("healthcheck", "Missing command after HEALTHCHECK CMD")
+            return
+        if kw == "ONBUILD":
+            if ins.sub is None:
+                raise _Problem("missing-argument", "ONBUILD requires at least one argument")
+            self.check_flags(ins)
+            trigger = ins.sub.keyword
+            if trigger == "ONBUILD":
+                raise _Problem("onbuild", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+            if trigger in ("MAINTAINER", "FROM"):
+                raise _Problem("onbuild", f"{trigger} isn't allowed as an ONBUILD trigger")
+            self._check(ins.sub, top=False)
+            return
+        if kw == "RUN":
+            self.check_flags(ins)
+            for value in ins.flag_values("mount"):
+                parse_mount(value)
+            return
+        # CMD, ENTRYPOINT
+        self.check_flags(ins)
+
+    def check_flags(self, ins: Instruction) -> None:
+        if ins.keyword in _FLAGS_IGNORED:
+            return
+        allowed = FLAGS.get(ins.keyword, {})
+        used: set[str] = set()
+        for name, value in ins.flags:
+            if name == "":
+                return
+            kind = allowed.get(name)
+            if kind is None:
+                raise _Problem("unknown-flag", f"unknown flag: --{name}")
+            if name in used and kind != LIST:
+                raise _Problem("duplicate-flag", f"duplicate flag specified: --{name}")
+            used.add(name)
+            if kind == BOOL:
+                if value == "":
+                    raise _Problem("flag-value", f"missing a value on flag: --{name}")
+                if value is not None and value.lower() not in ("true", "false"):
+                    raise _Problem("flag-value", f"expecting boolean value for flag --{name}, not: {value}")
+            elif value is None:
+                raise _Problem("flag-value", f"missing a value on flag: --{name}")
+
+    # -- global args and FROM ----------------------------------------------------------------
+
+    def meta_arg_values(self) -> tuple[dict[str, str], tuple[GlobalArg, ...]]:
+        env = platform_args(DEFAULT_PLATFORM, "BUILD")
+        env.update(platform_args(self.platform, "TARGET"))
+        env["TARGETSTAGE"] = self.target_option or "default"
+        out = []
+        for name, default, line in self.meta_args:
+            if name in self.build_args:
+                env[name] = self.build_args[name]
+            elif default is not None:
+                try:
+                    env[name] = expand(default, env, self.escape).result
+                except ExpansionError as exc:
+                    self.error("arg-expansion", str(exc), line)
+                    env[name] = default
+            out.append(GlobalArg(name, default, env.get(name), line))
+        self.declared_meta = {name for name, _, _ in self.meta_args}
+        return env, tuple(out)
+
+    def resolve_bases(self, env: dict[str, str]) -> None:
+        names_so_far: dict[str, int] = {}
+        for work in self.work:
+            ins = work.from_ins
+            text = ins.args[0] if ins.args else ""
+            base = self.resolve_base(work, text, env, names_so_far)
+            work.base = base
+            platform_text = ins.flag("platform")
+            if platform_text:
+                work.platform = self.expand_platform(work, platform_text, env)
+            if work.name:
+                names_so_far[work.name] = work.index
+            self.states.append(("stage", work.index))
+            self.add_from_edge(work)
+
+    def resolve_base(self, work: _Work, text: str, env: dict[str, str], earlier: dict[str, int]) -> Base:
+        line = work.from_ins.line
+        if not text or (len(work.from_ins.args) not in (1, 3)):
+            return Base(BaseKind.INVALID, text, None)
+        try:
+            result = expand(text, env, self.escape)
+        except ExpansionError as exc:
+            self.error("from-expansion", str(exc), line, work.index)
+            return Base(BaseKind.INVALID, text, None)
+        for name in sorted(result.unmatched):
+            if name not in env and name not in self.declared_meta:
+                hint = _suggest(name, list(self.declared_meta) + list(env))
+                self.warn(
+                    "UndefinedArgInFrom",
+                    f"FROM argument '{name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
+                    line,
+                    work.index,
+                )
+        value = result.result
+        if value == "":
+            self.error("blank-base", f"base name ({text}) should not be blank", line, work.index)
+            return Base(BaseKind.INVALID, text, value)
+        if value in earlier:
+            return Base(BaseKind.STAGE, text, value, stage=earlier[value])
+        lowered = value.lower()
+        if lowered in earlier:
+            self.warn(
+                "stage-name-case",
+                f'FROM {value}: stage names are looked up case-sensitively here; "{value}" is not the '
+                f'earlier stage "{lowered}" (use the lower-case name)',
+                line,
+                work.index,
+            )
+        later = [w for w in self.work[work.index + 1 :] if w.name == lowered]
+        if later:
+            self.warn(
+                "stage-defined-later",
+                f"FROM {value} refers to a stage defined later (line {later[0].from_ins.line}); FROM only "
+                f"sees earlier stages, so BuildKit pulls the image {value!r} instead",
+                line,
+                work.index,
+            )
+        if value == "scratch":
+            return Base(BaseKind.SCRATCH, text, value)
+        try:
+            image = normalize(value)
+        except ReferenceError as exc:
+            self.error("invalid-reference", f'failed to parse stage name "{value}": {exc}', line, work.index)
+            return Base(BaseKind.IMAGE, text, value, image=None)
+        return Base(BaseKind.IMAGE, text, value, image=image)
+
+    def expand_platform(self, work: _Work, text: str, env: dict[str, str]) -> str | None:
+        line = work.from_ins.line
+        try:
+            value = expand(text, env, self.escape).result
+        except ExpansionError as exc:
+            self.error("platform-expansion", f"failed to process arguments for platform {text}: {exc}", line)
+            return None
+        if not value:
+            self.error("platform-empty", f"empty platform value from expression {text}", line, work.index)
+            return None
+        if not _PLATFORM.match(value):
+            self.error(
+                "platform-invalid", f"failed to parse platform {text}: {value!r} is not a platform", line
+            )
+        return value
+
+    def add_from_edge(self, work: _Work) -> None:
+        base = work.base
+        kind = {
+            BaseKind.STAGE: SourceKind.STAGE,
+            BaseKind.SCRATCH: SourceKind.SCRATCH,
+            BaseKind.IMAGE: SourceKind.IMAGE,
+            BaseKind.INVALID: SourceKind.INVALID,
+        }[base.kind]
+        ref = base.image or base.resolved if base.kind is BaseKind.IMAGE else None
+        source = Source(kind, stage=base.stage, ref=ref, text=base.text)
+        self.edges.append(Edge(EdgeKind.FROM, source, work.index, work.from_ins.line))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def add_commands(self, work: _Work, global_env: dict[str, str]) -> None:
+        if work.base is not None and work.base.kind is BaseKind.STAGE:
+            work.env = dict(self.work[work.base.stage].env)
+        for ins in work.instructions:
+            self.apply_env(work, ins, global_env)
+            self.command_sources(work, ins, ins.line, onbuild=False)
+
+    def apply_env(self, work: _Work, ins: Instruction, global_env: dict[str, str]) -> None:
+        """Track ARG and ENV values of a stage, for expanding ADD and COPY sources."""
+        if ins.keyword == "ARG":
+            for word in ins.args:
+                name, sep, default = word.partition("=")
+                if name in self.build_args:
+                    work.env[name] = self.build_args[name]
+                elif sep:
+                    try:
+                        work.env[name] = expand(default, work.env, self.escape).result
+                    except ExpansionError:
+                        work.env[name] = default
+                elif name in global_env:
+                    work.env[name] = global_env[name]
+        elif ins.keyword == "ENV":
+            args = ins.args
+            for i in range(0, len(args) - 2, 3):
+                key, value = args[i], args[i + 1]
+                try:
+                    work.env[key] = expand(value, work.env, self.escape).result
+                except ExpansionError:
+                    work.env[key] = value
+
+    def command_sources(self, work: _Work, ins: Instruction, line: int, onbuild: bool) -> None:
+        """Edges for one instruction of ``work`` (``line`` is where the edge is drawn)."""
+        kw = ins.keyword
+        if kw == "COPY" and len(ins.args) >= 2:
+            source_from = ins.flag("from")
+            if source_from:
+                self.copy_from(work, ins, source_from, line, onbuild)
+                return
+        if kw in ("COPY", "ADD") and len(ins.args) >= 2:
+            self.context_sources(work, ins, line, onbuild)
+        elif kw == "RUN":
+            for value in ins.flag_values("mount"):
+                try:
+                    mount = parse_mount(value)
+                except _Problem:
+                    continue
+                self.mount_source(work, ins, mount, line, onbuild)
+
+    def copy_from(self, work: _Work, ins: Instruction, value: str, line: int, onbuild: bool) -> None:
+        kind = EdgeKind.COPY
+        try:
+            unchanged = expand(value, {}, self.escape).result == value
+        except ExpansionError:
+            unchanged = False
+        if not unchanged:
+            self.error(
+                "from-variable",
+                "variable expansion is not supported for --from, define a new stage with FROM using ARG "
+                "from global scope as a workaround",
+                ins.line,
+                work.index,
+            )
+            self.edges.append(Edge(kind, Source(SourceKind.INVALID, text=value), work.index, line, onbuild))
+            return
+        if _INDEX.match(value) and abs(int(value)) < 2**63:
+            index = int(value)
+            if index < 0 or index >= len(self.states):
+                self.error("invalid-stage-index", f"invalid stage index {index}", ins.line, work.index)
+                self.edges.append(
+                    Edge(kind, Source(SourceKind.INVALID, text=value), work.index, line, onbuild)
+                )
+                return
+            state_kind, payload = self.states[index]
+            if state_kind == "stage":
+                self.add_stage_edge(work, kind, payload, value, line, onbuild)
+                return
+            source = self.image_source(payload, ins.line, work, report=False)
+            self.warn(
+                "index-implicit-image",
+                f"COPY --from={value}: index points past the stages at an implicit image source ({payload})",
+                ins.line,
+                work.index,
+            )
+            self.edges.append(Edge(kind, source, work.index, line, onbuild))
+            return
+        found = self.by_name.get(value.lower())
+        if found is not None:
+            self.add_stage_edge(work, kind, found, value, line, onbuild)
+            return
+        self.states.append(("image", value))
+        source = self.image_source(value, ins.line, work)
+        if source.kind is not SourceKind.SCRATCH:
+            self.warn_not_stage(f"COPY --from={value}", value, ins.line, work)
+        self.edges.append(Edge(kind, source, work.index, line, onbuild))
+
+    def warn_not_stage(self, what: str, value: str, line: int, work: _Work) -> None:
+        hint = _suggest(value.lower(), list(self.by_name))
+        message = f"{what} is not a stage name; BuildKit uses it as an image (or a named build context)"
+        if hint:
+            message += f"; did you mean the stage '{hint}'?"
+        self.warn("unknown-stage", message, line, work.index)
+
+    def image_source(self, value: str, line: int, work: _Work, report: bool = True) -> Source:
+        if value == "scratch":
+            return Source(SourceKind.SCRATCH, text=value)
+        try:
+            return Source(SourceKind.IMAGE, ref=normalize(value), text=value)
+        except ReferenceError as exc:
+            if report:
+                self.error(
+                    "invalid-reference", f'failed to parse stage name "{value}": {exc}', line, work.index
+                )
+            return Source(SourceKind.IMAGE, ref=value, text=value)
+
+    def add_stage_edge(
+        self,
+        work: _Work,
+        kind: EdgeKind,
+        source: int,
+        text: str,
+        line: int,
+        onbuild: bool,
+        mount: _Mount | None = None,
+    ) -> None:
+        work.deps.setdefault(source, []).append(line)
+        self.edges.append(
+            Edge(
+                kind,
+                Source(SourceKind.STAGE, stage=source, text=text),
+                work.index,
+                line,
+                onbuild,
+                mount.type if mount else None,
+                mount.target if mount else None,
+            )
+        )
+
+    def context_sources(self, work: _Work, ins: Instruction, line: int, onbuild: bool) -> None:
+        kind = EdgeKind.COPY if ins.keyword == "COPY" else EdgeKind.ADD
+        sources = ins.args[:-1]
+        local = False
+        remote: list[tuple[SourceKind, str]] = []
+        for word in sources:
+            if not ins.json and parse_heredoc(word) is not None:
+                continue
+            try:
+                value = expand(word, work.env, self.escape).result
+            except ExpansionError:
+                value = word
+            source_kind = classify_source(value)
+            if source_kind is SourceKind.CONTEXT:
+                local = True
+            elif (source_kind, value) not in remote:
+                remote.append((source_kind, value))
+        if local:
+            self.edges.append(Edge(kind, Source(SourceKind.CONTEXT), work.index, line, onbuild))
+        for source_kind, value in remote:
+            self.edges.append(
+                Edge(kind, Source(source_kind, ref=value, text=value), work.index, line, onbuild)
+            )
+            if kind is EdgeKind.COPY:
+                what = "a git ref" if source_kind is SourceKind.GIT else "a URL"
+                self.pending_dispatch.append(
+                    (work.index, ins.line, "copy-remote", f"source can't be {what} for COPY")
+                )
+
+    def mount_source(self, work: _Work, ins: Instruction, mount: _Mount, line: int, onbuild: bool) -> None:
+        lookup = mount.source_from or "scratch"
+        found = self.by_name.get(lookup.lower())
+        if found is None:
+            self.states.append(("image", lookup))
+        if mount.type not in ("bind", "cache"):
+            return
+        if mount.source_from is None:
+            if mount.type == "bind":
+                self.edges.append(
+                    Edge(
+                        EdgeKind.MOUNT,
+                        Source(SourceKind.CONTEXT),
+                        work.index,
+                        line,
+                        onbuild,
+                        mount.type,
+                        mount.target,
+                    )
+                )
+            return
+        value = mount.source_from
+        if found is not None:
+            self.add_stage_edge(work, EdgeKind.MOUNT, found, value, line, onbuild, mount)
+            if found >= work.index:
+                self.pending_dispatch.append(
+                    (
+                        work.index,
+                        ins.line,
+                        "mount-forward",
+                        f'cannot mount from stage "{value}" to "{mount.target}", stage needs to be defined '
+                        "before current command",
+                    )
+                )
+            return
+        source = self.image_source(value, ins.line, work)
+        if _INDEX.match(value):
+            self.warn(
+                "mount-index",
+                f"RUN --mount from={value}: RUN --mount from= does not accept stage indexes; this is the "
+                f"image {source.ref}",
+                ins.line,
+                work.index,
+            )
+        elif source.kind is not SourceKind.SCRATCH:
+            self.warn_not_stage(f"RUN --mount from={value}", value, ins.line, work)
+        self.edges.append(Edge(EdgeKind.MOUNT, source, work.index, line, onbuild, mount.type, mount.target))
+
+    def inherit_onbuild(self, global_env: dict[str, str]) -> None:
+        """A stage FROM another stage runs that stage's own ONBUILD triggers first (one level)."""
+        for work in self.work:
+            if work.base is None or work.base.kind is not BaseKind.STAGE:
+                continue
+            parent = self.work[work.base.stage]
+            triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
+            work.onbuild_inherited = len(triggers)
+            for trigger in triggers:
+                if self.check_instruction(trigger) is not None:
+                    continue
+                self.command_sources(work, trigger.sub, trigger.line, onbuild=True)
+
+    # -- whole-graph checks ----------------------------------------------------------------------
+
+    def check_cycles(self) -> None:
+        visited: set[int] = set()
+        path: set[int] = set()
+
+        def visit(index: int, lines: list[int]) -> list[int] | None:
+            if index in visited:
+                return None
+            visited.add(index)
+            path.add(index)
+            for dep, dep_lines in self.work[index].deps.items():
+                trail = lines + dep_lines
+                if dep in path:
+                    return trail
+                found = visit(dep, trail)
+                if found is not None:
+                    return found
+            path.discard(index)
+            return None
+
+        for work in self.work:
+            trail = visit(work.index, [])
+            if trail is not None:
+                name = work.display if len(self.work) > 1 else ""
+                for line in sorted(set(trail)):
+                    self.error("circular-dependency", f"circular dependency detected on stage: {name}", line)
+                return
+
+    def resolve_target(self) -> int | None:
+        if not self.work:
+            return None
+        if self.target_option:
+            found = self.by_name.get(self.target_option.lower())
+            if found is None:
+                hint = _suggest(self.target_option.lower(), list(self.by_name))
+                self.error(
+                    "unknown-target",
+                    f'target stage "{self.target_option}" could not be found'
+                    + (f" (did you mean {hint}?)" if hint else ""),
+                    None,
+                )
+                return len(self.work) - 1
+            return found
+        return len(self.work) - 1
+
+    def reachable_from(self, target: int | None) -> set[int]:
+        seen: set[int] = set()
+        stack = [] if target is None else [target]
+        while stack:
+            index = stack.pop()
+            if index in seen:
+                continue
+            seen.add(index)
+            work = self.work[index]
+            if work.base is not None and work.base.kind is BaseKind.STAGE:
+                stack.append(work.base.stage)
+            stack.extend(work.deps)
+        return seen
+
+    def dispatch_checks(self, reachable: set[int]) -> None:
+        """Errors BuildKit raises only while building a stage: only for stages the target builds."""
+        for work in self.work:
+            if work.index not in reachable:
+                continue
+            for edge in self.edges:
+                if edge.target != work.index or edge.kind is not EdgeKind.COPY:
+                    continue
+                if edge.source.kind is SourceKind.STAGE and edge.source.stage > work.index:
+                    self.error(
+                        "copy-forward",
+                        f'cannot copy from stage "{edge.source.text}", it needs to be defined before current '
+                        f'stage "{work.display if len(self.work) > 1 else ""}"',
+                        edge.line,
+                        work.index,
+                    )
+        for stage, line, code, message in self.pending_dispatch:
+            if stage in reachable:
+                self.error(code, message, line, stage)
+
+    def freeze(self, work: _Work, reachable: bool) -> Stage:
+        last = work.instructions[-1].end_line if work.instructions else work.from_ins.end_line
+        return Stage(
+            index=work.index,
+            name=work.name,
+            name_as_written=work.name_as_written,
+            line=work.from_ins.line,
+            end_line=last,
+            base=work.base,
+            platform=work.platform,
+            reachable=reachable,
+            instructions=tuple(work.instructions),
+            from_instruction=work.from_ins,
+            onbuild_inherited=work.onbuild_inherited,
+        )
+
+
+def parse_mount(value: str) -> _Mount:
+    """One ``--mount`` value (CSV of key=value) -> its type, ``from`` and target."""
+    try:
+        fields = next(csv.reader([value]), [])
+    except csv.Error:
+        fields = value.split(",")
+    mount_type = "bind"
+    source_from = None
+    target = None
+    for item in fields:
+        key, sep, val = item.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            if key in _MOUNT_BOOL_KEYS:
+                continue
+            raise _Problem("mount-field", f"invalid field '{item}' must be a key=value pair")
+        if key == "type":
+            mount_type = val.lower()
+            if mount_type not in MOUNT_TYPES:
+                raise _Problem("mount-type", f'unsupported mount type "{val}"')
+        elif key == "from":
+            dollar = val.find("$")
+            if dollar != -1 and dollar != len(val) - 1:
+                raise _Problem(
+                    "mount-from-variable",
+                    "'from' doesn't support variable expansion, define alias stage instead",
+                )
+            source_from = val
+        elif key in ("target", "dst", "destination"):
+            target = val
+    if mount_type == "secret" and source_from:
+        raise _Problem("mount-secret-from", "secret mount should not have a from")
+    return _Mount(mount_type, source_from or None, target)
+
+
+def classify_source(value: str) -> SourceKind:
+    """An ADD/COPY source word -> context, url or git (BuildKit's git-ref and URL rules)."""
+    if value.startswith(("./", "../", "github.com/")):
+        return SourceKind.CONTEXT
+    proto = _PROTO.match(value)
+    if proto:
+        scheme = proto.group(1).lower()
+        if scheme in ("ssh", "git"):
+            return SourceKind.GIT
+        if scheme in ("http", "https"):
+            path = value[proto.end() :].split("#", 1)[0].split("?", 1)[0]
+            slash = path.find("/")
+            if slash >= 0 and path[slash:].endswith(".git"):
+                return SourceKind.GIT
+    elif _SCP_GIT.match(value):
+        return SourceKind.GIT
+    if value.startswith(("http://", "https://")):
+        return SourceKind.URL
+    return SourceKind.CONTEXT
+
+
+def _keyword_as_written(ins: Instruction) -> str:
+    text = ins.source.lstrip()
+    word = text.split(None, 1)[0] if text else ins.keyword
+    return word if word.upper() == ins.keyword else ins.keyword
+
+
+def _casing(word: str) -> str:
+    if word == word.lower():
+        return "lower"
+    if word == word.upper():
+        return "upper"
+    return "mixed"
+
+
+def _suggest(word: str, candidates: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, [c for c in candidates if c], n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    for candidate in candidates:
+        if candidate and (word in candidate or candidate in word) and len(word) >= 3:
+            return candidate
+    return None
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen = set()
+    out = []
+    for d in diags:
+        key = (d.severity, d.code, d.message, d.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+__all__ = ["analyze", "classify_source", "parse_mount", "familiar", "FLAGS"]

@@ -1,0 +1,107 @@
+"""Command line: ``python -m webapp render PATH|- [options]`` and ``python -m webapp serve``.
+
+Exit codes: 0 clean, 1 written but the Dockerfile has errors, 2 the input could not be read or
+tokenised (one line on stderr naming the problem and its line; never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config
+from .errors import DockerfileError, RenderError
+from .options import FORMATS, VIEWS, OptionError, Options
+
+FORMAT_ALIASES = {"mmd": "mermaid"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m webapp", description="Draw the build graph of a Dockerfile.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    render = commands.add_parser(
+        "render", help="analyse a Dockerfile and write JSON, DOT, SVG, PNG or Mermaid"
+    )
+    render.add_argument("path", help="the Dockerfile, or - for standard input")
+    render.add_argument("--format", "-f", default="json", choices=FORMATS + tuple(FORMAT_ALIASES))
+    render.add_argument("--view", default="stages", choices=VIEWS)
+    render.add_argument("--target", help="the stage to build (default: the last stage)")
+    render.add_argument(
+        "--build-arg", action="append", default=[], metavar="KEY=VALUE", help="a build argument (repeatable)"
+    )
+    render.add_argument("--platform", help="target platform, e.g. linux/arm64 (default linux/amd64)")
+    render.add_argument("-o", "--output", help="write here instead of standard output")
+    serve = commands.add_parser("serve", help="run the web app (development server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        from .web import create_app
+
+        create_app().run(host=args.host, port=args.port)
+        return 0
+    return _render(args)
+
+
+def _render(args) -> int:
+    settings = config.load()
+    fmt = FORMAT_ALIASES.get(args.format, args.format)
+    try:
+        options = Options.from_mapping(
+            {
+                "target": args.target,
+                "build_args": list(args.build_arg),
+                "platform": args.platform,
+                "view": args.view,
+            }
+        )
+        data = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()
+    except OptionError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot read {args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    from . import analyze, render
+
+    try:
+        graph = analyze(data, settings=settings, **options.analysis_kwargs())
+        body, _ = render(graph, fmt, options.view, settings=settings)
+    except DockerfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RenderError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    if args.output:
+        try:
+            Path(args.output).write_bytes(body)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.buffer.write(body)
+        if fmt in ("json", "dot", "mermaid") and not body.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+    return 1 if graph.has_errors else 0

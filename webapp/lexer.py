@@ -1,0 +1,649 @@
+"""Text -> instructions, following BuildKit's Dockerfile parser rules.
+
+Covers parser directives, BOM and CRLF, continuation lines (with comment and blank lines inside),
+both escape characters, heredocs, builder flags, JSON and shell forms, and ONBUILD triggers.
+The rules and their citations are in ``../shared/docs/buildkit-semantics.md`` section 1; the
+code is our own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from .errors import DockerfileError, InputTooLarge, UnreadableInput
+from .model import Diagnostic, Heredoc, Instruction, Severity
+
+MAX_LINE = 64 * 1024 - 1
+DIRECTIVES = ("syntax", "escape", "check")
+
+_DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
+_SPLIT_COMMAND = re.compile(r"[\t\v\f\r ]+")
+_HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$", re.S)
+_CONTINUATION = {
+    "\\": re.compile(r"([^\\])\\[ \t]*$|^\\[ \t]*$"),
+    "`": re.compile(r"([^`])`[ \t]*$|^`[ \t]*$"),
+}
+_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+_JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})
+_LIST_KEYWORDS = frozenset({"ADD", "COPY", "VOLUME"})
+_STRING_KEYWORDS = frozenset({"USER", "WORKDIR", "MAINTAINER", "STOPSIGNAL"})
+
+
+class NotStringArray(Exception):
+    """A JSON array with an element that is not a string."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lexed:
+    """What the lexer read: instructions in order, directives, and its own diagnostics."""
+
+    instructions: tuple[Instruction, ...]
+    """Top-level instructions in file order."""
+    directives: tuple[tuple[str, str, int], ...]
+    """(name, value, line) of each parser directive."""
+    diagnostics: tuple[Diagnostic, ...]
+    """Parse errors (BuildKit would refuse the file) and lexical warnings."""
+    escape: str
+    """The escape character in force: a backslash or a backtick."""
+    line_count: int
+    """Number of physical lines."""
+
+
+def decode(data: bytes | str, max_bytes: int | None = None) -> str:
+    """Bytes -> text: strict UTF-8 with the line of the first bad byte; NUL bytes refused."""
+    if isinstance(data, str):
+        raw = None
+        text = data
+        if (
+            max_bytes is not None
+            and len(text) > max_bytes
+            and len(text.encode("utf-8", "replace")) > max_bytes
+        ):
+            raise InputTooLarge(f"Dockerfile is larger than the limit of {max_bytes} bytes")
+    else:
+        raw = data
+        if max_bytes is not None and len(raw) > max_bytes:
+            raise InputTooLarge(f"Dockerfile is larger than the limit of {max_bytes} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise UnreadableInput("Dockerfile is not valid UTF-8 text", line=line) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise UnreadableInput("Dockerfile contains a NUL byte", line=text.count("\n", 0, nul) + 1)
+    return text
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines as BuildKit's scanner sees them: split on LF, trailing CR/LF removed."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    return [line.rstrip("\r\n") for line in lines]
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def lex(text: str) -> Lexed:
+    """Read Dockerfile text (already decoded) into instructions, never raising on bad syntax.
+
+    Problems BuildKit would refuse the file for become error diagnostics; lexing goes on where
+    BuildKit's own behaviour lets us tell what follows (it stops at an unterminated heredoc).
+    """
+    lines = split_lines(text)
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE:
+            raise DockerfileError(f"dockerfile line greater than max allowed size of {MAX_LINE}", line=number)
+    diags: list[Diagnostic] = []
+    directives: list[tuple[str, str, int]] = []
+    seen: set[str] = set()
+    directives_done = False
+    escape = "\\"
+    continuation = _CONTINUATION[escape]
+    out: list[Instruction] = []
+    count = len(lines)
+    i = 0
+    while i < count:
+        raw = lines[i]
+        stripped = raw.lstrip()
+        i += 1
+        number = i
+        if not directives_done:
+            match = _DIRECTIVE.match(stripped)
+            key = match.group(1).lower() if match else None
+            if key not in DIRECTIVES:
+                directives_done = True
+            elif key in seen:
+                diags.append(
+                    _error("duplicate-directive", f"only one {key} parser directive can be used", number)
+                )
+                continue
+            else:
+                seen.add(key)
+                value = match.group(2)
+                directives.append((key, value, number))
+                if key == "escape":
+                    if value not in ("\\", "`"):
+                        diags.append(
+                            _error(
+                                "invalid-escape",
+                                f"invalid escape token '{value}' does not match ` or \\",
+                                number,
+                            )
+                        )
+                    else:
+                        escape = value
+                        continuation = _CONTINUATION[escape]
+                continue
+        content = "" if stripped.startswith("#") else stripped
+        start = number
+        content, more = _trim_continuation(content, continuation)
+        if not more and not content:
+            continue
+        parts = [content]
+        empty_lines = []
+        while more and i < count:
+            raw = lines[i]
+            i += 1
+            if _is_comment(raw):
+                continue
+            if not raw.strip():
+                empty_lines.append(i)
+                continue
+            piece, more = _trim_continuation(raw, continuation)
+            parts.append(piece)
+        logical = "".join(parts)
+        for blank in empty_lines:
+            diags.append(
+                Diagnostic(Severity.WARNING, "NoEmptyContinuation", "Empty continuation line", blank)
+            )
+        try:
+            node = parse_line(logical, escape)
+            if node.keyword in _JSON_KEYWORDS and not node.json and _json_with_tail(node.rest):
+                diags.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        "json-with-tail",
+                        f"{node.keyword}: a JSON array followed by more text is shell form, not exec form",
+                        start,
+                    )
+                )
+        except _LineError as exc:
+            diags.append(_error(exc.code, exc.message, start))
+            node = Instruction(keyword=_keyword_of(logical), line=start, end_line=i, rest=logical)
+        heredocs: list[Heredoc] = []
+        if _can_contain_heredoc(node) and "<<" in logical:
+            try:
+                specs = heredocs_from_line(logical)
+            except _LineError as exc:
+                diags.append(_error(exc.code, exc.message, start))
+                specs = []
+            for name, chomp, expand in specs:
+                body: list[str] = []
+                terminated = False
+                while i < count:
+                    raw = lines[i]
+                    i += 1
+                    candidate = raw.lstrip("\t") if chomp else raw
+                    if candidate == name:
+                        terminated = True
+                        break
+                    body.append(raw + "\n")
+                if not terminated:
+                    diags.append(_error("unterminated-heredoc", "unterminated heredoc", start))
+                    content_text = "".join(body)
+                    heredocs.append(
+                        Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp)
+                    )
+                    break
+                content_text = "".join(body)
+                heredocs.append(Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp))
+        source = "\n".join(lines[start - 1 : i])
+        node = _finish(node, start, i, tuple(heredocs), source)
+        out.append(node)
+    if not out:
+        diags.append(_error("no-instructions", "file with no instructions", count or None))
+    return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count)
+
+
+def _chomp(text: str) -> str:
+    return re.sub(r"(?m)^\t+", "", text)
+
+
+def _finish(
+    node: Instruction, start: int, end: int, heredocs: tuple[Heredoc, ...], source: str
+) -> Instruction:
+    sub = node.sub
+    if sub is not None:
+        sub = Instruction(
+            keyword=sub.keyword,
+            line=start,
+            end_line=end,
+            rest=sub.rest,
+            flags=sub.flags,
+            args=sub.args,
+            json=sub.json,
+            heredocs=heredocs,
+            source=source,
+        )
+        heredocs = ()
+    return Instruction(
+        keyword=node.keyword,
+        line=start,
+        end_line=end,
+        rest=node.rest,
+        flags=node.flags,
+        args=node.args,
+        json=node.json,
+        heredocs=heredocs,
+        sub=sub,
+        source=source,
+    )
+
+
+class _LineError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _error(code: str, message: str, line: int | None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, line)
+
+
+def _keyword_of(logical: str) -> str:
+    parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
+    return parts[0].upper()
+
+
+def _trim_continuation(line: str, pattern: re.Pattern) -> tuple[str, bool]:
+    """Remove a trailing escape token; return (rest, True) when the line continues."""
+    match = pattern.search(line)
+    if match is None:
+        return line, False
+    return line[: match.start()] + (match.group(1) or ""), True
+
+
+def _can_contain_heredoc(node: Instruction) -> bool:
+    if node.keyword == "ONBUILD" and node.sub is not None:
+        node = node.sub
+    return node.keyword in _HEREDOC_KEYWORDS and not node.json
+
+
+def parse_line(logical: str, escape: str) -> Instruction:
+    """One logical line -> an Instruction (lines and heredocs are filled in by the caller)."""
+    parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
+    word = parts[0]
+    flags: list[tuple[str, str | None]] = []
+    rest = ""
+    if len(parts) == 2:
+        rest, raw_flags = extract_flags(parts[1], escape)
+        rest = rest.strip()
+        for flag in raw_flags:
+            name, sep, value = flag[2:].partition("=")
+            flags.append((name, value if sep else None))
+    keyword = word.upper()
+    args: tuple[str, ...] = ()
+    is_json = False
+    sub = None
+    if keyword in ("FROM", "EXPOSE"):
+        args = tuple(_SPLIT_COMMAND.split(rest)) if rest else ()
+    elif keyword in _STRING_KEYWORDS:
+        args = (rest,) if rest else ()
+    elif keyword in _JSON_KEYWORDS:
+        if rest:
+            parsed = _maybe_json(rest)
+            if parsed is None:
+                args = (rest,)
+            else:
+                args, is_json = parsed, True
+    elif keyword in _LIST_KEYWORDS:
+        parsed = _maybe_json(rest) if rest else None
+        if parsed is None:
+            args = tuple(_SPLIT_COMMAND.split(rest)) if rest else ()
+        else:
+            args, is_json = parsed, True
+    elif keyword in ("ENV", "LABEL"):
+        args = parse_name_val(rest, keyword, escape)
+    elif keyword == "ARG":
+        args = tuple(parse_words(rest, escape))
+    elif keyword == "HEALTHCHECK":
+        match = re.match(r"(\S+)(\s*)(.*)\Z", rest, re.S)
+        if match:
+            kind, tail = match.group(1), match.group(3)
+            args = (kind,)
+            if tail:
+                parsed = _maybe_json(tail)
+                if parsed is None:
+                    args += (tail,)
+                else:
+                    args += parsed
+                    is_json = True
+    elif keyword == "ONBUILD":
+        if rest:
+            sub = parse_line(rest, escape)
+            args = (sub.keyword,)
+    return Instruction(
+        keyword=keyword,
+        line=0,
+        end_line=0,
+        rest=rest,
+        flags=tuple(flags),
+        args=args,
+        json=is_json,
+        sub=sub,
+    )
+
+
+def _reject_constant(name: str):
+    raise ValueError(name)
+
+
+def _maybe_json(rest: str) -> tuple[str, ...] | None:
+    """A JSON array of strings -> its items; not JSON -> None; non-string items -> error."""
+    text = rest.lstrip()
+    if not text.startswith("["):
+        return None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(item, str) for item in value):
+        raise _LineError(
+            "json-not-strings", "when using JSON array syntax, arrays must be comprised of strings only"
+        )
+    return tuple(value)
+
+
+def _json_with_tail(rest: str) -> bool:
+    """True for ``["a"] junk``: a JSON array of strings that more text follows."""
+    try:
+        value, end = json.JSONDecoder().raw_decode(rest)
+    except ValueError:
+        return False
+    return isinstance(value, list) and bool(rest[end:].strip())
+
+
+def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
+    """Leading ``--flag`` words -> (rest of line, flags); quotes removed, ``--`` ends flags."""
+    words: list[str] = []
+    in_spaces, in_word, in_quote = 0, 1, 2
+    phase = in_spaces
+    word: list[str] = []
+    quote = ""
+    blank_ok = False
+    n = len(line)
+    pos = 0
+    while pos <= n:
+        ch = line[pos] if pos < n else ""
+        if phase == in_spaces:
+            if pos == n:
+                break
+            if ch.isspace():
+                pos += 1
+                continue
+            if ch != "-" or pos + 1 == n or line[pos + 1] != "-":
+                return line[pos:], words
+            phase = in_word
+        if pos == n:
+            text = "".join(word)
+            if text != "--" and (blank_ok or text):
+                words.append(text)
+            break
+        if phase == in_word:
+            if ch.isspace():
+                phase = in_spaces
+                text = "".join(word)
+                if text == "--":
+                    return line[pos:], words
+                if blank_ok or text:
+                    words.append(text)
+                word = []
+                blank_ok = False
+                pos += 1
+                continue
+            if ch in ("'", '"'):
+                quote = ch
+                blank_ok = True
+                phase = in_quote
+                pos += 1
+                continue
+            if ch == escape:
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                pos += 1
+                ch = line[pos]
+            word.append(ch)
+            pos += 1
+            continue
+        # in a quote
+        if ch == quote:
+            phase = in_word
+            pos += 1
+            continue
+        if ch == escape:
+            if pos + 1 == n:
+                phase = in_word
+                pos += 1
+                continue
+            pos += 1
+            ch = line[pos]
+        word.append(ch)
+        pos += 1
+    return "", words
+
+
+def parse_words(rest: str, escape: str) -> list[str]:
+    """Split on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords)."""
+    words: list[str] = []
+    in_spaces, in_word, in_quote = 0, 1, 2
+    phase = in_spaces
+    word: list[str] = []
+    quote = ""
+    blank_ok = False
+    n = len(rest)
+    pos = 0
+    while pos <= n:
+        ch = rest[pos] if pos < n else ""
+        if phase == in_spaces:
+            if pos == n:
+                break
+            if ch.isspace():
+                pos += 1
+                continue
+            phase = in_word
+        if pos == n:
+            if blank_ok or word:
+                words.append("".join(word))
+            break
+        if phase == in_word:
+            if ch.isspace():
+                phase = in_spaces
+                if blank_ok or word:
+                    words.append("".join(word))
+                word = []
+                blank_ok = False
+                pos += 1
+                continue
+            if ch in ("'", '"'):
+                quote = ch
+                blank_ok = True
+                phase = in_quote
+            if ch == escape:
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                word.append(ch)
+                pos += 1
+                ch = rest[pos]
+            word.append(ch)
+            pos += 1
+            continue
+        if ch == quote:
+            phase = in_word
+        if ch == escape and quote != "'":
+            if pos + 1 == n:
+                phase = in_word
+                pos += 1
+                continue
+            word.append(ch)
+            pos += 1
+            ch = rest[pos]
+        word.append(ch)
+        pos += 1
+    return words
+
+
+def parse_name_val(rest: str, keyword: str, escape: str) -> tuple[str, ...]:
+    """ENV/LABEL arguments -> flat (key, value, separator) triples, as BuildKit's parseNameVal."""
+    words = parse_words(rest, escape)
+    if not words:
+        return ()
+    if "=" not in words[0]:
+        parts = _SPLIT_COMMAND.split(rest, maxsplit=1)
+        if len(parts) < 2:
+            raise _LineError("missing-value", f"{keyword} must have two arguments")
+        return (parts[0], parts[1], "")
+    out: list[str] = []
+    for word in words:
+        if "=" not in word:
+            raise _LineError(
+                "missing-equals",
+                f'Syntax error - can\'t find = in "{word}". Must be of the form: name=value',
+            )
+        key, _, value = word.partition("=")
+        out += [key, value, "="]
+    return tuple(out)
+
+
+# --- heredocs ---------------------------------------------------------------------------------
+
+
+def shell_words(line: str, *, raw_quotes: bool) -> list[str]:
+    """Split a line into shell words with ``\\`` as escape, ``$`` left as written.
+
+    With ``raw_quotes`` the quote characters stay in the words. ``<<`` followed by blanks is
+    glued to the next word, as BuildKit's lexer does so ``<< EOF`` reads as one heredoc word.
+    """
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    n = len(line)
+    pos = 0
+    while pos < n:
+        ch = line[pos]
+        if ch == "'":
+            end = line.find("'", pos + 1)
+            if end < 0:
+                raise _LineError(
+                    "unterminated-quote", "unexpected end of statement while looking for matching '"
+                )
+            word.append(line[pos : end + 1] if raw_quotes else line[pos + 1 : end])
+            in_word = True
+            pos = end + 1
+            continue
+        if ch == '"':
+            pos += 1
+            if raw_quotes:
+                word.append('"')
+            closed = False
+            while pos < n:
+                c = line[pos]
+                if c == '"':
+                    closed = True
+                    pos += 1
+                    break
+                if c == "\\" and pos + 1 < n:
+                    nxt = line[pos + 1]
+                    if raw_quotes or nxt not in '"\\$`':
+                        word.append(c)
+                    word.append(nxt)
+                    pos += 2
+                    continue
+                word.append(c)
+                pos += 1
+            if not closed:
+                raise _LineError(
+                    "unterminated-quote", 'unexpected end of statement while looking for matching "'
+                )
+            if raw_quotes:
+                word.append('"')
+            in_word = True
+            continue
+        if ch == "<" and line.startswith("<<", pos):
+            pos += 2
+            spaces = pos
+            while pos < n and line[pos] in " \t":
+                pos += 1
+            word.append("<<" + line[spaces:pos])
+            in_word = True
+            continue
+        if ch == "\\":
+            if raw_quotes:
+                word.append(ch)
+            pos += 1
+            if pos < n:
+                word.append(line[pos])
+                in_word = True
+                pos += 1
+            continue
+        if ch.isspace():
+            if in_word:
+                words.append("".join(word))
+                word = []
+                in_word = False
+            pos += 1
+            continue
+        word.append(ch)
+        in_word = True
+        pos += 1
+    if in_word:
+        words.append("".join(word))
+    return words
+
+
+def parse_heredoc(word: str) -> tuple[str, bool, bool] | None:
+    """A word such as ``<<-'EOF'`` -> (name, chomp, expand), or None when it is no heredoc."""
+    match = _HEREDOC.match(word)
+    if not match:
+        return None
+    chomp = match.group(2) == "-"
+    rest = match.group(3)
+    if not rest:
+        return None
+    plain = shell_words(rest, raw_quotes=False)
+    if len(plain) != 1:
+        return None
+    raw = shell_words(rest, raw_quotes=True)
+    name = plain[0]
+    quotes = name.count("'") + name.count('"')
+    raw_quotes = raw[0].count("'") + raw[0].count('"') if raw else 0
+    return name, chomp, quotes == raw_quotes
+
+
+def heredocs_from_line(line: str) -> list[tuple[str, bool, bool]]:
+    """Every heredoc named on an instruction line, in order: (name, chomp, expand)."""
+    try:
+        words = shell_words(line, raw_quotes=True)
+    except _LineError:
+        return []
+    found = []
+    for word in words:
+        try:
+            doc = parse_heredoc(word)
+        except _LineError as exc:
+            raise _LineError("bad-heredoc", exc.message) from None
+        if doc is not None:
+            found.append(doc)
+    return found

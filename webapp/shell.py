@@ -1,0 +1,270 @@
+"""Shell-style word expansion as BuildKit applies it to FROM, ARG, ENV and ADD/COPY words.
+
+Supports ``$x ${x} ${x:-w} ${x-w} ${x:+w} ${x+w} ${x:?w} ${x?w} ${x#p} ${x##p} ${x%p} ${x%%p}
+${x/p/r} ${x//p/r}``, single and double quotes, and the escape token. Patterns use ``*``, ``?``
+and ``[...]``. Our own implementation of the rules in BuildKit's ``shell/lex.go``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class ExpansionError(ValueError):
+    """A word that BuildKit's shell lexer refuses (bad substitution, missing quote)."""
+
+
+@dataclass(slots=True)
+class Expansion:
+    """The result of expanding one word."""
+
+    result: str
+    """The expanded text, quotes removed."""
+    matched: set[str] = field(default_factory=set)
+    """Variable names that were looked up and set."""
+    unmatched: set[str] = field(default_factory=set)
+    """Variable names that were looked up and unset."""
+
+
+def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
+    """Expand ``word`` with ``env``; raise :class:`ExpansionError` where BuildKit would."""
+    lexer = _Lexer(word, env, escape)
+    text = lexer.until(None, raw_escapes=False)
+    return Expansion(text, lexer.matched, lexer.unmatched)
+
+
+def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """Like :func:`expand` but returns the word unchanged when it cannot be expanded."""
+    try:
+        return expand(word, env, escape).result
+    except ExpansionError:
+        return word
+
+
+class _Lexer:
+    __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched")
+
+    def __init__(self, text: str, env: Mapping[str, str], escape: str):
+        self.text = text
+        self.pos = 0
+        self.env = env
+        self.escape = escape
+        self.matched: set[str] = set()
+        self.unmatched: set[str] = set()
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def next(self) -> str:
+        ch = self.peek()
+        if ch:
+            self.pos += 1
+        return ch
+
+    def lookup(self, name: str) -> tuple[str, bool]:
+        if name in self.env:
+            self.matched.add(name)
+            return self.env[name], True
+        self.unmatched.add(name)
+        return "", False
+
+    def until(self, stop: str | None, raw_escapes: bool) -> str:
+        out: list[str] = []
+        while self.pos < len(self.text):
+            ch = self.peek()
+            if stop is not None and ch == stop:
+                self.pos += 1
+                return "".join(out)
+            if ch == "$":
+                out.append(self.dollar())
+            elif ch == "'":
+                out.append(self.single_quote())
+            elif ch == '"':
+                out.append(self.double_quote())
+            else:
+                self.pos += 1
+                if ch == self.escape:
+                    if raw_escapes:
+                        out.append(ch)
+                    ch = self.next()
+                    if not ch:
+                        break
+                out.append(ch)
+        if stop is not None:
+            raise ExpansionError(f"unexpected end of statement while looking for matching {stop}")
+        return "".join(out)
+
+    def single_quote(self) -> str:
+        self.pos += 1
+        end = self.text.find("'", self.pos)
+        if end < 0:
+            raise ExpansionError("unexpected end of statement while looking for matching single-quote")
+        value = self.text[self.pos : end]
+        self.pos = end + 1
+        return value
+
+    def double_quote(self) -> str:
+        self.pos += 1
+        out: list[str] = []
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise ExpansionError("unexpected end of statement while looking for matching double-quote")
+            if ch == '"':
+                self.pos += 1
+                return "".join(out)
+            if ch == "$":
+                out.append(self.dollar())
+                continue
+            self.pos += 1
+            if ch == self.escape:
+                nxt = self.peek()
+                if not nxt:
+                    continue
+                if nxt in ('"', "$", self.escape):
+                    ch = self.next()
+            out.append(ch)
+
+    def name(self) -> str:
+        start = self.pos
+        ch = self.peek()
+        if ch.isdigit():
+            while self.peek().isdigit():
+                self.pos += 1
+            return self.text[start : self.pos]
+        while True:
+            ch = self.peek()
+            if not ch:
+                break
+            if self.pos == start and ch in "@*#?-$!0":
+                self.pos += 1
+                return ch
+            if not (ch.isalnum() or ch == "_"):
+                break
+            self.pos += 1
+        return self.text[start : self.pos]
+
+    def dollar(self) -> str:
+        self.pos += 1
+        if self.peek() != "{":
+            name = self.name()
+            if not name:
+                return "$"
+            return self.lookup(name)[0]
+        self.pos += 1
+        ch = self.peek()
+        if not ch:
+            raise ExpansionError("syntax error: missing '}'")
+        if ch in "{}:":
+            raise ExpansionError("syntax error: bad substitution")
+        name = self.name()
+        ch = self.next()
+        if ch == "}":
+            return self.lookup(name)[0]
+        modifier = ch
+        null_is_unset = False
+        if ch == ":":
+            null_is_unset = True
+            ch = self.next()
+            modifier += ch
+        if ch in ("+", "-", "?", "#", "%"):
+            raw = ch in ("#", "%")
+            if null_is_unset and raw:
+                raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
+            try:
+                word = self.until("}", raw_escapes=raw)
+            except ExpansionError:
+                raise ExpansionError("syntax error: missing '}'") from None
+            value, is_set = self.lookup(name)
+            if ch == "-":
+                return word if (not is_set or (null_is_unset and value == "")) else value
+            if ch == "+":
+                return "" if (not is_set or (null_is_unset and value == "")) else word
+            if ch == "?":
+                if not is_set:
+                    raise ExpansionError(f"{name}: {word or 'is not allowed to be unset'}")
+                if null_is_unset and value == "":
+                    raise ExpansionError(f"{name}: {word or 'is not allowed to be empty'}")
+                return value
+            greedy = bool(word) and word[0] == ch
+            if greedy:
+                word = word[1:]
+            if ch == "%":
+                return _trim_suffix(word, value, greedy, self.escape)
+            return _trim_prefix(word, value, greedy, self.escape)
+        if ch == "/" and not null_is_unset:
+            replace_all = self.peek() == "/"
+            if replace_all:
+                self.pos += 1
+            try:
+                pattern = self.until("/", raw_escapes=True)
+            except ExpansionError:
+                raise ExpansionError("syntax error: missing '/' in ${}") from None
+            try:
+                replacement = self.until("}", raw_escapes=True)
+            except ExpansionError:
+                raise ExpansionError("syntax error: missing '}'") from None
+            value, _ = self.lookup(name)
+            regex = _pattern_regex(pattern, self.escape, greedy=True)
+            if replace_all:
+                return regex.sub(lambda _m: replacement, value) if pattern else value
+            match = regex.search(value)
+            if match and pattern:
+                return value[: match.start()] + replacement + value[match.end() :]
+            return value
+        raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
+
+
+def _pattern_regex(pattern: str, escape: str, greedy: bool) -> re.Pattern:
+    """A shell glob (``*``, ``?``, ``[...]``, escapes) as a regular expression."""
+    out: list[str] = []
+    i = 0
+    star = ".*" if greedy else ".*?"
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "*":
+            out.append(star)
+        elif ch == "?":
+            out.append(".")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    try:
+        return re.compile("".join(out), re.S)
+    except re.error:
+        return re.compile(re.escape(pattern), re.S)
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool, escape: str) -> str:
+    regex = _pattern_regex(pattern, escape, greedy)
+    best = None
+    for end in range(len(value) + 1) if not greedy else range(len(value), -1, -1):
+        if regex.fullmatch(value, 0, end):
+            best = end
+            break
+    return value if best is None else value[best:]
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool, escape: str) -> str:
+    regex = _pattern_regex(pattern, escape, greedy)
+    starts = range(len(value) + 1) if greedy else range(len(value), -1, -1)
+    for start in starts:
+        if regex.fullmatch(value, start):
+            return value[:start]
+    return value
