@@ -23,6 +23,8 @@ from .escape import shorten
 VIEWS = ("stages", "layers")
 LINE_WIDTH = 60
 """Longest single label line before it is cut (per line; the escape functions cap the total)."""
+INSTRUCTION_WIDTH = 44
+"""Longest instruction label in the layers view (the full text is in the JSON and the editor)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,16 @@ def short_image(ref: str) -> str:
     return ref
 
 
+def split_ref(ref: str) -> tuple[str, ...]:
+    """A URL or git reference as label lines: ``https://`` dropped, query or fragment on a second line."""
+    shown = ref[len("https://") :] if ref.startswith("https://") and len(ref) > len("https://") else ref
+    for mark in ("?", "#"):
+        head, sep, tail = shown.partition(mark)
+        if sep and head:
+            return (head, sep + tail)
+    return (shown,)
+
+
 def _severity_states(diags: list[Diagnostic]) -> tuple[str, ...]:
     severities = {d.severity for d in diags}
     out = []
@@ -155,10 +167,10 @@ class _Sources:
             key, prefix, lines, style = ("img", ref), "img", (short_image(ref),), "image"
         elif kind is SourceKind.URL:
             ref = src.ref or src.text or "?"
-            key, prefix, lines, style = ("url", ref), "url", (ref,), "url"
+            key, prefix, lines, style = ("url", ref), "url", split_ref(ref), "url"
         elif kind is SourceKind.GIT:
             ref = src.ref or src.text or "?"
-            key, prefix, lines, style = ("git", ref), "git", (ref,), "git"
+            key, prefix, lines, style = ("git", ref), "git", split_ref(ref), "git"
         else:
             text = src.text if src.text is not None else "?"
             key, prefix, lines, style = ("invalid", text), "invalid", ("invalid source", text), "invalid"
@@ -353,7 +365,7 @@ def build_scene(graph: Graph, view: str = "stages", *, legend: bool = True) -> S
                 Node(
                     from_id,
                     "from",
-                    (shorten(_instruction_text(fi), LINE_WIDTH),),
+                    (shorten(_instruction_text(fi), INSTRUCTION_WIDTH),),
                     (*muted, *diags.for_lines(fi.line, fi.end_line)),
                     cluster,
                 )
@@ -366,7 +378,7 @@ def build_scene(graph: Graph, view: str = "stages", *, legend: bool = True) -> S
                     Node(
                         node_id,
                         "layer" if ins.layer else "meta",
-                        (shorten(_instruction_text(ins), LINE_WIDTH),),
+                        (shorten(_instruction_text(ins), INSTRUCTION_WIDTH),),
                         (*muted, *diags.for_lines(ins.line, ins.end_line)),
                         cluster,
                     )
