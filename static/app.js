@@ -288,6 +288,16 @@
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     const sameShape =
       state.base && base && Math.abs(state.base.w - base.w) < 1 && Math.abs(state.base.h - base.h) < 1;
+    // Wide transparent strokes under each edge, so a thin line is easy to hover and click.
+    for (const path of svg.querySelectorAll("g.edge > path")) {
+      const hit = path.cloneNode(false);
+      hit.removeAttribute("stroke-dasharray");
+      hit.setAttribute("class", "edge-hit");
+      hit.setAttribute("stroke", "transparent");
+      hit.setAttribute("stroke-width", "12");
+      hit.setAttribute("fill", "none");
+      path.parentNode.insertBefore(hit, path);
+    }
     el.diagram.replaceChildren(document.importNode(svg, true));
     state.graph = graph;
     state.base = base;

@@ -1,0 +1,205 @@
+"""The editor page in a real browser (Debian's Chromium through Playwright), against gunicorn.
+
+One server and one browser for the module; each test gets a fresh page whose console must stay
+free of errors (a CSP violation is a console error too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from browser_util import Server, launch_chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.dot]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+MOBY = "real/moby__moby__Dockerfile.Dockerfile"
+TIMEOUT = 15_000
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = Server(workers=2)
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch_chromium(p)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    pg.problems = problems
+    try:
+        yield pg
+        assert not problems, "browser console:\n" + "\n".join(problems)
+    finally:
+        context.close()
+        # shown by pytest only when the test failed
+        print("---- server log ----\n" + server.log())
+
+
+def by(page, testid: str):
+    return page.locator(f'[data-testid="{testid}"]')
+
+
+def open_page(page, server, path="/"):
+    page.goto(server.url + path)
+    page.wait_for_selector('[data-testid="diagram"] svg #stage-0')
+
+
+def graph_of(page) -> dict:
+    return page.evaluate("window.dfviz.graph")
+
+
+def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
+    """Poll a JS expression from Python (wait_for_function evals a string, which the page CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)
+
+
+def click_edge(page, n: int) -> None:
+    """Click the middle of edge n's line (its bounding box centre may be off the line)."""
+    point = page.evaluate(
+        """id => {
+            const p = document.querySelector(`#diagram svg [id="${id}"] path:not(.edge-hit)`);
+            const pt = p.getPointAtLength(p.getTotalLength() / 2), m = p.getScreenCTM();
+            return {x: pt.x * m.a + pt.y * m.c + m.e, y: pt.x * m.b + pt.y * m.d + m.f};
+        }""",
+        f"edge-{n}",
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
+def type_at_end(page, text: str) -> None:
+    page.locator('[data-testid="editor"] .cm-content').click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+def test_page_draws_the_example_and_links_text_and_picture(page, server):
+    open_page(page, server)
+    graph = graph_of(page)
+    assert [s["name"] for s in graph["stages"]] == ["builder", None]
+    assert page.locator('[data-testid="diagnostics"]').is_visible()
+    # the target selector lists the named stages, default the last stage
+    options = by(page, "target-select").locator("option").all_inner_texts()
+    assert options[0].startswith("last stage") and "builder" in options
+
+    # click a stage: its lines are highlighted in the editor
+    builder = graph["stages"][0]
+    page.locator("#diagram svg #stage-0").click()
+    highlighted = page.locator(".cm-linked-line")
+    assert highlighted.count() == builder["end_line"] - builder["line"] + 1
+    assert "FROM golang" in highlighted.first.inner_text()
+
+    # click an edge: its instruction's line is highlighted
+    edges = graph["edges"]
+    n = next(i for i, e in enumerate(edges) if e["kind"] == "copy" and e["source"]["kind"] == "stage")
+    click_edge(page, n)
+    wait_js(page, "document.querySelectorAll('.cm-linked-line').length === 1")
+    assert "COPY --from=builder" in page.locator(".cm-linked-line").inner_text()
+
+    # moving the cursor highlights the stage under it
+    page.locator(".cm-line", has_text="apk add").click()
+    page.wait_for_selector("#diagram svg #stage-1.is-current")
+    assert page.locator("#diagram svg #stage-0.is-current").count() == 0
+
+    # hovering a node shows its instructions in full
+    page.locator("#diagram svg #stage-0").hover()
+    tooltip = page.locator("#tooltip")
+    tooltip.wait_for(state="visible")
+    assert "go mod download" in tooltip.inner_text() and "CGO_ENABLED=0" in tooltip.inner_text()
+
+
+def test_typing_follows_and_errors_keep_the_last_good_diagram(page, server):
+    open_page(page, server)
+    type_at_end(page, "\nFROM alpine:3.20 AS extra\nCOPY --from=builder /out/app /x\n")
+    page.wait_for_selector("#diagram svg #stage-2")
+    assert graph_of(page)["stages"][2]["name"] == "extra"
+
+    # an error: the diagram stays (stale) and the diagnostics say where
+    type_at_end(page, "FORM alpine\n")
+    page.locator(".diag-error").first.wait_for()
+    assert page.locator("#diagram svg #stage-2").count() == 1
+    line = int(page.locator(".diag-error").first.get_attribute("data-line"))
+    assert line > 15
+    # clicking the diagnostic moves the cursor there
+    page.locator(".diag-error").first.click()
+    assert page.locator("#cursor-pos").inner_text().startswith(f"Ln {line},")
+
+
+def test_switching_the_target_greys_the_right_stages(page, server):
+    open_page(page, server, "/?example=cache-mounts")
+    names = [s["name"] for s in graph_of(page)["stages"]]
+    assert names == ["base", "deps", "test", "final"]
+    assert page.locator("#diagram svg .unreachable").count() >= 1  # test is not built for final
+    by(page, "target-select").select_option("deps")
+    wait_js(page, "window.dfviz.graph && window.dfviz.graph.target === 1")
+    page.wait_for_selector("#diagram svg #stage-3.unreachable")
+    for i, built in enumerate([True, True, False, False]):
+        classes = page.locator(f"#diagram svg #stage-{i}").get_attribute("class")
+        assert ("unreachable" in classes.split()) is (not built), (i, classes)
+
+    by(page, "view-select").select_option("layers")
+    page.wait_for_selector("#diagram svg #ins-1-0")
+
+
+def test_upload_moby_and_download_every_format(page, server, corpus, tmp_path):
+    open_page(page, server)
+    by(page, "file-input").set_input_files(str(corpus / MOBY))
+    page.wait_for_selector("#diagram svg #stage-58", timeout=30_000)
+    assert len(graph_of(page)["stages"]) == 59
+    assert page.locator("#file-name").inner_text().endswith(".Dockerfile")
+
+    checks = {
+        "svg": lambda b: b"<svg" in b[:400] and b'id="stage-58"' in b,
+        "png": lambda b: b.startswith(b"\x89PNG\r\n\x1a\n"),
+        "dot": lambda b: b.lstrip().startswith(b"digraph"),
+        "json": lambda b: len(json.loads(b)["stages"]) == 59,
+    }
+    for fmt, ok in checks.items():
+        by(page, "download-button").click()
+        with page.expect_download() as info:
+            by(page, f"download-{fmt}").click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.suffix == f".{fmt}"
+        assert ok(path.read_bytes()), fmt
+
+
+@pytest.mark.skipif(os.environ.get("WEBAPP_SCREENSHOTS") is None, reason="set WEBAPP_SCREENSHOTS=dir")
+def test_screenshots(page, server, corpus):
+    """Not a check: pictures of the page for a human to look at (WEBAPP_SCREENSHOTS=<dir>)."""
+    out = os.environ["WEBAPP_SCREENSHOTS"]
+    open_page(page, server)
+    page.screenshot(path=f"{out}/example.png")
+    by(page, "file-input").set_input_files(str(corpus / MOBY))
+    page.wait_for_selector("#diagram svg #stage-58", timeout=30_000)
+    page.screenshot(path=f"{out}/moby.png")
+    by(page, "view-select").select_option("layers")
+    page.wait_for_selector("#diagram svg #ins-0-from", timeout=30_000)
+    page.screenshot(path=f"{out}/moby-layers.png")
