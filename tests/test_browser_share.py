@@ -147,6 +147,14 @@ def test_share_then_open_in_a_fresh_page_shows_the_same_diagram(pages, server):
         assert by(viewer, "share-source").inner_text().strip() == text.strip()
         markdown = by(viewer, "embed-markdown").input_value()
         assert markdown.startswith("[![Dockerfile build graph](") and ".svg)" in markdown
+        # The .svg works as an image, as a Markdown preview embeds it.
+        width = viewer.evaluate(
+            """src => new Promise((ok, fail) => { const img = new Image();
+                img.onload = () => ok(img.naturalWidth); img.onerror = () => fail(new Error('no image'));
+                img.src = src; })""",
+            link + ".svg",
+        )
+        assert width > 100
         by(viewer, "copy-markdown").click()
         sync_api.expect(viewer.locator("#share-toast")).to_have_text("Copied.")
 
