@@ -179,6 +179,7 @@ class _Analyzer:
         self.by_name: dict[str, int] = {}
         self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
         self.declared_meta: set[str] = set()
+        self.names_seen: set[str] = set()
         # (stage, line, code, message) of errors BuildKit raises only when it builds that stage.
         self.pending_dispatch: list[tuple[int, int, str, str]] = []
 
@@ -272,7 +273,7 @@ class _Analyzer:
                     self.warn(
                         "StageNameCasing", f"Stage name '{written}' should be lowercase", ins.line, index
                     )
-                if any(w.name == name for w in self.work):
+                if name in self.names_seen:
                     self.warn(
                         "DuplicateStageName",
                         f"Duplicate stage name '{name}', stage names should be unique",
@@ -297,6 +298,8 @@ class _Analyzer:
                     ins.line,
                     index,
                 )
+        if name:
+            self.names_seen.add(name)
         work = _Work(index=index, name=name, name_as_written=written, from_ins=ins)
         self.work.append(work)
         return work
@@ -831,20 +834,22 @@ class _Analyzer:
 
     def dispatch_checks(self, reachable: set[int]) -> None:
         """Errors BuildKit raises only while building a stage: only for stages the target builds."""
-        for work in self.work:
-            if work.index not in reachable:
-                continue
-            for edge in self.edges:
-                if edge.target != work.index or edge.kind is not EdgeKind.COPY:
-                    continue
-                if edge.source.kind is SourceKind.STAGE and edge.source.stage > work.index:
-                    self.error(
-                        "copy-forward",
-                        f'cannot copy from stage "{edge.source.text}", it needs to be defined before current '
-                        f'stage "{work.display if len(self.work) > 1 else ""}"',
-                        edge.line,
-                        work.index,
-                    )
+        for edge in self.edges:
+            stage = edge.target
+            if (
+                edge.kind is EdgeKind.COPY
+                and stage in reachable
+                and edge.source.kind is SourceKind.STAGE
+                and edge.source.stage > stage
+            ):
+                name = self.work[stage].display if len(self.work) > 1 else ""
+                self.error(
+                    "copy-forward",
+                    f'cannot copy from stage "{edge.source.text}", it needs to be defined before current '
+                    f'stage "{name}"',
+                    edge.line,
+                    stage,
+                )
         for stage, line, code, message in self.pending_dispatch:
             if stage in reachable:
                 self.error(code, message, line, stage)

@@ -165,7 +165,7 @@ def lex(text: str) -> Lexed:
                 Diagnostic(Severity.WARNING, "NoEmptyContinuation", "Empty continuation line", blank)
             )
         try:
-            node = parse_line(logical, escape)
+            node = _parse_parts(logical, escape)
             if node.keyword in _JSON_KEYWORDS and not node.json and _json_with_tail(node.rest):
                 diags.append(
                     Diagnostic(
@@ -177,7 +177,7 @@ def lex(text: str) -> Lexed:
                 )
         except _LineError as exc:
             diags.append(_error(exc.code, exc.message, start))
-            node = Instruction(keyword=_keyword_of(logical), line=start, end_line=i, rest=logical)
+            node = _Parts(_keyword_of(logical), logical, (), (), False, None)
         heredocs: list[Heredoc] = []
         if _can_contain_heredoc(node) and "<<" in logical:
             try:
@@ -206,8 +206,7 @@ def lex(text: str) -> Lexed:
                 content_text = "".join(body)
                 heredocs.append(Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp))
         source = "\n".join(lines[start - 1 : i])
-        node = _finish(node, start, i, tuple(heredocs), source)
-        out.append(node)
+        out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
         diags.append(_error("no-instructions", "file with no instructions", count or None))
     return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count)
@@ -217,34 +216,27 @@ def _chomp(text: str) -> str:
     return re.sub(r"(?m)^\t+", "", text)
 
 
-def _finish(
-    node: Instruction, start: int, end: int, heredocs: tuple[Heredoc, ...], source: str
-) -> Instruction:
-    sub = node.sub
-    if sub is not None:
-        sub = Instruction(
-            keyword=sub.keyword,
-            line=start,
-            end_line=end,
-            rest=sub.rest,
-            flags=sub.flags,
-            args=sub.args,
-            json=sub.json,
-            heredocs=heredocs,
-            source=source,
-        )
+class _Parts:
+    """An instruction's fields before its lines are known (built into an Instruction once)."""
+
+    __slots__ = ("keyword", "rest", "flags", "args", "json", "sub")
+
+    def __init__(self, keyword, rest, flags, args, is_json, sub):
+        self.keyword = keyword
+        self.rest = rest
+        self.flags = flags
+        self.args = args
+        self.json = is_json
+        self.sub = sub
+
+
+def _build(parts: _Parts, start: int, end: int, heredocs: tuple[Heredoc, ...], source: str) -> Instruction:
+    sub = None
+    if parts.sub is not None:
+        sub = _build(parts.sub, start, end, heredocs, source)
         heredocs = ()
     return Instruction(
-        keyword=node.keyword,
-        line=start,
-        end_line=end,
-        rest=node.rest,
-        flags=node.flags,
-        args=node.args,
-        json=node.json,
-        heredocs=heredocs,
-        sub=sub,
-        source=source,
+        parts.keyword, start, end, parts.rest, parts.flags, parts.args, parts.json, heredocs, sub, source
     )
 
 
@@ -266,6 +258,8 @@ def _keyword_of(logical: str) -> str:
 
 def _trim_continuation(line: str, pattern: re.Pattern) -> tuple[str, bool]:
     """Remove a trailing escape token; return (rest, True) when the line continues."""
+    if not line.rstrip(" \t").endswith(("\\", "`")):
+        return line, False  # cheap test before the regular expression
     match = pattern.search(line)
     if match is None:
         return line, False
@@ -278,8 +272,13 @@ def _can_contain_heredoc(node: Instruction) -> bool:
     return node.keyword in _HEREDOC_KEYWORDS and not node.json
 
 
-def parse_line(logical: str, escape: str) -> Instruction:
-    """One logical line -> an Instruction (lines and heredocs are filled in by the caller)."""
+def parse_line(logical: str, escape: str = "\\") -> Instruction:
+    """One logical line -> an Instruction (with line numbers 0: it is not placed in a file)."""
+    return _build(_parse_parts(logical, escape), 0, 0, (), logical)
+
+
+def _parse_parts(logical: str, escape: str) -> _Parts:
+    """Split a logical line into keyword, flags and arguments as BuildKit's parser does."""
     parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
     word = parts[0]
     flags: list[tuple[str, str | None]] = []
@@ -329,18 +328,9 @@ def parse_line(logical: str, escape: str) -> Instruction:
                     is_json = True
     elif keyword == "ONBUILD":
         if rest:
-            sub = parse_line(rest, escape)
+            sub = _parse_parts(rest, escape)
             args = (sub.keyword,)
-    return Instruction(
-        keyword=keyword,
-        line=0,
-        end_line=0,
-        rest=rest,
-        flags=tuple(flags),
-        args=args,
-        json=is_json,
-        sub=sub,
-    )
+    return _Parts(keyword, rest, tuple(flags), args, is_json, sub)
 
 
 def _reject_constant(name: str):
@@ -374,8 +364,27 @@ def _json_with_tail(rest: str) -> bool:
     return isinstance(value, list) and bool(rest[end:].strip())
 
 
+_TOKEN = re.compile(r"\S+")
+
+
 def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
     """Leading ``--flag`` words -> (rest of line, flags); quotes removed, ``--`` ends flags."""
+    # Fast path for flags without quotes or escapes, the common case; the state machine below
+    # gives the same answer and handles everything else.
+    words: list[str] = []
+    for match in _TOKEN.finditer(line):
+        token = match.group()
+        if not token.startswith("--"):
+            return line[match.start() :], words
+        if "'" in token or '"' in token or escape in token:
+            return _extract_flags_slow(line, escape)
+        if token == "--":
+            return line[match.end() :], words
+        words.append(token)
+    return "", words
+
+
+def _extract_flags_slow(line: str, escape: str) -> tuple[str, list[str]]:
     words: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
@@ -446,6 +455,8 @@ def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """Split on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords)."""
+    if "'" not in rest and '"' not in rest and escape not in rest:
+        return rest.split()
     words: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces

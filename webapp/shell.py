@@ -30,6 +30,8 @@ class Expansion:
 
 def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """Expand ``word`` with ``env``; raise :class:`ExpansionError` where BuildKit would."""
+    if "$" not in word and "'" not in word and '"' not in word and escape not in word:
+        return Expansion(word)  # nothing to expand or unquote
     lexer = _Lexer(word, env, escape)
     text = lexer.until(None, raw_escapes=False)
     return Expansion(text, lexer.matched, lexer.unmatched)
