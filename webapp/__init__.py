@@ -1,14 +1,15 @@
 """Dockerfile visualizer: Dockerfile text -> BuildKit build graph -> DOT, SVG, PNG, Mermaid.
 
-The small public API is :func:`analyze` (text to :class:`~webapp.model.Graph`) and
-:func:`render` (graph to bytes in one format). Nothing heavy is imported here.
+The small public API: :func:`analyze` (text to :class:`~webapp.model.Graph`) here, and
+``webapp.render.render`` (graph to bytes in one format) in the renderer package. Nothing heavy
+is imported here.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "analyze", "render"]
+__all__ = ["__version__", "analyze"]
 
 
 def analyze(text, **options):
@@ -16,10 +17,3 @@ def analyze(text, **options):
     from .analysis import analyze as _analyze
 
     return _analyze(text, **options)
-
-
-def render(graph, fmt="svg", view="stages", **options):
-    """Render a graph; see :func:`webapp.render.render`."""
-    from .render import render as _render
-
-    return _render(graph, fmt, view, **options)

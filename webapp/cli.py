@@ -82,7 +82,8 @@ def _render(args) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    from . import analyze, render
+    from .analysis import analyze
+    from .render import render
 
     try:
         graph = analyze(data, settings=settings, **options.analysis_kwargs())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .. import render
+from ..render import render
 from .inputs import analyze_request, read_render_request
 
 bp = Blueprint("api", __name__)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from markupsafe import Markup
 
-from .. import render
+from ..render import render
 from ..errors import DockerfileError, RenderError
 from ..options import DEFAULT_PLATFORM
 from . import RETRY_AFTER
@@ -47,11 +46,18 @@ def example_text(name: str) -> str | None:
 
 
 def render_index(
-    *, text: str | None = None, req: RenderRequest | None = None, svg=None, graph=None, error=None
+    *,
+    text: str | None = None,
+    req: RenderRequest | None = None,
+    svg=None,
+    graph=None,
+    error=None,
+    file_name: str = "",
 ):
     """The editor page; with ``svg`` and ``graph`` when the server drew the diagram (no-JS path)."""
     if text is None:
         text = example_text(EXAMPLES[0][0])
+        file_name = f"{EXAMPLES[0][0]}.Dockerfile"
     options = req.options if req is not None else None
     return render_template(
         "index.html",
@@ -63,6 +69,7 @@ def render_index(
         svg=svg,
         graph=graph.to_dict() if graph is not None else None,
         error=error,
+        file_name=file_name,
     )
 
 
@@ -73,7 +80,7 @@ def index():
     text = example_text(name) if name else None
     if name and text is None:
         abort(404, description=f"no example called {name[:60]!r}")
-    return render_index(text=text)
+    return render_index(text=text, file_name=f"{name}.Dockerfile" if name else "")
 
 
 @bp.post("/")
@@ -91,9 +98,15 @@ def index_post():
     except RenderError as exc:
         error = {"message": exc.message, "line": None}
         return render_index(text=req.text, req=req, error=error), 503, {"Retry-After": RETRY_AFTER}
-    # The renderer's own sanitised SVG (allowlisted elements and attributes only).
-    svg_markup = Markup(svg.decode("utf-8") if isinstance(svg, bytes) else svg)
-    return render_index(text=req.text, req=req, svg=svg_markup, graph=graph)
+    # The renderer's own sanitised SVG (allowlisted elements and attributes only); the template
+    # inserts it with |safe for that reason alone.
+    svg_text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    return render_index(text=req.text, req=req, svg=svg_text, graph=graph, file_name=_upload_name())
+
+
+def _upload_name() -> str:
+    upload = request.files.get("dockerfile")
+    return upload.filename if upload is not None and upload.filename else ""
 
 
 @bp.get("/examples/<name>.Dockerfile")
