@@ -96,7 +96,12 @@ def _local(name: str) -> tuple[str | None, str]:
     return None, name
 
 
+_NEEDS_QUOTING = re.compile(r'[&<>"\n\r\t]')
+
+
 def _quote_attr(value: str) -> str:
+    if not _NEEDS_QUOTING.search(value):
+        return value
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -109,46 +114,49 @@ def _quote_attr(value: str) -> str:
 
 
 def _quote_text(value: str) -> str:
+    if "&" not in value and "<" not in value and ">" not in value:
+        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _safe_value(value: str) -> bool:
+    if ":" not in value and "(" not in value and "@" not in value:
+        return True  # nothing a scheme, url() or @import could be made of
     return not _BAD_VALUE.search(_STRIP_FOR_CHECK.sub("", value))
 
 
+_SVG_PREFIX = "{" + SVG_NS + "}"
+
+
 def _write(element: Element, out: list[str], root: bool) -> None:
-    ns, tag = _local(element.tag)
-    if ns != SVG_NS:
-        return
+    """Append the allowlisted form of ``element`` (and its tail-less subtree) to ``out``."""
+    tag = element.tag
+    if not isinstance(tag, str) or not tag.startswith(_SVG_PREFIX):
+        return  # other namespaces (XHTML in foreignObject, ...) and no namespace at all
+    tag = tag[len(_SVG_PREFIX) :]
     if tag in UNWRAP_ELEMENTS:
-        if element.text:
-            out.append(_quote_text(element.text))
-        for child in element:
-            _write(child, out, False)
-            if child.tail:
-                out.append(_quote_text(child.tail))
+        opened = None
+    elif tag in ALLOWED_ELEMENTS:
+        # namespaced attribute names look like "{ns}name" and are never in the allowlist
+        attrs = [f'xmlns="{SVG_NS}"'] if root else []
+        for name, value in sorted(element.attrib.items()):
+            if name not in ALLOWED_ATTRIBUTES or not _safe_value(value):
+                continue
+            if name in _NAME_ATTRIBUTES and not _NAME_VALUE.match(value):
+                continue
+            attrs.append(f'{name}="{_quote_attr(value)}"')
+        opened = tag
+        out.append(f"<{tag} {' '.join(attrs)}>" if attrs else f"<{tag}>")
+    else:
         return
-    if tag not in ALLOWED_ELEMENTS:
-        return
-    attrs = []
-    if root:
-        attrs.append(f'xmlns="{SVG_NS}"')
-    for name in sorted(element.attrib):
-        attr_ns, local = _local(name)
-        if attr_ns is not None or local not in ALLOWED_ATTRIBUTES:
-            continue
-        value = element.attrib[name]
-        if not _safe_value(value) or (local in _NAME_ATTRIBUTES and not _NAME_VALUE.match(value)):
-            continue
-        attrs.append(f'{local}="{_quote_attr(value)}"')
-    out.append(f"<{tag}{' ' + ' '.join(attrs) if attrs else ''}>")
     if element.text:
         out.append(_quote_text(element.text))
     for child in element:
         _write(child, out, False)
         if child.tail:
             out.append(_quote_text(child.tail))
-    out.append(f"</{tag}>")
+    if opened:
+        out.append(f"</{opened}>")
 
 
 def sanitize_svg(svg: bytes) -> bytes:
