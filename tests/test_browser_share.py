@@ -105,11 +105,14 @@ def by(page, testid: str):
 
 SIGNATURE_JS = """() => [...document.querySelectorAll(
     '[data-testid="diagram"] svg g.node, [data-testid="diagram"] svg g.edge')]
+    .filter(g => !g.id.startsWith('legend-'))
     .map(g => g.id + ':' + [...g.querySelectorAll('text')].map(t => t.textContent.trim()).join('|')).sort()"""
 
 
 def diagram_signature(page) -> list[str]:
-    """The drawing's node and edge ids with their text: equal signatures, same diagram."""
+    """The drawing's node and edge ids with their text: equal signatures, same diagram.
+
+    The legend is left out: the editor page shows its own and removes the drawn one."""
     return page.evaluate(SIGNATURE_JS)
 
 
