@@ -111,6 +111,7 @@
         CM.history(),
         CM.drawSelection(),
         CM.highlightActiveLine(),
+        CM.EditorView.lineWrapping,
         CM.highlightSelectionMatches(),
         CM.bracketMatching(),
         CM.StreamLanguage.define(CM.dockerFile),
@@ -282,12 +283,10 @@
     }
     // Our own tooltip replaces Graphviz's <title> elements (they would show as native tooltips).
     for (const t of svg.querySelectorAll("title")) t.remove();
-    const base = parseViewBox(svg);
+    const fallback = parseViewBox(svg);
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-    const sameShape =
-      state.base && base && Math.abs(state.base.w - base.w) < 1 && Math.abs(state.base.h - base.h) < 1;
     // Wide transparent strokes under each edge, so a thin line is easy to hover and click.
     for (const path of svg.querySelectorAll("g.edge > path")) {
       const hit = path.cloneNode(false);
@@ -298,7 +297,15 @@
       hit.setAttribute("fill", "none");
       path.parentNode.insertBefore(hit, path);
     }
+    // The page has its own legend (readable at any zoom) and background; downloads keep both.
+    for (const g of svg.querySelectorAll('[id="cluster-legend"], [id^="legend-"]')) g.remove();
+    const root = svg.querySelector("g.graph") || svg.querySelector("g");
+    const background = root && root.querySelector(":scope > polygon");
+    if (background) background.remove();
     el.diagram.replaceChildren(document.importNode(svg, true));
+    const base = contentBox(el.diagram.querySelector("svg")) || fallback;
+    const sameShape =
+      state.base && Math.abs(state.base.w - base.w) < 1 && Math.abs(state.base.h - base.h) < 1;
     state.graph = graph;
     state.base = base;
     if (!state.userMoved || !sameShape || !state.view) {
@@ -652,6 +659,28 @@
     return { x: 0, y: 0, w, h };
   }
 
+  /** The drawing's extent in view-box units (after the legend was taken out). */
+  function contentBox(svg) {
+    const root = svg && (svg.querySelector("g.graph") || svg.querySelector("g"));
+    if (!root) return null;
+    let bb;
+    try {
+      bb = root.getBBox();
+    } catch (_) {
+      return null;
+    }
+    if (!bb.width || !bb.height) return null;
+    const t = root.transform.baseVal.consolidate();
+    const m = t ? t.matrix : { a: 1, d: 1, e: 0, f: 0 };
+    const pad = 12;
+    return {
+      x: bb.x * m.a + m.e - pad,
+      y: bb.y * m.d + m.f - pad,
+      w: bb.width * m.a + 2 * pad,
+      h: bb.height * m.d + 2 * pad,
+    };
+  }
+
   function currentSvg() {
     return el.diagram.querySelector("svg");
   }
@@ -671,7 +700,7 @@
     const pad = 16;
     const sx = (box.width - pad * 2) / b.w;
     const sy = (box.height - pad * 2) / b.h;
-    const scale = Math.min(sx, sy, 1.5 * (96 / 72)) || 1; // Graphviz units are points
+    const scale = Math.min(sx, sy, 96 / 72) || 1; // at most natural size (Graphviz units are points)
     const w = box.width / scale;
     const h = box.height / scale;
     state.view = { x: b.x + (b.w - w) / 2, y: b.y + (b.h - h) / 2, w, h };
@@ -793,7 +822,13 @@
   });
 
   // ---------------------------------------------------------------- input: file, drop, examples
-  function loadText(text, name) {
+  /** A new Dockerfile: options that belonged to the previous one (target, build args) are reset. */
+  function loadText(text, name, keepOptions) {
+    if (!keepOptions) {
+      state.buildArgs = {};
+      el.buildArgs.dataset.key = "";
+      el.target.value = "";
+    }
     state.fileName = name || "";
     el.fileName.textContent = name || "";
     state.userMoved = false;
@@ -950,6 +985,9 @@
     /** Put a Dockerfile (and optionally options) into the editor and draw it. */
     load(text, opts) {
       opts = opts || {};
+      state.buildArgs = {};
+      el.buildArgs.dataset.key = "";
+      el.target.value = "";
       if (opts.view) el.view.value = opts.view;
       if (opts.platform) {
         if (![...el.platform.options].some((o) => o.value === opts.platform)) {
@@ -962,7 +1000,7 @@
         el.target.appendChild(new Option(opts.target, opts.target));
         el.target.value = opts.target;
       }
-      loadText(text, opts.name || "");
+      loadText(text, opts.name || "", true);
     },
     get graph() {
       return state.graph;

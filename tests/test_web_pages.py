@@ -231,3 +231,18 @@ def test_page_code_has_no_inline_style_or_eval():
     risky_calls += ('setAttribute("style"',)
     for risky in risky_calls:
         assert risky not in js, risky
+
+
+def test_page_weight_is_under_500_kb(client):
+    """The page's own JavaScript and CSS, libraries included (static/vendor is built by `make setup`)."""
+    from webapp.web import ROOT
+
+    html = client.get("/").data
+    files = [a.get("src") or a.get("href") for t, a in tags_of(html) if t in ("script", "link")]
+    files = [f for f in files if f and f.endswith((".js", ".css"))]
+    files.append("/static/share.css")  # share.js adds it
+    assert "/static/vendor/codemirror.js" in files
+    missing = [f for f in files if not (ROOT / f.lstrip("/")).is_file()]
+    assert not missing, f"missing {missing}: run `make setup` (scripts/ensure-static) first"
+    total = sum((ROOT / f.lstrip("/")).stat().st_size for f in files)
+    assert total < 500 * 1024, f"{total} bytes"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from ..render import render
 from ..errors import DockerfileError, RenderError
 from ..options import DEFAULT_PLATFORM
+from ..render import render
 from . import RETRY_AFTER
 from .inputs import RenderRequest, analyze_request, read_render_request
 
