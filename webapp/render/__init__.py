@@ -86,10 +86,9 @@ def render(
         return to_mermaid(graph, view).encode("utf-8"), MIMETYPES["mermaid"]
     if fmt not in ("svg", "png"):
         raise ValueError(f"unknown format: {fmt!r}")
-    if settings is None:
-        from ..config import load
+    from ..config import load
 
-        settings = load()
+    settings = {**load({}), **(settings or {})}  # defaults for any setting not given
     scene = build_scene(graph, view)
     if scene.size > MAX_ELEMENTS:
         raise RenderError(
