@@ -88,7 +88,8 @@ def render(
         raise ValueError(f"unknown format: {fmt!r}")
     from ..config import load
 
-    settings = {**load({}), **(settings or {})}  # defaults for any setting not given
+    # None means the environment's settings; a partial dict is completed with the defaults
+    settings = load() if settings is None else {**load({}), **settings}
     scene = build_scene(graph, view)
     if scene.size > MAX_ELEMENTS:
         raise RenderError(
