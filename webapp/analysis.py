@@ -117,8 +117,24 @@ class _Work:
         return self.name or f"stage-{self.index}"
 
 
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "armhf": "arm"}
+
+
+def normalize_platform(platform: str) -> str:
+    """``linux/x86_64`` -> ``linux/amd64``, ``linux/arm64/v8`` -> ``linux/arm64`` (containerd's rules)."""
+    parts = platform.lower().split("/")
+    if len(parts) > 1:
+        parts[1] = _ARCH_ALIASES.get(parts[1], parts[1])
+        if parts[1] == "arm64" and parts[2:] == ["v8"]:
+            parts = parts[:2]
+        elif parts[1] == "arm" and len(parts) == 2:
+            parts.append("v7")
+    return "/".join(parts)
+
+
 def platform_args(platform: str, prefix: str) -> dict[str, str]:
     """The builtin ``<prefix>PLATFORM/OS/ARCH/VARIANT/OSVERSION`` args for a platform string."""
+    platform = normalize_platform(platform)
     parts = platform.split("/")
     os_name = parts[0]
     arch = parts[1] if len(parts) > 1 else ""
@@ -150,7 +166,8 @@ def analyze(
     source = decode(text, limits["MAX_INPUT_BYTES"])
     lexed = lex(source)
     _check_counts(lexed.instructions, limits)
-    return _Analyzer(lexed, target, build_args or {}, platform or DEFAULT_PLATFORM).run()
+    platform = normalize_platform(platform or DEFAULT_PLATFORM)
+    return _Analyzer(lexed, target, build_args or {}, platform).run()
 
 
 def _check_counts(instructions: tuple[Instruction, ...], limits: dict) -> None:
@@ -435,6 +452,9 @@ class _Analyzer:
         env = platform_args(DEFAULT_PLATFORM, "BUILD")
         env.update(platform_args(self.platform, "TARGET"))
         env["TARGETSTAGE"] = self.target_option or "default"
+        for name in list(env):  # --build-arg overrides the builtin values too
+            if name in self.build_args:
+                env[name] = self.build_args[name]
         out = []
         for name, default, line in self.meta_args:
             if name in self.build_args:
