@@ -171,11 +171,24 @@ def memory_section(ctx: dict) -> list[Result]:
     ]
 
 
+def share_section(ctx: dict) -> list[Result]:
+    """A cached share SVG against a fresh render of the same diagram (issue 4: under a tenth)."""
+    from scripts.bench_share import bench_share
+
+    rows = []
+    for name, fresh, cached in bench_share():
+        short = name.removesuffix(".Dockerfile")
+        rows.append(Result(f"share {short}: fresh render (cache bypassed)", fresh, "ms", 10_000.0))
+        rows.append(Result(f"share {short}: cached share SVG", cached, "ms", fresh / 10))
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[dict], list[Result]]]] = [
     ("analysis", analysis_section),
     ("dot", dot_section),
     ("svg", svg_section),
     ("memory", memory_section),
+    ("share", share_section),
 ]
 """(name, function) pairs run in order; later sections may read what earlier ones put in ctx."""
 
