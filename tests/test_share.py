@@ -122,8 +122,18 @@ def test_the_same_text_is_stored_once(app, client):
         ({"dockerfile": DOCKERFILE, "dpi": "9999"}, 400),
         ({"dockerfile": DOCKERFILE, "view": "javascript:"}, 400),
         ({"dockerfile": 42}, 400),
+        ({"dockerfile": "FROM alpine\n\ud800\n"}, 400),
     ],
-    ids=["not-a-dockerfile", "no-stage", "empty", "nul-byte", "unknown-option", "bad-view", "not-text"],
+    ids=[
+        "not-a-dockerfile",
+        "no-stage",
+        "empty",
+        "nul-byte",
+        "unknown-option",
+        "bad-view",
+        "not-text",
+        "surrogate",
+    ],
 )
 def test_only_dockerfiles_are_stored(app, client, body, status):
     response = client.post("/api/share", json=body)
@@ -484,6 +494,18 @@ def test_sliding_window():
 
 
 # --- the stateless-link endpoint ------------------------------------------------------------------------
+
+
+def test_bad_bytes_are_400_on_every_share_endpoint(client):
+    for url in ("/api/share", "/api/share/stateless", "/api/secrets"):
+        response = client.post(
+            url, data=b'{"dockerfile": "FROM a\\n\\ud800"}', content_type="application/json"
+        )
+        assert response.status_code == 400, url
+        assert response.get_json()["error"]["line"] == 2
+    upload = {"dockerfile": (__import__("io").BytesIO(b"FROM a\n\xff\n"), "Dockerfile")}
+    response = client.post("/api/share", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 400
 
 
 def test_stateless_endpoint(client):

@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import analyze, links
 from .. import secrets as secret_scan
 from ..cache import RenderCache, render_key
-from ..errors import DockerfileError, InputTooLarge, RenderError
+from ..errors import DockerfileError, InputTooLarge, RenderError, UnreadableInput
 from ..options import OptionError, Options
 from ..store import ShareStore, StoreError, open_store
 from .inputs import analyze_request, read_render_request
@@ -202,10 +202,21 @@ def stateless_payload(text: str, options: Options) -> str | None:
 
 
 def _share_text(source: str | bytes) -> str:
+    """The posted Dockerfile as text that can be stored and encoded: strict UTF-8, no BOM."""
     if isinstance(source, bytes):
-        text = source.decode("utf-8")  # analysis has already refused anything that is not UTF-8
-        return text[1:] if text.startswith("\ufeff") else text
-    return source
+        try:
+            text = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = source[: exc.start].count(b"\n") + 1
+            raise UnreadableInput("the Dockerfile is not valid UTF-8 text", line) from exc
+    else:
+        text = source
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate from a JSON \ud800 escape
+            line = text[: exc.start].count("\n") + 1
+            raise UnreadableInput("the Dockerfile is not valid Unicode text", line) from exc
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 @bp.post("/api/share")
@@ -220,8 +231,8 @@ def create_share():
     if size > limit:
         raise InputTooLarge(f"too large to share: {size} bytes (limit {limit} bytes)")
     state.share_limit.check(_client(), "share links created")
-    analyze_request(req)  # only Dockerfiles with at least one stage are stored
     text = _share_text(req.source)
+    analyze_request(req)  # only Dockerfiles with at least one stage are stored
     share_id, token = state.store().save(text, req.options)
     payload = stateless_payload(text, req.options)
     body = {
@@ -244,7 +255,7 @@ def create_share():
 def create_stateless():
     """The stateless link of the posted Dockerfile, without storing anything (200, or 414 if too long)."""
     req = read_render_request()
-    text = _share_text(req.source) if isinstance(req.source, bytes) else req.source
+    text = _share_text(req.source)
     settings = _settings()
     if len(text.encode("utf-8", "surrogatepass")) > settings["LINK_MAX_SOURCE"]:
         raise links.LinkTooLarge(
@@ -299,7 +310,7 @@ def _source_response(text: str, options: Options, cache_control: str) -> Respons
 def scan_secrets():
     """Likely secrets in the posted Dockerfile, and the text with them redacted."""
     req = read_render_request(require_source=False)
-    text = _share_text(req.source) if isinstance(req.source, bytes) else req.source
+    text = _share_text(req.source)
     findings = secret_scan.scan(text)
     return jsonify(
         {
