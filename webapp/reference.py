@@ -25,6 +25,7 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
+_DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _IDENTIFIER = re.compile(r"^[a-f0-9]{64}$")
 
 
@@ -65,7 +66,13 @@ def normalize(text: str) -> str:
             raise ReferenceError("invalid reference format: repository name must be lowercase")
         raise ReferenceError("invalid reference format")
     name, tag, digest = match.groups()
-    if len(name) > NAME_MAX:
+    if digest is not None:
+        algorithm, _, hex_part = digest.partition(":")
+        if algorithm not in _DIGEST_LENGTHS:
+            raise ReferenceError("unsupported digest algorithm")
+        if len(hex_part) != _DIGEST_LENGTHS[algorithm] or hex_part.lower() != hex_part:
+            raise ReferenceError("invalid checksum digest length")
+    if len(name) - len(domain) - 1 > NAME_MAX:
         raise ReferenceError(f"repository name must not be more than {NAME_MAX} characters")
     if tag is None and digest is None:
         tag = "latest"

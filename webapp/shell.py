@@ -194,8 +194,8 @@ class _Lexer:
             if greedy:
                 word = word[1:]
             if ch == "%":
-                return _trim_suffix(word, value, greedy, self.escape)
-            return _trim_prefix(word, value, greedy, self.escape)
+                return _trim_suffix(word, value, greedy)
+            return _trim_prefix(word, value, greedy)
         if ch == "/" and not null_is_unset:
             replace_all = self.peek() == "/"
             if replace_all:
@@ -209,64 +209,70 @@ class _Lexer:
             except ExpansionError:
                 raise ExpansionError("syntax error: missing '}'") from None
             value, _ = self.lookup(name)
-            regex = _pattern_regex(pattern, self.escape, greedy=True)
+            regex = _pattern_regex(pattern, greedy=True, anchored=False)
             if replace_all:
-                return regex.sub(lambda _m: replacement, value) if pattern else value
+                return regex.sub(lambda _m: replacement, value)
             match = regex.search(value)
-            if match and pattern:
+            if match:
                 return value[: match.start()] + replacement + value[match.end() :]
             return value
         raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
 
 
-def _pattern_regex(pattern: str, escape: str, greedy: bool) -> re.Pattern:
-    """A shell glob (``*``, ``?``, ``[...]``, escapes) as a regular expression."""
-    out: list[str] = []
-    i = 0
+_REGEX_SPECIAL = frozenset("[]{}.+()|^$")
+
+
+def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern:
+    """A ``${x#p}``/``${x/p/r}`` pattern as a regular expression, as BuildKit converts it.
+
+    Only ``*`` and ``?`` are special; ``\\`` escapes ``*``, ``?`` or itself (before ``}`` and
+    ``/`` it is dropped) and any other escape is an error. There are no bracket expressions.
+    """
+    out = ["^"] if anchored else []
     star = ".*" if greedy else ".*?"
-    while i < len(pattern):
+    i = 0
+    n = len(pattern)
+    while i < n:
         ch = pattern[i]
-        if ch == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
+        i += 1
         if ch == "*":
             out.append(star)
         elif ch == "?":
             out.append(".")
-        elif ch == "[":
-            end = pattern.find("]", i + 2)
-            if end < 0:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
+        elif ch == "\\":
+            nxt = pattern[i] if i < n else ""
+            if nxt in ("}", "/"):
+                continue
+            i += 1
+            if nxt not in ("*", "?", "\\"):
+                raise ExpansionError(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt}'")
+            out.append("\\" + nxt)
+        elif ch in _REGEX_SPECIAL:
+            out.append("\\" + ch)
         else:
-            out.append(re.escape(ch))
-        i += 1
-    try:
-        return re.compile("".join(out), re.S)
-    except re.error:
-        return re.compile(re.escape(pattern), re.S)
+            out.append(re.escape(ch) if not ch.isalnum() else ch)
+    return re.compile("".join(out))
 
 
-def _trim_prefix(pattern: str, value: str, greedy: bool, escape: str) -> str:
-    regex = _pattern_regex(pattern, escape, greedy)
-    best = None
-    for end in range(len(value) + 1) if not greedy else range(len(value), -1, -1):
-        if regex.fullmatch(value, 0, end):
-            best = end
-            break
-    return value if best is None else value[best:]
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    match = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
+    return value[match.end() :] if match else value
 
 
-def _trim_suffix(pattern: str, value: str, greedy: bool, escape: str) -> str:
-    regex = _pattern_regex(pattern, escape, greedy)
-    starts = range(len(value) + 1) if greedy else range(len(value), -1, -1)
-    for start in starts:
-        if regex.fullmatch(value, start):
-            return value[:start]
-    return value
+def _reverse_pattern(pattern: str) -> str:
+    """Reverse a pattern keeping each escape before the character it escapes."""
+    tokens = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            tokens.append(pattern[i : i + 2])
+            i += 2
+        else:
+            tokens.append(pattern[i])
+            i += 1
+    return "".join(reversed(tokens))
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
+    # Shortest or longest match at the end: reverse both and match at the start.
+    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
