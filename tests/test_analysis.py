@@ -747,3 +747,33 @@ def test_windows_backtick_file():
 def test_backtick_escape_in_from_expansion():
     g = analyze("# escape=`\nARG V=1\nFROM alpine:`$V\n")
     assert g.stages[0].base.resolved == "alpine:$V"
+
+
+def test_arg_parameterised_stage_with_conditional_expansion_and_build_args():
+    text = (
+        "ARG GPU\n"
+        "FROM alpine AS app-cpu\n"
+        "FROM alpine AS app-gpu-nvidia\n"
+        "FROM app-${GPU:+gpu-}${GPU:-cpu} AS final\n"
+    )
+    assert bases(analyze(text))[2] == ("stage", 0)
+    assert bases(analyze(text, build_args={"GPU": "nvidia"}))[2] == ("stage", 1)
+    assert bases(analyze(text, build_args={"GPU": "amd"}))[2] == (
+        "image",
+        "docker.io/library/app-gpu-amd:latest",
+    )
+
+
+def test_platform_parameterised_target_chain_changes_what_ships():
+    text = (
+        "FROM --platform=$BUILDPLATFORM golang AS build\n"
+        "FROM build AS bin-linux\nRUN make\n"
+        "FROM build AS bin-windows\nRUN make.bat\nRUN sign\n"
+        "FROM bin-${TARGETOS} AS release\n"
+    )
+    linux = analyze(text, platform="linux/arm64")
+    windows = analyze(text, platform="windows/amd64")
+    assert linux.ships()["base_chain"] == [3, 1, 0] and linux.ships()["layers"] == 1
+    assert windows.ships()["base_chain"] == [3, 2, 0] and windows.ships()["layers"] == 2
+    assert [s.reachable for s in linux.stages] == [True, True, False, True]
+    assert linux.stages[0].platform == "linux/amd64"
