@@ -117,19 +117,34 @@ class _Work:
         return self.name or f"stage-{self.index}"
 
 
-_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "armhf": "arm"}
-
-
 def normalize_platform(platform: str) -> str:
-    """``linux/x86_64`` -> ``linux/amd64``, ``linux/arm64/v8`` -> ``linux/arm64`` (containerd's rules)."""
+    """``linux/x86_64`` -> ``linux/amd64``, ``linux/arm64/v8`` -> ``linux/arm64``, as containerd does."""
     parts = platform.lower().split("/")
-    if len(parts) > 1:
-        parts[1] = _ARCH_ALIASES.get(parts[1], parts[1])
-        if parts[1] == "arm64" and parts[2:] == ["v8"]:
-            parts = parts[:2]
-        elif parts[1] == "arm" and len(parts) == 2:
-            parts.append("v7")
-    return "/".join(parts)
+    os_name = "darwin" if parts[0] == "macos" else parts[0]
+    if len(parts) < 2:
+        return os_name
+    arch, variant = parts[1], (parts[2] if len(parts) > 2 else "")
+    if arch == "i386":
+        arch, variant = "386", ""
+    elif arch in ("x86_64", "x86-64", "amd64"):
+        arch = "amd64"
+        variant = "" if variant == "v1" else variant
+    elif arch in ("aarch64", "arm64"):
+        arch = "arm64"
+        if variant in ("8", "v8", "v8.0"):
+            variant = ""
+        elif variant in ("9", "9.0", "v9.0"):
+            variant = "v9"
+    elif arch == "armhf":
+        arch, variant = "arm", "v7"
+    elif arch == "armel":
+        arch, variant = "arm", "v6"
+    elif arch == "arm":
+        if variant in ("", "7"):
+            variant = "v7"
+        elif variant in ("5", "6", "8"):
+            variant = "v" + variant
+    return "/".join(p for p in (os_name, arch, variant) if p)
 
 
 def platform_args(platform: str, prefix: str) -> dict[str, str]:
@@ -197,12 +212,19 @@ class _Analyzer:
         self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
         self.declared_meta: set[str] = set()
         self.names_seen: set[str] = set()
+        self.deferred_to: int | None = None
         # (stage, line, code, message) of errors BuildKit raises only when it builds that stage.
         self.pending_dispatch: list[tuple[int, int, str, str]] = []
 
     # -- diagnostics ---------------------------------------------------------------------------
 
     def error(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
+        if self.deferred_to is not None:
+            # Inside an inherited ONBUILD trigger: BuildKit raises this only when it builds the
+            # child stage, and locates it at the child's FROM.
+            child = self.work[self.deferred_to]
+            self.pending_dispatch.append((child.index, child.from_ins.line, code, message))
+            return
         self.diags.append(Diagnostic(Severity.ERROR, code, message, line, stage))
 
     def warn(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
@@ -414,7 +436,7 @@ class _Analyzer:
                 raise _Problem("onbuild", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
             if trigger in ("MAINTAINER", "FROM"):
                 raise _Problem("onbuild", f"{trigger} isn't allowed as an ONBUILD trigger")
-            self._check(ins.sub, top=False)
+            # The trigger itself is parsed only when a child stage inherits it (inherit_onbuild).
             return
         if kw == "RUN":
             self.check_flags(ins)
@@ -787,10 +809,17 @@ class _Analyzer:
             parent = self.work[work.base.stage]
             triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
             work.onbuild_inherited = len(triggers)
-            for trigger in triggers:
-                if self.check_instruction(trigger) is not None:
-                    continue
-                self.command_sources(work, trigger.sub, trigger.line, onbuild=True)
+            self.deferred_to = work.index
+            try:
+                for trigger in triggers:
+                    try:
+                        self._check(trigger.sub, top=False)
+                    except _Problem as problem:
+                        self.error(problem.code, problem.message, trigger.line, work.index)
+                        continue
+                    self.command_sources(work, trigger.sub, trigger.line, onbuild=True)
+            finally:
+                self.deferred_to = None
 
     # -- whole-graph checks ----------------------------------------------------------------------
 

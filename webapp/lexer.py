@@ -53,19 +53,17 @@ class Lexed:
 
 def decode(data: bytes | str, max_bytes: int | None = None) -> str:
     """Bytes -> text: strict UTF-8 with the line of the first bad byte; NUL bytes refused."""
+    too_large = f"Dockerfile is larger than the limit of {max_bytes} bytes"
     if isinstance(data, str):
-        raw = None
         text = data
-        if (
-            max_bytes is not None
-            and len(text) > max_bytes
-            and len(text.encode("utf-8", "replace")) > max_bytes
-        ):
-            raise InputTooLarge(f"Dockerfile is larger than the limit of {max_bytes} bytes")
+        # A character is 1 to 4 bytes: encode only when the text could pass the limit.
+        if max_bytes is not None and len(text) * 4 > max_bytes:
+            if len(text.encode("utf-8", "replace")) > max_bytes:
+                raise InputTooLarge(too_large)
     else:
         raw = data
         if max_bytes is not None and len(raw) > max_bytes:
-            raise InputTooLarge(f"Dockerfile is larger than the limit of {max_bytes} bytes")
+            raise InputTooLarge(too_large)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -15,7 +15,7 @@ DEFAULT_PLATFORM = "linux/amd64"
 
 _TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_PLATFORM = re.compile(r"^[a-z0-9]{1,32}/[a-z0-9_]{1,32}(/[a-z0-9]{1,32})?$")
+_PLATFORM = re.compile(r"^[a-z0-9]{1,32}/[a-z0-9_-]{1,32}(/[a-z0-9.]{1,32})?$")
 MAX_BUILD_ARGS = 64
 MAX_BUILD_ARG_VALUE = 1024
 
