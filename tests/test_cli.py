@@ -146,3 +146,12 @@ def test_no_traceback_on_hostile_input(dockerfile, capsys):
     assert code == 1
     assert "Traceback" not in captured.err
     assert captured.out.startswith("digraph")
+
+
+def test_lone_surrogate_in_text_is_unreadable():
+    from webapp import analyze
+    from webapp.errors import UnreadableInput
+
+    with pytest.raises(UnreadableInput) as info:
+        analyze("FROM alpine\nRUN echo \ud800\n")
+    assert str(info.value) == "Dockerfile is not valid UTF-8 text (line 2)"

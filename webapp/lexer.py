@@ -56,10 +56,13 @@ def decode(data: bytes | str, max_bytes: int | None = None) -> str:
     too_large = f"Dockerfile is larger than the limit of {max_bytes} bytes"
     if isinstance(data, str):
         text = data
-        # A character is 1 to 4 bytes: encode only when the text could pass the limit.
-        if max_bytes is not None and len(text) * 4 > max_bytes:
-            if len(text.encode("utf-8", "replace")) > max_bytes:
-                raise InputTooLarge(too_large)
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. "\ud800" in a JSON body
+            line = text.count("\n", 0, exc.start) + 1
+            raise UnreadableInput("Dockerfile is not valid UTF-8 text", line=line) from None
+        if max_bytes is not None and size > max_bytes:
+            raise InputTooLarge(too_large)
     else:
         raw = data
         if max_bytes is not None and len(raw) > max_bytes:
