@@ -7,7 +7,6 @@ free of errors (a CSP violation is a console error too).
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -189,17 +188,3 @@ def test_upload_moby_and_download_every_format(page, server, corpus, tmp_path):
         info.value.save_as(path)
         assert path.suffix == f".{fmt}"
         assert ok(path.read_bytes()), fmt
-
-
-@pytest.mark.skipif(os.environ.get("WEBAPP_SCREENSHOTS") is None, reason="set WEBAPP_SCREENSHOTS=dir")
-def test_screenshots(page, server, corpus):
-    """Not a check: pictures of the page for a human to look at (WEBAPP_SCREENSHOTS=<dir>)."""
-    out = os.environ["WEBAPP_SCREENSHOTS"]
-    open_page(page, server)
-    page.screenshot(path=f"{out}/example.png")
-    by(page, "file-input").set_input_files(str(corpus / MOBY))
-    page.wait_for_selector("#diagram svg #stage-58", timeout=30_000)
-    page.screenshot(path=f"{out}/moby.png")
-    by(page, "view-select").select_option("layers")
-    page.wait_for_selector("#diagram svg #ins-0-from", timeout=30_000)
-    page.screenshot(path=f"{out}/moby-layers.png")
