@@ -1,18 +1,17 @@
 """SVG sanitiser: Graphviz's SVG in, an allowlisted SVG fragment safe to inline in HTML out.
 
 Graphviz is not a safe renderer for untrusted input (it keeps ``javascript:`` links and copies
-some attributes raw), so every SVG we serve passes through :func:`sanitize_svg`: it parses with
-defusedxml (no DTD, no entities), keeps only allowlisted elements and attributes, and writes the
-tree back itself (no XML declaration, doctype, comments or processing instructions).
+some attributes raw), so every SVG we serve passes through :func:`sanitize_svg`: it streams the
+document through expat with the protections defusedxml applies (no DTD, no entity declarations,
+no external entities), keeps only allowlisted elements and attributes, and writes them back
+itself (no XML declaration, doctype, comments or processing instructions). Streaming instead of
+building a tree keeps the sanitiser to a couple of milliseconds for moby's 59-stage drawing.
 """
 
 from __future__ import annotations
 
 import re
-from xml.etree.ElementTree import Element
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from xml.parsers import expat
 
 from ..errors import RenderError
 
@@ -89,13 +88,6 @@ _NAME_ATTRIBUTES = frozenset({"id", "class"})
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*>", re.IGNORECASE)
 
 
-def _local(name: str) -> tuple[str | None, str]:
-    if name.startswith("{"):
-        ns, _, local = name[1:].partition("}")
-        return ns, local
-    return None, name
-
-
 _NEEDS_QUOTING = re.compile(r'[&<>"\n\r\t]')
 
 
@@ -128,35 +120,101 @@ def _safe_value(value: str) -> bool:
 _SVG_PREFIX = "{" + SVG_NS + "}"
 
 
-def _write(element: Element, out: list[str], root: bool) -> None:
-    """Append the allowlisted form of ``element`` (and its tail-less subtree) to ``out``."""
-    tag = element.tag
-    if not isinstance(tag, str) or not tag.startswith(_SVG_PREFIX):
-        return  # other namespaces (XHTML in foreignObject, ...) and no namespace at all
-    tag = tag[len(_SVG_PREFIX) :]
-    if tag in UNWRAP_ELEMENTS:
-        opened = None
-    elif tag in ALLOWED_ELEMENTS:
-        # namespaced attribute names look like "{ns}name" and are never in the allowlist
-        attrs = [f'xmlns="{SVG_NS}"'] if root else []
-        for name, value in sorted(element.attrib.items()):
-            if name not in ALLOWED_ATTRIBUTES or not _safe_value(value):
-                continue
-            if name in _NAME_ATTRIBUTES and not _NAME_VALUE.match(value):
-                continue
-            attrs.append(f'{name}="{_quote_attr(value)}"')
-        opened = tag
-        out.append(f"<{tag} {' '.join(attrs)}>" if attrs else f"<{tag}>")
-    else:
-        return
-    if element.text:
-        out.append(_quote_text(element.text))
-    for child in element:
-        _write(child, out, False)
-        if child.tail:
-            out.append(_quote_text(child.tail))
-    if opened:
-        out.append(f"</{opened}>")
+_STYLE_ATTRIBUTES = frozenset(
+    {
+        "fill",
+        "stroke",
+        "stroke-width",
+        "stroke-dasharray",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "text-anchor",
+        "class",
+        "opacity",
+        "fill-opacity",
+        "stroke-opacity",
+    }
+)
+"""Attributes whose values repeat across a drawing: their checked form is cached."""
+_STYLE_CACHE: dict[tuple[str, str], str | None] = {}
+_STYLE_CACHE_MAX = 4096
+
+
+def _attribute(key: str, value: str) -> str | None:
+    """``key="value"`` quoted, or None when the attribute is not allowed or its value is unsafe."""
+    cacheable = key in _STYLE_ATTRIBUTES
+    if cacheable:
+        cached = _STYLE_CACHE.get((key, value), _MISSING)
+        if cached is not _MISSING:
+            return cached
+    piece = None
+    if key in ALLOWED_ATTRIBUTES and _safe_value(value):
+        if key not in _NAME_ATTRIBUTES or _NAME_VALUE.match(value):
+            piece = f'{key}="{_quote_attr(value)}"'
+    if cacheable and len(_STYLE_CACHE) < _STYLE_CACHE_MAX:
+        _STYLE_CACHE[(key, value)] = piece
+    return piece
+
+
+_MISSING = object()
+
+
+class _Writer:
+    """expat handlers that write the allowlisted form of the document as it is read (no tree)."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.stack: list[str | None] = []  # per open element: its tag when written, else None
+        self.skip = 0  # depth inside an element that is dropped with its whole subtree
+        self.root_seen = False
+
+    def start(self, name: str, attributes: list[str]) -> None:
+        if self.skip:
+            self.skip += 1
+            return
+        ns, _, tag = name.rpartition(" ")
+        if not self.root_seen:
+            self.root_seen = True
+            if ns != SVG_NS or tag != "svg":
+                raise RenderError("Graphviz wrote a document that is not SVG")
+        if ns != SVG_NS:
+            self.skip = 1  # other namespaces (XHTML in foreignObject, ...) and no namespace at all
+            return
+        if tag in UNWRAP_ELEMENTS:
+            self.stack.append(None)
+            return
+        if tag not in ALLOWED_ELEMENTS:
+            self.skip = 1
+            return
+        # Namespaced attribute names look like "ns name" and are never in the allowlist.
+        kept = []
+        for i in range(0, len(attributes), 2):
+            piece = _attribute(attributes[i], attributes[i + 1])
+            if piece is not None:
+                kept.append((attributes[i], piece))
+        kept.sort()
+        attrs = [f'xmlns="{SVG_NS}"'] if not self.stack else []
+        attrs.extend(piece for _, piece in kept)
+        self.out.append(f"<{tag} {' '.join(attrs)}>" if attrs else f"<{tag}>")
+        self.stack.append(tag)
+
+    def end(self, name: str) -> None:
+        if self.skip:
+            self.skip -= 1
+            return
+        tag = self.stack.pop()
+        if tag is not None:
+            self.out.append(f"</{tag}>")
+
+    def text(self, data: str) -> None:
+        if not self.skip and self.stack:
+            self.out.append(_quote_text(data))
+
+
+def _refuse(*_args) -> None:
+    raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
 
 
 def sanitize_svg(svg: bytes) -> bytes:
@@ -164,18 +222,28 @@ def sanitize_svg(svg: bytes) -> bytes:
 
     The result starts with ``<svg xmlns=...>`` (no XML declaration), has no comments, doctype,
     scripts, styles, links, images, foreign objects, event handlers or ``href`` attributes, and is
-    the same bytes for the same input.
+    the same bytes for the same input. The document is streamed through expat with DTDs, entity
+    declarations and external entities refused, so no tree is built.
     """
     # Graphviz writes a public SVG 1.1 doctype without an internal subset; drop exactly that, then
     # refuse any DTD or entity declaration that is left.
     body = _DOCTYPE.sub(b"", svg, count=1)
+    writer = _Writer()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.ordered_attributes = True
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = writer.start
+    parser.EndElementHandler = writer.end
+    parser.CharacterDataHandler = writer.text
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+        parser.Parse(body, True)
+    except expat.ExpatError as exc:
         raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-    ns, tag = _local(root.tag)
-    if ns != SVG_NS or tag != "svg":
+    if not writer.root_seen:
         raise RenderError("Graphviz wrote a document that is not SVG")
-    out: list[str] = []
-    _write(root, out, True)
-    return ("".join(out) + "\n").encode("utf-8")
+    return ("".join(writer.out) + "\n").encode("utf-8")
