@@ -12,6 +12,7 @@ import csv
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import config
 from .errors import InputTooLarge
@@ -90,7 +91,7 @@ class _Problem(Exception):
         self.message = message
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Mount:
     type: str
     source_from: str | None
@@ -920,6 +921,7 @@ class _Analyzer:
         )
 
 
+@lru_cache(maxsize=1024)
 def parse_mount(value: str) -> _Mount:
     """One ``--mount`` value (CSV of key=value) -> its type, ``from`` and target."""
     try:

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _render(args) -> int:
     settings = config.load()
+    settings["WARM_DOT"] = False  # one render, then the process ends: nothing to keep warm
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     try:
         options = Options.from_mapping(

@@ -25,6 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_INSTRUCTIONS", 10000, "Most instructions a Dockerfile may have."),
     Setting("DOT_TIMEOUT", 10.0, "Seconds Graphviz may run before it is killed."),
     Setting("DOT_MEMORY_MB", 1024, "Address-space limit for Graphviz, in MiB."),
+    Setting("WARM_DOT", True, "Keep one Graphviz process started ahead per worker, saving its start-up."),
     Setting("MAX_RENDERS", 4, "Renders in flight per worker before answering 503."),
     Setting("WORKERS", 0, "gunicorn workers for `make run`; 0 means 2 x cores + 1."),
     Setting("DATABASE", "", "Share database path; empty means shares.sqlite3 in the instance folder."),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 class ExpansionError(ValueError):
@@ -45,6 +46,17 @@ def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
         return word
 
 
+_NAME = re.compile(r"[0-9]+|[@*#?\-$!]|[^\W]+")
+"""What follows ``$``: a number, a special parameter, or a name of letters, digits and ``_``."""
+
+
+@lru_cache(maxsize=16)
+def _special_chars(escape: str, stop: str | None) -> re.Pattern:
+    """The characters ``_Lexer.until`` must stop at: ``$``, quotes, the escape and ``stop``."""
+    chars = {"$", "'", '"', escape} | ({stop} if stop else set())
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
 class _Lexer:
     __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched")
 
@@ -74,8 +86,18 @@ class _Lexer:
 
     def until(self, stop: str | None, raw_escapes: bool) -> str:
         out: list[str] = []
-        while self.pos < len(self.text):
-            ch = self.peek()
+        text = self.text
+        special = _special_chars(self.escape, stop)
+        while self.pos < len(text):
+            match = special.search(text, self.pos)
+            if match is None:  # plain text up to the end
+                out.append(text[self.pos :])
+                self.pos = len(text)
+                break
+            if match.start() > self.pos:
+                out.append(text[self.pos : match.start()])
+                self.pos = match.start()
+            ch = text[self.pos]
             if stop is not None and ch == stop:
                 self.pos += 1
                 return "".join(out)
@@ -85,14 +107,13 @@ class _Lexer:
                 out.append(self.single_quote())
             elif ch == '"':
                 out.append(self.double_quote())
-            else:
+            else:  # the escape token
                 self.pos += 1
-                if ch == self.escape:
-                    if raw_escapes:
-                        out.append(ch)
-                    ch = self.next()
-                    if not ch:
-                        break
+                if raw_escapes:
+                    out.append(ch)
+                ch = self.next()
+                if not ch:
+                    break
                 out.append(ch)
         if stop is not None:
             raise ExpansionError(f"unexpected end of statement while looking for matching {stop}")
@@ -130,23 +151,12 @@ class _Lexer:
             out.append(ch)
 
     def name(self) -> str:
-        start = self.pos
-        ch = self.peek()
-        if ch.isdigit():
-            while self.peek().isdigit():
-                self.pos += 1
-            return self.text[start : self.pos]
-        while True:
-            ch = self.peek()
-            if not ch:
-                break
-            if self.pos == start and ch in "@*#?-$!0":
-                self.pos += 1
-                return ch
-            if not (ch.isalnum() or ch == "_"):
-                break
-            self.pos += 1
-        return self.text[start : self.pos]
+        """A variable name: digits, one special parameter character, or letters, digits and ``_``."""
+        match = _NAME.match(self.text, self.pos)
+        if match is None:
+            return ""
+        self.pos = match.end()
+        return match.group()
 
     def dollar(self) -> str:
         self.pos += 1

@@ -106,6 +106,7 @@ def render(
             fmt,
             timeout=float(settings["DOT_TIMEOUT"]),
             memory_mb=int(settings["DOT_MEMORY_MB"]),
+            warm=bool(settings["WARM_DOT"]),
         )
     finally:
         slot.release()

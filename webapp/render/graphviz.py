@@ -13,13 +13,19 @@ import math
 import os
 import re
 import resource
+import select
+import selectors
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..errors import RenderError, RenderTimeout
-from .sanitize import sanitize_svg
+from .sanitize import SvgSanitizer
 from .style import DPI
 
 FORMATS = ("svg", "png")
@@ -65,42 +71,170 @@ def _first_line(stderr: bytes) -> str:
     return ""
 
 
-def run_dot_raw(dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: int = 1024) -> bytes:
-    """Graphviz's output for ``dot_text`` in ``fmt`` (svg or png), not sanitised."""
+PRLIMIT = shutil.which("prlimit", path=SAFE_PATH)
+"""util-linux's prlimit: sets the limits before dot starts without a Python ``preexec_fn``, so
+the fast spawn path is kept. Without it the limits are set in the child by ``preexec_fn``."""
+
+
+@dataclass(slots=True)
+class _Job:
+    """A started ``dot`` waiting for its input, with the empty directory it runs in."""
+
+    proc: subprocess.Popen
+    workdir: str
+
+    def discard(self) -> None:
+        """Kill its process group, reap it, and remove its directory."""
+        _kill_group(self.proc)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None and not stream.closed:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _start(command: tuple[str, ...], cpu: int, memory_bytes: int) -> _Job:
+    workdir = tempfile.mkdtemp(prefix="render-")
+    argv = list(command)
+    preexec = None
+    if PRLIMIT:
+        argv = [PRLIMIT, f"--cpu={cpu}", f"--as={memory_bytes}", "--core=0", "--", *argv]
+    else:
+        preexec = _limits(cpu, memory_bytes)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=workdir,
+            env=_env(),
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=preexec,
+        )
+    except OSError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise RenderError(f"Graphviz 'dot' could not be started: {exc.strerror}") from None
+    return _Job(proc, workdir)
+
+
+# One warm ``dot`` per command line: started ahead, it has loaded its libraries and plugins by the
+# time the next render writes its input, which saves dot's start-up (about 4 ms) on every render.
+_SPARES: dict[tuple, _Job] = {}
+_SPARES_LOCK = threading.Lock()
+_SPARES_MAX = 4
+
+
+def _take_spare(key: tuple) -> _Job | None:
+    with _SPARES_LOCK:
+        job = _SPARES.pop(key, None)
+    if job is not None and job.proc.poll() is not None:
+        job.discard()  # it died while waiting (killed, out of memory): start a fresh one
+        return None
+    return job
+
+
+def _prepare_spare(key: tuple, command: tuple[str, ...], cpu: int, memory_bytes: int) -> None:
+    with _SPARES_LOCK:
+        if key in _SPARES:
+            return
+    try:
+        job = _start(command, cpu, memory_bytes)
+    except RenderError:
+        return
+    with _SPARES_LOCK:
+        if key in _SPARES or len(_SPARES) >= _SPARES_MAX:
+            extra = job
+        else:
+            _SPARES[key] = job
+            extra = None
+    if extra is not None:
+        extra.discard()
+
+
+def _exchange(proc: subprocess.Popen, data: bytes, timeout: float, sink: Callable[[bytes], None]) -> bytes:
+    """Write ``data`` to dot, hand its output to ``sink`` as it arrives, return its stderr.
+
+    Raises ``subprocess.TimeoutExpired`` when dot runs past ``timeout`` seconds. If ``sink``
+    raises, the rest of the output is drained and the first such error is raised at the end.
+    """
+    deadline = time.monotonic() + timeout
+    err = bytearray()
+    failure: BaseException | None = None
+    view = memoryview(data)
+    offset = 0
+    with selectors.DefaultSelector() as selector:
+        if data:
+            selector.register(proc.stdin, selectors.EVENT_WRITE)
+        else:
+            proc.stdin.close()
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+            for key, _ in selector.select(remaining):
+                stream = key.fileobj
+                if stream is proc.stdin:
+                    try:
+                        offset += os.write(key.fd, view[offset : offset + select.PIPE_BUF])
+                    except BrokenPipeError:
+                        offset = len(data)
+                    if offset >= len(data):
+                        selector.unregister(stream)
+                        stream.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(stream)
+                    stream.close()
+                elif stream is proc.stderr:
+                    if len(err) < 65536:
+                        err += chunk
+                elif failure is None:
+                    try:
+                        sink(chunk)
+                    except Exception as exc:  # noqa: BLE001 - re-raised below, after dot ends
+                        failure = exc
+    proc.wait(timeout=max(0.0, deadline - time.monotonic()) or 0.01)
+    if failure is not None and proc.returncode == 0:
+        raise failure
+    return bytes(err)
+
+
+def _run(
+    dot_text: str, fmt: str, *, timeout: float, memory_mb: int, warm: bool, sink: Callable[[bytes], None]
+) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of: {', '.join(FORMATS)}")
     dot = _dot_path()
     if not dot:
         raise RenderError("Graphviz 'dot' is not installed")
     cpu = max(1, math.ceil(timeout) + 1)
-    with tempfile.TemporaryDirectory(prefix="render-") as workdir:
-        try:
-            proc = subprocess.Popen(
-                [dot, f"-T{fmt}", *(["-Gdpi=" + DPI] if fmt == "png" else [])],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=workdir,
-                env=_env(),
-                start_new_session=True,
-                close_fds=True,
-                preexec_fn=_limits(cpu, memory_mb * 1024 * 1024),
-            )
-        except OSError as exc:
-            raise RenderError(f"Graphviz 'dot' could not be started: {exc.strerror}") from None
-        try:
-            out, err = proc.communicate(dot_text.encode("utf-8"), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.communicate()
-            raise RenderTimeout(f"Graphviz took longer than {timeout:g} s and was stopped") from None
-        except BaseException:
-            _kill_group(proc)
-            proc.communicate()
-            raise
-        finally:
-            # dot may have left children in its group; none may outlive the render.
-            _kill_group(proc)
+    memory_bytes = memory_mb * 1024 * 1024
+    command = (dot, f"-T{fmt}", *(["-Gdpi=" + DPI] if fmt == "png" else []))
+    key = (command, cpu, memory_bytes)
+    job = _take_spare(key) if warm else None
+    if job is None:
+        job = _start(command, cpu, memory_bytes)
+    if warm:
+        threading.Thread(target=_prepare_spare, args=(key, command, cpu, memory_bytes), daemon=True).start()
+    proc = job.proc
+    try:
+        err = _exchange(proc, dot_text.encode("utf-8"), timeout, sink)
+    except subprocess.TimeoutExpired:
+        raise RenderTimeout(f"Graphviz took longer than {timeout:g} s and was stopped") from None
+    finally:
+        # dot may have left children in its group; none may outlive the render.
+        job.discard()
     if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         raise RenderTimeout(f"Graphviz used more than {cpu} s of CPU and was stopped")
     if proc.returncode != 0:
@@ -110,19 +244,35 @@ def run_dot_raw(dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: in
         raise RenderError(
             f"Graphviz failed: {detail}" if detail else f"Graphviz failed (exit {proc.returncode})"
         )
-    return out
 
 
-def run_dot(dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: int = 1024) -> bytes:
+def run_dot_raw(
+    dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: int = 1024, warm: bool = False
+) -> bytes:
+    """Graphviz's output for ``dot_text`` in ``fmt`` (svg or png), not sanitised.
+
+    With ``warm``, a ``dot`` started ahead for the same command takes the input, and another is
+    started in the background for the next render (for long-running servers; the CLI stays cold).
+    """
+    out = bytearray()
+    _run(dot_text, fmt, timeout=timeout, memory_mb=memory_mb, warm=warm, sink=out.extend)
+    return bytes(out)
+
+
+def run_dot(
+    dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: int = 1024, warm: bool = False
+) -> bytes:
     """Render ``dot_text`` to ``fmt`` ("svg" or "png") with ``dot``; SVG comes back sanitised.
 
-    Raises :class:`RenderTimeout` after ``timeout`` seconds (the whole process group is killed),
-    :class:`RenderError` with a one-line message when ``dot`` fails or is not installed.
+    The SVG is sanitised while dot writes it. Raises :class:`RenderTimeout` after ``timeout``
+    seconds (the whole process group is killed), :class:`RenderError` with a one-line message
+    when ``dot`` fails or is not installed, or when its SVG does not parse.
     """
-    out = run_dot_raw(dot_text, fmt, timeout=timeout, memory_mb=memory_mb)
-    if fmt == "svg":
-        return sanitize_svg(out)
-    return out
+    if fmt != "svg":
+        return run_dot_raw(dot_text, fmt, timeout=timeout, memory_mb=memory_mb, warm=warm)
+    sanitizer = SvgSanitizer()
+    _run(dot_text, fmt, timeout=timeout, memory_mb=memory_mb, warm=warm, sink=sanitizer.feed)
+    return sanitizer.close()
 
 
 _VERSION = re.compile(r"version\s+(\d+(?:\.\d+)+)")

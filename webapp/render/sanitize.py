@@ -217,6 +217,60 @@ def _refuse(*_args) -> None:
     raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
 
 
+class SvgSanitizer:
+    """The sanitiser fed in pieces, so it can read Graphviz's output while dot is still writing.
+
+    ``feed(chunk)`` as bytes arrive, then ``close()`` for the sanitised SVG. Same result as
+    :func:`sanitize_svg` on the whole document.
+    """
+
+    _HEAD_LIMIT = 64 * 1024
+
+    def __init__(self) -> None:
+        self._writer = _Writer()
+        self._head: bytearray | None = bytearray()  # bytes before the doctype is dealt with
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.ordered_attributes = True
+        parser.buffer_text = True
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartElementHandler = self._writer.start
+        parser.EndElementHandler = self._writer.end
+        parser.CharacterDataHandler = self._writer.text
+        parser.StartDoctypeDeclHandler = _refuse
+        parser.EntityDeclHandler = _refuse
+        parser.UnparsedEntityDeclHandler = _refuse
+        parser.ExternalEntityRefHandler = _refuse
+        self._parser = parser
+
+    def _parse(self, data: bytes, final: bool) -> None:
+        try:
+            self._parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
+
+    def feed(self, chunk: bytes) -> None:
+        """Read the next piece of Graphviz's output."""
+        if self._head is None:
+            self._parse(chunk, False)
+            return
+        # Graphviz writes a public SVG 1.1 doctype without an internal subset before the root: drop
+        # exactly that once the root has started (any other DTD is refused by the parser).
+        self._head += chunk
+        if b"<svg" in self._head or len(self._head) > self._HEAD_LIMIT:
+            head, self._head = bytes(self._head), None
+            self._parse(_DOCTYPE.sub(b"", head, count=1), False)
+
+    def close(self) -> bytes:
+        """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document."""
+        if self._head is not None:
+            head, self._head = bytes(self._head), None
+            self._parse(_DOCTYPE.sub(b"", head, count=1), False)
+        self._parse(b"", True)
+        if not self._writer.root_seen:
+            raise RenderError("Graphviz wrote a document that is not SVG")
+        return ("".join(self._writer.out) + "\n").encode("utf-8")
+
+
 def sanitize_svg(svg: bytes) -> bytes:
     """Allowlisted SVG from Graphviz's ``svg`` bytes; :class:`RenderError` if it does not parse.
 
@@ -225,25 +279,6 @@ def sanitize_svg(svg: bytes) -> bytes:
     the same bytes for the same input. The document is streamed through expat with DTDs, entity
     declarations and external entities refused, so no tree is built.
     """
-    # Graphviz writes a public SVG 1.1 doctype without an internal subset; drop exactly that, then
-    # refuse any DTD or entity declaration that is left.
-    body = _DOCTYPE.sub(b"", svg, count=1)
-    writer = _Writer()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.ordered_attributes = True
-    parser.buffer_text = True
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartElementHandler = writer.start
-    parser.EndElementHandler = writer.end
-    parser.CharacterDataHandler = writer.text
-    parser.StartDoctypeDeclHandler = _refuse
-    parser.EntityDeclHandler = _refuse
-    parser.UnparsedEntityDeclHandler = _refuse
-    parser.ExternalEntityRefHandler = _refuse
-    try:
-        parser.Parse(body, True)
-    except expat.ExpatError as exc:
-        raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-    if not writer.root_seen:
-        raise RenderError("Graphviz wrote a document that is not SVG")
-    return ("".join(writer.out) + "\n").encode("utf-8")
+    sanitizer = SvgSanitizer()
+    sanitizer.feed(svg)
+    return sanitizer.close()
