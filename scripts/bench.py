@@ -183,12 +183,36 @@ def share_section(ctx: dict) -> list[Result]:
     return rows
 
 
+def web_section(ctx: dict) -> list[Result]:
+    """The web app: server render time against bare dot, page weight, page usable (issue 3)."""
+    from scripts.bench_web import page_usable_ms, page_weight_kb, server_vs_dot
+
+    server_ms, bare_ms = server_vs_dot(ctx["moby"])
+    rows = [
+        Result(
+            f"POST /api/render svg, moby ({server_ms:.0f} ms) / bare dot ({bare_ms:.0f} ms)",
+            server_ms / bare_ms,
+            "x",
+            1.2,
+        ),
+        Result("editor page JavaScript + CSS, libraries included", page_weight_kb(), "KB", 500.0),
+    ]
+    if shutil.which(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
+        rows.append(
+            Result("editor page usable on localhost (first diagram drawn)", page_usable_ms(), "ms", 1000.0)
+        )
+    else:
+        rows.append(Result("editor page usable: Chromium not installed", float("inf"), "ms", 1000.0))
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[dict], list[Result]]]] = [
     ("analysis", analysis_section),
     ("dot", dot_section),
     ("svg", svg_section),
     ("memory", memory_section),
     ("share", share_section),
+    ("web", web_section),
 ]
 """(name, function) pairs run in order; later sections may read what earlier ones put in ctx."""
 

@@ -159,6 +159,9 @@ def _attribute(key: str, value: str) -> str | None:
 
 
 _MISSING = object()
+_PLAIN_ATTRIBUTES = ALLOWED_ATTRIBUTES - _NAME_ATTRIBUTES
+_NEEDS_CHECK = re.compile(r'[&<>"\n\r\t:(@]')
+"""Characters that send a value through the full check and quoting (:func:`_attribute`)."""
 
 
 class _Writer:
@@ -191,12 +194,17 @@ class _Writer:
         # Namespaced attribute names look like "ns name" and are never in the allowlist.
         kept = []
         for i in range(0, len(attributes), 2):
-            piece = _attribute(attributes[i], attributes[i + 1])
+            key = attributes[i]
+            value = attributes[i + 1]
+            if key in _PLAIN_ATTRIBUTES and not _NEEDS_CHECK.search(value):
+                kept.append((key, f'{key}="{value}"'))  # a number, a path or a colour
+                continue
+            piece = _attribute(key, value)
             if piece is not None:
-                kept.append((attributes[i], piece))
+                kept.append((key, piece))
         kept.sort()
         attrs = [f'xmlns="{SVG_NS}"'] if not self.stack else []
-        attrs.extend(piece for _, piece in kept)
+        attrs += [piece for _, piece in kept]
         self.out.append(f"<{tag} {' '.join(attrs)}>" if attrs else f"<{tag}>")
         self.stack.append(tag)
 

@@ -1,0 +1,89 @@
+"""Bench: the web app's figures (issue 3) for `make bench`.
+
+- server time of ``POST /api/render`` (svg) for moby's 59-stage Dockerfile against bare ``dot -Tsvg``
+  on the same DOT (floor 1.2x), measured in-process with the production settings (warm dot);
+- the page's own JavaScript and CSS, libraries included (floor 500 KB);
+- the page usable on localhost: from navigation until the first diagram is drawn, in Chromium
+  against the app served by gunicorn as `make run` does (floor 1 s).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _interleaved(a, b, runs: int) -> tuple[float, float]:
+    a()
+    b()
+    ta, tb = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        a()
+        ta.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        b()
+        tb.append((time.perf_counter() - start) * 1000)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def server_vs_dot(moby: str, runs: int = 21) -> tuple[float, float]:
+    """(server ms, bare dot ms) for moby's Dockerfile as SVG."""
+    from webapp import analyze
+    from webapp.render import to_dot
+    from webapp.web import create_app
+
+    client = create_app({"RATE_RENDERS": 0}).test_client()
+    data = to_dot(analyze(moby)).encode()
+    dot = shutil.which("dot")
+
+    def server():
+        response = client.post("/api/render", json={"dockerfile": moby, "format": "svg"})
+        assert response.status_code == 200, response.data[:200]
+
+    def bare():
+        subprocess.run([dot, "-Tsvg"], input=data, capture_output=True, check=True)
+
+    return _interleaved(server, bare, runs)
+
+
+def page_weight_kb() -> float:
+    """Size of the JavaScript and CSS the editor page loads, in KB."""
+    from webapp.web import create_app
+
+    html = create_app().test_client().get("/").get_data(as_text=True)
+    files = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"', html)
+    files.append("/static/share.css")  # share.js adds it
+    return sum((ROOT / f.lstrip("/")).stat().st_size for f in set(files)) / 1024
+
+
+def page_usable_ms(runs: int = 3) -> float:
+    """Median time from navigation until the editor page shows its first diagram, in ms."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser_util import Server, launch_chromium
+    from playwright.sync_api import sync_playwright
+
+    server = Server()
+    try:
+        server.wait_ready()
+        times = []
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            for _ in range(runs + 1):
+                page = browser.new_page()
+                start = time.perf_counter()
+                page.goto(server.url + "/")
+                page.wait_for_selector("#diagram svg [id^=stage-]", timeout=10_000)
+                times.append((time.perf_counter() - start) * 1000)
+                page.close()
+            browser.close()
+        return statistics.median(times[1:])  # the first load warms the server's caches
+    finally:
+        server.stop()
