@@ -9,10 +9,8 @@ the share URL, and their ratio; the issue asks for the cached answer to take und
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,17 +18,9 @@ CORPUS = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpus"
 FILES = ("real/moby__moby__Dockerfile.simple.Dockerfile", "real/moby__moby__Dockerfile.Dockerfile")
 
 
-def _median_ms(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def bench_share(runs: int = 15) -> list[tuple[str, float, float]]:
     """``(file, fresh ms, cached ms)`` for each bench file."""
+    from scripts.bench import median_ms
     from webapp import links
     from webapp.web import create_app
 
@@ -53,7 +43,7 @@ def bench_share(runs: int = 15) -> list[tuple[str, float, float]]:
                 assert client.get(url).status_code == 200
 
             cached()  # warm
-            rows.append((Path(name).name, _median_ms(fresh, runs), _median_ms(cached, runs * 10)))
+            rows.append((Path(name).name, median_ms(fresh, runs, 0), median_ms(cached, runs * 10, 0)))
     return rows
 
 

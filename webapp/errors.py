@@ -36,6 +36,23 @@ class InputTooLarge(DockerfileError):
     status = 413
 
 
+class RequestRefused(ValueError):
+    """A request refused as a whole (an option, a link), not for a line of the Dockerfile.
+
+    ``status`` is the HTTP answer; subclasses set their own.
+    """
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        """The JSON form used by the API: ``{"message", "line"}`` with no line."""
+        return {"message": self.message, "line": None}
+
+
 class RenderError(Exception):
     """Graphviz failed on DOT that we generated."""
 

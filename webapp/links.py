@@ -21,6 +21,7 @@ import re
 import zlib
 from collections.abc import Callable
 
+from .errors import RequestRefused
 from .options import OptionError, Options
 
 CURRENT_VERSION = "1"
@@ -95,18 +96,8 @@ ZDICT_V1 = "".join(_VOCAB_V1).encode("utf-8")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
-class LinkError(ValueError):
+class LinkError(RequestRefused):
     """A stateless link that cannot be served; ``status`` is the HTTP answer."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def to_dict(self) -> dict:
-        """The JSON form used by the API."""
-        return {"message": self.message, "line": None}
 
 
 class InvalidLink(LinkError):

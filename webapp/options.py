@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import RequestRefused
+
 FORMATS = ("json", "svg", "png", "dot", "mermaid")
 VIEWS = ("stages", "layers")
 DEFAULT_PLATFORM = "linux/amd64"
@@ -20,18 +22,8 @@ MAX_BUILD_ARGS = 64
 MAX_BUILD_ARG_VALUE = 1024
 
 
-class OptionError(ValueError):
-    """An option that is unknown or has a value outside its allowed set."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def to_dict(self) -> dict:
-        """The JSON form used by the API."""
-        return {"message": self.message, "line": None}
+class OptionError(RequestRefused):
+    """An option that is unknown or has a value outside its allowed set (HTTP 400)."""
 
 
 @dataclass(frozen=True, slots=True)
