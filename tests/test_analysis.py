@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from webapp import config
-from webapp.analysis import analyze, classify_source, parse_mount
+from webapp.analysis import analyze, classify_source
 from webapp.errors import DockerfileError, InputTooLarge, UnreadableInput
+from webapp.instructions import parse_mount
 from webapp.model import BaseKind, EdgeKind, Severity, SourceKind
 
 

@@ -8,14 +8,13 @@ ONBUILD triggers, the target and the stages it builds, layers, and the diagnosti
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from . import config
 from .errors import InputTooLarge
+from .instructions import Mount, Problem, check, check_instruction, parse_mount
 from .lexer import decode, lex, parse_heredoc
 from .model import (
     Base,
@@ -31,71 +30,15 @@ from .model import (
     SourceKind,
     Stage,
 )
-from .reference import ReferenceError, familiar, normalize
+from .reference import ReferenceError, normalize
 from .shell import ExpansionError, expand
 
 DEFAULT_PLATFORM = "linux/amd64"
 _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
-_STAGE_NAME = re.compile(r"^[a-z][a-z0-9-_.]*$")
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
 _PLATFORM = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 _SCP_GIT = re.compile(r"^([a-zA-Z0-9-_]+)@([a-zA-Z0-9-.]+):(.*?)(?:\?(.*?))?(?:#(.*))?$")
 _PROTO = re.compile(r"^([a-zA-Z0-9]+)://")
-
-STRING, BOOL, LIST = "string", "bool", "list"
-# Flags each instruction accepts (BuildKit's BFlags definitions at HEAD).
-FLAGS: dict[str, dict[str, str]] = {
-    "FROM": {"platform": STRING},
-    "COPY": {
-        "from": STRING,
-        "chown": STRING,
-        "chmod": STRING,
-        "link": BOOL,
-        "exclude": LIST,
-        "parents": BOOL,
-    },
-    "ADD": {
-        "chown": STRING,
-        "chmod": STRING,
-        "link": BOOL,
-        "keep-git-dir": BOOL,
-        "checksum": STRING,
-        "unpack": BOOL,
-        "exclude": LIST,
-    },
-    "RUN": {"mount": LIST, "network": STRING, "security": STRING, "device": LIST},
-    "HEALTHCHECK": {
-        "interval": STRING,
-        "timeout": STRING,
-        "start-period": STRING,
-        "start-interval": STRING,
-        "retries": STRING,
-    },
-}
-# Instructions whose flags BuildKit never parses (so any flag is accepted silently).
-_FLAGS_IGNORED = frozenset({"ARG", "STOPSIGNAL"})
-KNOWN = frozenset(
-    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
-    "STOPSIGNAL USER VOLUME WORKDIR".split()
-)
-MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
-_MOUNT_BOOL_KEYS = ("readonly", "ro", "readwrite", "rw", "required")
-
-
-class _Problem(Exception):
-    """An instruction-level error with BuildKit's wording."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class _Mount:
-    type: str
-    source_from: str | None
-    target: str | None
 
 
 @dataclass(slots=True)
@@ -279,7 +222,7 @@ class _Analyzer:
         said_no_stage = False
         for ins in self.lexed.instructions:
             # An instruction the lexer already refused is not checked again.
-            problem = None if ins.line in lexer_errors else self.check_instruction(ins)
+            problem = None if ins.line in lexer_errors else check_instruction(ins)
             if problem is not None:
                 self.error(problem.code, problem.message, ins.line, current.index if current else None)
                 self.parse_failed = True
@@ -345,129 +288,6 @@ class _Analyzer:
         return work
 
     # -- instruction checks (parse and instruction phases) ---------------------------------------
-
-    def check_instruction(self, ins: Instruction) -> _Problem | None:
-        try:
-            self._check(ins, top=True)
-        except _Problem as problem:
-            return problem
-        return None
-
-    def _check(self, ins: Instruction, top: bool) -> None:
-        kw = ins.keyword
-        args = ins.args
-        if kw not in KNOWN:
-            raise _Problem("unknown-instruction", f"unknown instruction: {_keyword_as_written(ins)}")
-        if kw == "FROM":
-            if len(args) == 3 and args[1].lower() == "as":
-                if not _STAGE_NAME.match(args[2].lower()):
-                    raise _Problem(
-                        "invalid-stage-name",
-                        f'invalid name for build stage: "{args[2]}", name can\'t start with a number or '
-                        "contain symbols",
-                    )
-            elif len(args) != 1:
-                raise _Problem("from-arguments", "FROM requires either one or three arguments")
-            self.check_flags(ins)
-            return
-        if kw in ("COPY", "ADD"):
-            if len(args) < 2:
-                raise _Problem(
-                    "missing-destination",
-                    f"{kw} requires at least two arguments, but only one was provided. "
-                    "Destination could not be determined",
-                )
-            self.check_flags(ins)
-            if not ins.json and parse_heredoc(args[-1]) is not None:
-                raise _Problem("heredoc-destination", f"{kw} cannot accept a heredoc as a destination")
-            return
-        if kw in ("WORKDIR", "USER", "MAINTAINER", "STOPSIGNAL"):
-            if len(args) != 1:
-                raise _Problem("one-argument", f"{kw} requires exactly one argument")
-            if kw != "STOPSIGNAL":
-                self.check_flags(ins)
-            return
-        if kw in ("ENV", "LABEL"):
-            self.check_flags(ins)
-            if not args:
-                raise _Problem("missing-argument", f"{kw} requires at least one argument")
-            if any(args[i] == "" for i in range(0, len(args), 3)):
-                raise _Problem("blank-name", f"{kw} names can not be blank")
-            return
-        if kw == "ARG":
-            if not args:
-                raise _Problem("missing-argument", "ARG requires at least one argument")
-            if any(a.startswith("=") for a in args):
-                raise _Problem("blank-name", "ARG names can not be blank")
-            return
-        if kw == "EXPOSE" or kw == "VOLUME":
-            if not args:
-                raise _Problem("missing-argument", f"{kw} requires at least one argument")
-            self.check_flags(ins)
-            if kw == "VOLUME" and any(not a.strip() for a in args):
-                raise _Problem("empty-volume", "VOLUME specified can not be an empty string")
-            return
-        if kw == "SHELL":
-            self.check_flags(ins)
-            if not args:
-                raise _Problem("missing-argument", "SHELL requires at least one argument")
-            if not ins.json:
-                raise _Problem("shell-json", "SHELL requires the arguments to be in JSON form")
-            return
-        if kw == "HEALTHCHECK":
-            if not args:
-                raise _Problem("missing-argument", "HEALTHCHECK requires at least one argument")
-            kind = args[0].upper()
-            if kind == "NONE":
-                if len(args) > 1:
-                    raise _Problem("healthcheck", "HEALTHCHECK NONE takes no arguments")
-                return
-            self.check_flags(ins)
-            if kind != "CMD":
-                raise _Problem("healthcheck", f'Unknown type "{kind}" in HEALTHCHECK (try CMD)')
-            if len(args) < 2:
-                raise _Problem("healthcheck", "Missing command after HEALTHCHECK CMD")
-            return
-        if kw == "ONBUILD":
-            if ins.sub is None:
-                raise _Problem("missing-argument", "ONBUILD requires at least one argument")
-            self.check_flags(ins)
-            trigger = ins.sub.keyword
-            if trigger == "ONBUILD":
-                raise _Problem("onbuild", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
-            if trigger in ("MAINTAINER", "FROM"):
-                raise _Problem("onbuild", f"{trigger} isn't allowed as an ONBUILD trigger")
-            # The trigger itself is parsed only when a child stage inherits it (inherit_onbuild).
-            return
-        if kw == "RUN":
-            self.check_flags(ins)
-            for value in ins.flag_values("mount"):
-                parse_mount(value)
-            return
-        # CMD, ENTRYPOINT
-        self.check_flags(ins)
-
-    def check_flags(self, ins: Instruction) -> None:
-        if ins.keyword in _FLAGS_IGNORED:
-            return
-        allowed = FLAGS.get(ins.keyword, {})
-        used: set[str] = set()
-        for name, value in ins.flags:
-            if name == "":
-                return
-            kind = allowed.get(name)
-            if kind is None:
-                raise _Problem("unknown-flag", f"unknown flag: --{name}")
-            if name in used and kind != LIST:
-                raise _Problem("duplicate-flag", f"duplicate flag specified: --{name}")
-            used.add(name)
-            if kind == BOOL:
-                if value == "":
-                    raise _Problem("flag-value", f"missing a value on flag: --{name}")
-                if value is not None and value.lower() not in ("true", "false"):
-                    raise _Problem("flag-value", f"expecting boolean value for flag --{name}, not: {value}")
-            elif value is None:
-                raise _Problem("flag-value", f"missing a value on flag: --{name}")
 
     # -- global args and FROM ----------------------------------------------------------------
 
@@ -632,7 +452,7 @@ class _Analyzer:
             for value in ins.flag_values("mount"):
                 try:
                     mount = parse_mount(value)
-                except _Problem:
+                except Problem:
                     continue
                 self.mount_source(work, ins, mount, line, onbuild)
 
@@ -710,7 +530,7 @@ class _Analyzer:
         text: str,
         line: int,
         onbuild: bool,
-        mount: _Mount | None = None,
+        mount: Mount | None = None,
     ) -> None:
         work.deps.setdefault(source, []).append(line)
         self.edges.append(
@@ -754,7 +574,7 @@ class _Analyzer:
                     (work.index, ins.line, "copy-remote", f"source can't be {what} for COPY")
                 )
 
-    def mount_source(self, work: _Work, ins: Instruction, mount: _Mount, line: int, onbuild: bool) -> None:
+    def mount_source(self, work: _Work, ins: Instruction, mount: Mount, line: int, onbuild: bool) -> None:
         lookup = mount.source_from or "scratch"
         found = self.by_name.get(lookup.lower())
         if found is None:
@@ -814,8 +634,8 @@ class _Analyzer:
             try:
                 for trigger in triggers:
                     try:
-                        self._check(trigger.sub, top=False)
-                    except _Problem as problem:
+                        check(trigger.sub)
+                    except Problem as problem:
                         self.error(problem.code, problem.message, trigger.line, work.index)
                         continue
                     self.command_sources(work, trigger.sub, trigger.line, onbuild=True)
@@ -921,42 +741,6 @@ class _Analyzer:
         )
 
 
-@lru_cache(maxsize=1024)
-def parse_mount(value: str) -> _Mount:
-    """One ``--mount`` value (CSV of key=value) -> its type, ``from`` and target."""
-    try:
-        fields = next(csv.reader([value]), [])
-    except csv.Error:
-        fields = value.split(",")
-    mount_type = "bind"
-    source_from = None
-    target = None
-    for item in fields:
-        key, sep, val = item.partition("=")
-        key = key.strip().lower()
-        if not sep:
-            if key in _MOUNT_BOOL_KEYS:
-                continue
-            raise _Problem("mount-field", f"invalid field '{item}' must be a key=value pair")
-        if key == "type":
-            mount_type = val.lower()
-            if mount_type not in MOUNT_TYPES:
-                raise _Problem("mount-type", f'unsupported mount type "{val}"')
-        elif key == "from":
-            dollar = val.find("$")
-            if dollar != -1 and dollar != len(val) - 1:
-                raise _Problem(
-                    "mount-from-variable",
-                    "'from' doesn't support variable expansion, define alias stage instead",
-                )
-            source_from = val
-        elif key in ("target", "dst", "destination"):
-            target = val
-    if mount_type == "secret" and source_from:
-        raise _Problem("mount-secret-from", "secret mount should not have a from")
-    return _Mount(mount_type, source_from or None, target)
-
-
 def classify_source(value: str) -> SourceKind:
     """An ADD/COPY source word -> context, url or git (BuildKit's git-ref and URL rules)."""
     if value.startswith(("./", "../", "github.com/")):
@@ -976,12 +760,6 @@ def classify_source(value: str) -> SourceKind:
     if value.startswith(("http://", "https://")):
         return SourceKind.URL
     return SourceKind.CONTEXT
-
-
-def _keyword_as_written(ins: Instruction) -> str:
-    text = ins.source.lstrip()
-    word = text.split(None, 1)[0] if text else ins.keyword
-    return word if word.upper() == ins.keyword else ins.keyword
 
 
 def _casing(word: str) -> str:
@@ -1013,4 +791,4 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-__all__ = ["analyze", "classify_source", "parse_mount", "familiar", "FLAGS"]
+__all__ = ["analyze", "classify_source", "normalize_platform", "platform_args"]
