@@ -1021,5 +1021,6 @@
     state.fileName = `${initialExample}.Dockerfile`;
     el.fileName.textContent = state.fileName;
   }
-  renderNow();
+  // A shared file ("Open in editor"): share.js loads it with its options, which draws it once.
+  if (!document.getElementById("source").dataset.shared) renderNow();
 })();

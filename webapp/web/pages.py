@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from ..errors import DockerfileError, RenderError
 from ..options import DEFAULT_PLATFORM
 from ..render import render
-from . import RETRY_AFTER
+from . import RETRY_AFTER, share
 from .inputs import RenderRequest, analyze_request, read_render_request
 
 bp = Blueprint("pages", __name__)
@@ -53,12 +53,15 @@ def render_index(
     graph=None,
     error=None,
     file_name: str = "",
+    options=None,
+    shared: bool = False,
 ):
     """The editor page; with ``svg`` and ``graph`` when the server drew the diagram (no-JS path)."""
     if text is None:
         text = example_text(EXAMPLES[0][0])
         file_name = f"{EXAMPLES[0][0]}.Dockerfile"
-    options = req.options if req is not None else None
+    if req is not None:
+        options = req.options
     return render_template(
         "index.html",
         text=text,
@@ -70,12 +73,17 @@ def render_index(
         graph=graph.to_dict() if graph is not None else None,
         error=error,
         file_name=file_name,
+        shared=shared,
     )
 
 
 @bp.get("/")
 def index():
     """The editor, opened on an example (``?example=<name>``, default the first)."""
+    shared = share.open_shared(request.args)
+    if shared is not None:  # "Open in editor" from a share link: the file and its options
+        text, options = shared
+        return render_index(text=text, options=options, file_name="shared.Dockerfile", shared=True)
     name = request.args.get("example")
     text = example_text(name) if name else None
     if name and text is None:

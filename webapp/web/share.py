@@ -323,6 +323,19 @@ def scan_secrets():
 # --- serving ------------------------------------------------------------------------------------------
 
 
+def open_shared(args) -> tuple[str, Options] | None:
+    """The Dockerfile and options of the editor's ``?s=<id>`` or ``?d=<version>/<payload>``, if any."""
+    try:
+        if args.get("s"):
+            return _load(args["s"])
+        if args.get("d"):
+            version, _, payload = args["d"].partition("/")
+            return _decode(version, payload)
+    except (ShareNotFound, links.LinkError, OptionError, DockerfileError):
+        return None
+    return None
+
+
 def _load(share_id: str) -> tuple[str, Options]:
     found = _state().store().load(share_id) if _ID.match(share_id) else None
     if found is None:
