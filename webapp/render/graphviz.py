@@ -159,8 +159,16 @@ def _prepare_spare(key: tuple, command: tuple[str, ...], cpu: int, memory_bytes:
         extra.discard()
 
 
-def _exchange(proc: subprocess.Popen, data: bytes, timeout: float, sink: Callable[[bytes], None]) -> bytes:
+def _exchange(
+    proc: subprocess.Popen,
+    data: bytes,
+    timeout: float,
+    sink: Callable[[bytes], None],
+    written: Callable[[], None] | None = None,
+) -> bytes:
     """Write ``data`` to dot, hand its output to ``sink`` as it arrives, return its stderr.
+
+    ``written`` is called once all of ``data`` is written.
 
     Raises ``subprocess.TimeoutExpired`` when dot runs past ``timeout`` seconds. If ``sink``
     raises, the rest of the output is drained and the first such error is raised at the end.
@@ -175,6 +183,8 @@ def _exchange(proc: subprocess.Popen, data: bytes, timeout: float, sink: Callabl
             selector.register(proc.stdin, selectors.EVENT_WRITE)
         else:
             proc.stdin.close()
+            if written is not None:
+                written()
         selector.register(proc.stdout, selectors.EVENT_READ)
         selector.register(proc.stderr, selectors.EVENT_READ)
         while selector.get_map():
@@ -191,6 +201,8 @@ def _exchange(proc: subprocess.Popen, data: bytes, timeout: float, sink: Callabl
                     if offset >= len(data):
                         selector.unregister(stream)
                         stream.close()
+                        if written is not None:
+                            written()
                     continue
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
@@ -225,11 +237,13 @@ def _run(
     job = _take_spare(key) if warm else None
     if job is None:
         job = _start(command, cpu, memory_bytes)
-    if warm:
-        threading.Thread(target=_prepare_spare, args=(key, command, cpu, memory_bytes), daemon=True).start()
     proc = job.proc
+    written = None
+    if warm:  # the next render's dot starts once this one has its input, off the critical path
+        thread = threading.Thread(target=_prepare_spare, args=(key, command, cpu, memory_bytes), daemon=True)
+        written = thread.start
     try:
-        err = _exchange(proc, dot_text.encode("utf-8"), timeout, sink)
+        err = _exchange(proc, dot_text.encode("utf-8"), timeout, sink, written)
     except subprocess.TimeoutExpired:
         raise RenderTimeout(f"Graphviz took longer than {timeout:g} s and was stopped") from None
     finally:
