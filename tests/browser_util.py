@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +96,19 @@ class Server:
                 self.proc.wait()
         self._log.close()
         os.unlink(self._log.name)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium through Playwright for Python, closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def launch_chromium(playwright):

@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from browser_util import Server, launch_chromium
+from browser_util import Server, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -32,12 +32,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 import urllib.request
 
 import pytest
-from browser_util import Server, launch_chromium
+from browser_util import Server, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -54,12 +54,8 @@ def server(database):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Pages:

@@ -120,7 +120,9 @@ def _error(status: int, message: str, line: int | None = None, headers: dict | N
         response = Response(text, mimetype="text/plain")
     else:
         response = Response(
-            render_template("share_error.html", status=status, message=message, line=line),
+            render_template(
+                "error.html", status=status, message=message, line=line, link_text="Open the editor"
+            ),
             mimetype="text/html",
         )
     response.status_code = status
