@@ -184,3 +184,35 @@ def test_upload_moby_and_download_every_format(page, server, corpus, tmp_path):
         info.value.save_as(path)
         assert path.suffix == f".{fmt}"
         assert ok(path.read_bytes()), fmt
+
+
+def test_dropping_a_file_anywhere_loads_and_draws_it(page, server):
+    open_page(page, server)
+    text = "FROM alpine:3.20 AS one\nFROM alpine:3.20 AS two\nFROM busybox\n"
+    text += "COPY --from=one / /a\nCOPY --from=two / /b\n"
+    transfer = page.evaluate_handle(
+        """text => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([text], "dropped.Dockerfile", {type: "text/plain"}));
+            return dt;
+        }""",
+        text,
+    )
+    page.dispatch_event("body", "dragenter", {"dataTransfer": transfer})
+    assert page.locator("#drop-overlay").is_visible()
+    page.dispatch_event("body", "drop", {"dataTransfer": transfer})
+    wait_js(page, "window.dfviz.graph && window.dfviz.graph.stages.length === 3")
+    assert [s["name"] for s in graph_of(page)["stages"]] == ["one", "two", None]
+    assert by(page, "file-name").inner_text() == "dropped.Dockerfile"
+    assert page.locator("#drop-overlay").is_hidden()
+
+
+def test_copy_as_mermaid_puts_a_fenced_flowchart_on_the_clipboard(page, server):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    open_page(page, server)
+    by(page, "download-button").click()
+    by(page, "copy-mermaid").click()
+    wait_js(page, "document.body.innerText.includes('Mermaid copied')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("```mermaid\n") and copied.endswith("```\n")
+    assert "\nflowchart LR\n" in copied and "stage_0" in copied
