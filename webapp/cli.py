@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     return _render(args)
 
 
+def _fail(problem) -> int:
+    """One line on stderr naming the problem (and its line), and exit code 2."""
+    print(f"error: {problem}", file=sys.stderr)
+    return 2
+
+
 def _render(args) -> int:
     settings = config.load()
     settings["WARM_DOT"] = False  # one render, then the process ends: nothing to keep warm
@@ -78,29 +84,22 @@ def _render(args) -> int:
         )
         data = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()
     except OptionError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        return _fail(exc)
     except OSError as exc:
-        print(f"error: cannot read {args.path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot read {args.path}: {exc.strerror or exc}")
     from .analysis import analyze
     from .render import render
 
     try:
         graph = analyze(data, settings=settings, **options.analysis_kwargs())
         body, _ = render(graph, fmt, options.view, settings=settings)
-    except DockerfileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RenderError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+    except (DockerfileError, RenderError) as exc:
+        return _fail(exc)
     if args.output:
         try:
             Path(args.output).write_bytes(body)
         except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.buffer.write(body)
         if fmt in ("json", "dot", "mermaid") and not body.endswith(b"\n"):
