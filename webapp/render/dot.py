@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from ..model import Graph
 from . import style
@@ -26,19 +27,27 @@ def dot_label(lines: tuple[str, ...] | list[str], *, left: bool = False) -> DotL
     return DotLabel(_NEWLINE.join(escape(line) for line in lines))
 
 
+@lru_cache(maxsize=4096)
+def _attr(key: str, value: str) -> str:
+    """``key="value"`` for an allowlisted key and a safe value (style values repeat: cached)."""
+    if key not in style.DOT_ALLOWED:
+        raise ValueError(f"DOT attribute {key!r} is not allowlisted")
+    if not _SAFE_VALUE.match(value):
+        raise ValueError(f"unsafe DOT attribute value for {key}: {value!r}")
+    return f'{key}="{value}"'
+
+
 def _attrs(values: Mapping[str, str]) -> str:
     """``[a="1", b="2"]`` from allowlisted keys, sorted; labels must be :class:`DotLabel`."""
     parts = []
     for key in sorted(values):
         value = values[key]
-        if key not in style.DOT_ALLOWED:
-            raise ValueError(f"DOT attribute {key!r} is not allowlisted")
         if key == "label":
             if not isinstance(value, DotLabel):
                 raise TypeError("DOT labels must come from dot_label()")
-        elif not _SAFE_VALUE.match(value):
-            raise ValueError(f"unsafe DOT attribute value for {key}: {value!r}")
-        parts.append(f'{key}="{value}"')
+            parts.append(f'label="{value}"')
+        else:
+            parts.append(_attr(key, str(value)))
     return "[" + ", ".join(parts) + "]"
 
 
