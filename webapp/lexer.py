@@ -99,9 +99,12 @@ def lex(text: str) -> Lexed:
     BuildKit's own behaviour lets us tell what follows (it stops at an unterminated heredoc).
     """
     lines = split_lines(text)
-    for number, line in enumerate(lines, 1):
-        if len(line) > MAX_LINE:
-            raise DockerfileError(f"dockerfile line greater than max allowed size of {MAX_LINE}", line=number)
+    if len(text) > MAX_LINE:  # only then can a line be too long
+        for number, line in enumerate(lines, 1):
+            if len(line) > MAX_LINE:
+                raise DockerfileError(
+                    f"dockerfile line greater than max allowed size of {MAX_LINE}", line=number
+                )
     diags: list[Diagnostic] = []
     directives: list[tuple[str, str, int]] = []
     seen: set[str] = set()
@@ -167,7 +170,12 @@ def lex(text: str) -> Lexed:
             )
         try:
             node = _parse_parts(logical, escape)
-            if node.keyword in _JSON_KEYWORDS and not node.json and _json_with_tail(node.rest):
+            if (
+                node.keyword in _JSON_KEYWORDS
+                and not node.json
+                and node.rest.startswith("[")
+                and _json_with_tail(node.rest)
+            ):
                 diags.append(
                     Diagnostic(
                         Severity.WARNING,
@@ -180,7 +188,7 @@ def lex(text: str) -> Lexed:
             diags.append(_error(exc.code, exc.message, start))
             node = _Parts(_keyword_of(logical), logical, (), (), False, None)
         heredocs: list[Heredoc] = []
-        if _can_contain_heredoc(node) and "<<" in logical:
+        if "<<" in logical and _can_contain_heredoc(node):
             try:
                 specs = heredocs_from_line(logical)
             except _LineError as exc:
