@@ -24,8 +24,17 @@ def _wait_for_spare(key_part: str, timeout: float = 5.0) -> gv._Job:
     raise AssertionError("no spare dot was started")
 
 
+def _no_spares() -> None:
+    with gv._SPARES_LOCK:
+        jobs = list(gv._SPARES.values())
+        gv._SPARES.clear()
+    for job in jobs:
+        job.discard()
+
+
 @pytest.mark.dot
 def test_warm_render_leaves_a_started_dot_that_the_next_render_uses():
+    _no_spares()  # spares other tests left (other limits) must not be mistaken for this one's
     first = run_dot(SMALL, "svg", warm=True)
     spare = _wait_for_spare("-Tsvg")
     assert spare.proc.poll() is None, "the spare must be waiting for its input"
@@ -37,18 +46,15 @@ def test_warm_render_leaves_a_started_dot_that_the_next_render_uses():
 
 @pytest.mark.dot
 def test_cold_render_starts_no_spare():
-    with gv._SPARES_LOCK:
-        jobs = list(gv._SPARES.values())
-        gv._SPARES.clear()
-    for job in jobs:
-        job.discard()
+    _no_spares()
     run_dot(SMALL, "png")
     time.sleep(0.2)
     assert gv._SPARES == {}
 
 
 @pytest.mark.dot
-def test_a_dead_spare_is_replaced(monkeypatch):
+def test_a_dead_spare_is_replaced():
+    _no_spares()
     run_dot(SMALL, "svg", warm=True)
     spare = _wait_for_spare("-Tsvg")
     gv._kill_group(spare.proc)
