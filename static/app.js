@@ -341,36 +341,60 @@
     const items = [];
     if (error) items.push({ severity: "error", message: error.message, line: error.line, code: "" });
     for (const d of diags) items.push(d);
+    // Errors first, then warnings, then notes; by line within each. Many notes (moby has dozens
+    // of stages its default target does not build) fold away so they never bury a real problem.
+    const rank = { error: 0, warning: 1, info: 2 };
+    items.sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || (a.line || 0) - (b.line || 0));
     el.diagList.replaceChildren();
+    const notes = items.filter((d) => d.severity === "info");
+    const folded = notes.length > 3 ? notes : [];
     for (const d of items) {
-      const li = document.createElement("li");
-      li.className = `diag diag-${d.severity}`;
-      if (d.line) li.dataset.line = d.line;
-      li.tabIndex = d.line ? 0 : -1;
-      const sev = span("diag-sev", d.severity);
-      li.append(sev);
-      if (d.line) li.append(span("diag-line", `line ${d.line}`));
-      li.append(span("diag-msg", d.message));
-      if (d.code) li.append(span("diag-code", d.code));
-      el.diagList.appendChild(li);
+      if (!folded.includes(d)) el.diagList.appendChild(diagItem(d));
     }
-    if (!items.length && state.graph) {
+    if (folded.length) {
       const li = document.createElement("li");
-      li.className = "diag diag-none";
-      li.textContent = "No problems found.";
+      li.className = "diag-more";
+      li.dataset.testid = "diagnostics-notes";
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = `${folded.length} notes`;
+      const list = document.createElement("ul");
+      list.className = "diag-list";
+      for (const d of folded) list.appendChild(diagItem(d));
+      details.append(summary, list);
+      li.append(details);
       el.diagList.appendChild(li);
     }
     const errors = items.filter((d) => d.severity === "error").length;
     const warnings = items.filter((d) => d.severity === "warning").length;
-    el.diagCount.textContent = items.length
-      ? [errors && `${errors} error${errors > 1 ? "s" : ""}`, warnings && `${warnings} warning${warnings > 1 ? "s" : ""}`]
-          .filter(Boolean)
-          .join(", ") || `${items.length}`
-      : "";
+    if (!errors && !warnings && state.graph) {
+      const li = document.createElement("li");
+      li.className = "diag diag-none";
+      li.textContent = "No problems found.";
+      el.diagList.prepend(li);
+    }
+    el.diagCount.textContent = [
+      errors && `${errors} error${errors > 1 ? "s" : ""}`,
+      warnings && `${warnings} warning${warnings > 1 ? "s" : ""}`,
+    ]
+      .filter(Boolean)
+      .join(", ");
     const ranges = items
       .filter((d) => d.line && (d.severity === "error" || d.severity === "warning"))
       .map((d) => ({ from: d.line, to: d.line, cls: `cm-diag-${d.severity}` }));
     view.dispatch({ effects: setDiagLines.of(lineDecorations(view, ranges)) });
+  }
+
+  function diagItem(d) {
+    const li = document.createElement("li");
+    li.className = `diag diag-${d.severity}`;
+    if (d.line) li.dataset.line = d.line;
+    li.tabIndex = d.line ? 0 : -1;
+    li.append(span("diag-sev", d.severity));
+    if (d.line) li.append(span("diag-line", `line ${d.line}`));
+    li.append(span("diag-msg", d.message));
+    if (d.code) li.append(span("diag-code", d.code));
+    return li;
   }
 
   function span(cls, text) {

@@ -216,3 +216,25 @@ def test_copy_as_mermaid_puts_a_fenced_flowchart_on_the_clipboard(page, server):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("```mermaid\n") and copied.endswith("```\n")
     assert "\nflowchart LR\n" in copied and "stage_0" in copied
+
+
+def test_problems_put_errors_first_and_fold_many_notes(page, server, corpus):
+    open_page(page, server)
+    text = (corpus / MOBY).read_text() + "\nFROM scratch AS extra\nCOPY --from=nosuchstage / /\n"
+    page.evaluate("t => window.dfviz.load(t, {})", text)
+    wait_js(page, "window.dfviz.graph && window.dfviz.graph.stages.length === 60")
+    items = page.locator('[data-testid="diagnostics"] li.diag')
+    first = items.first
+    assert "diag-warning" in first.get_attribute("class")
+    assert "nosuchstage" in first.inner_text()
+    notes = by(page, "diagnostics-notes")
+    infos = [d for d in graph_of(page)["diagnostics"] if d["severity"] == "info"]
+    assert len(infos) > 3
+    assert notes.locator("summary").inner_text() == f"{len(infos)} notes"
+    assert not notes.locator("li.diag").first.is_visible()  # folded
+    notes.locator("summary").click()
+    note = notes.locator("li.diag").first
+    note.click()
+    line = int(note.get_attribute("data-line"))
+    cursor_line = "(s => s.doc.lineAt(s.selection.main.head).number)(window.dfviz.editor.state)"
+    wait_js(page, f"{cursor_line} === {line}")
