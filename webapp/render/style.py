@@ -65,34 +65,20 @@ def _frozen(table: dict) -> MappingProxyType:
     return MappingProxyType({k: MappingProxyType(v) for k, v in table.items()})
 
 
+_GRAPH_COMMON = {
+    "newrank": "true",
+    "outputorder": "edgesfirst",
+    "pad": "0.2",
+    "bgcolor": "white",
+    "fontname": FONT,
+    "fontsize": "12",
+}
+"""Graph attributes both views share."""
+
 DOT_GRAPH = MappingProxyType(
     {
-        "stages": MappingProxyType(
-            {
-                "rankdir": "LR",
-                "ranksep": "0.6",
-                "nodesep": "0.25",
-                "newrank": "true",
-                "outputorder": "edgesfirst",
-                "pad": "0.2",
-                "bgcolor": "white",
-                "fontname": FONT,
-                "fontsize": "12",
-            }
-        ),
-        "layers": MappingProxyType(
-            {
-                "rankdir": "TB",
-                "ranksep": "0.35",
-                "nodesep": "0.3",
-                "newrank": "true",
-                "outputorder": "edgesfirst",
-                "pad": "0.2",
-                "bgcolor": "white",
-                "fontname": FONT,
-                "fontsize": "12",
-            }
-        ),
+        "stages": MappingProxyType({**_GRAPH_COMMON, "rankdir": "LR", "ranksep": "0.6", "nodesep": "0.25"}),
+        "layers": MappingProxyType({**_GRAPH_COMMON, "rankdir": "TB", "ranksep": "0.35", "nodesep": "0.3"}),
     }
 )
 """Graph attributes per view."""
