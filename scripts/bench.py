@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-MOBY = SHARED / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
+CORPUS = ROOT / "tests" / "data" / "corpus"
+MOBY = CORPUS / "real" / "moby__moby__Dockerfile.Dockerfile"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,12 @@ the share URL, and their ratio; the issue asks for the cached answer to take und
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"
 FILES = ("real/moby__moby__Dockerfile.simple.Dockerfile", "real/moby__moby__Dockerfile.Dockerfile")
 
 

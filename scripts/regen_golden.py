@@ -6,14 +6,13 @@ Run from the repository root after a deliberate change to the drawing (and bump
     .venv/bin/python -m scripts.regen_golden          # rewrite tests/data/golden/
     .venv/bin/python -m scripts.regen_golden --check  # exit 1 if any file would change
 
-Each case ``<kind>__<file>`` is ``$SHARED_DIR/corpus/<kind>/<file>`` (default ``../shared``); it
+Each case ``<kind>__<file>`` is ``tests/data/corpus/<kind>/<file>`` (the vendored corpus); it
 gives ``<case>.<view>.dot`` and ``<case>.<view>.mmd`` for both views.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -31,8 +30,8 @@ FORMATS = (("dot", "dot"), ("mermaid", "mmd"))
 
 
 def corpus_dir() -> Path:
-    """The shared corpus folder (``$SHARED_DIR/corpus``, default ``../shared/corpus``)."""
-    return Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpus"
+    """The vendored corpus folder, ``tests/data/corpus``."""
+    return ROOT / "tests" / "data" / "corpus"
 
 
 def source_path(case: str) -> Path:

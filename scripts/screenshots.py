@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_util import Server, launch_chromium  # noqa: E402
 
-DEFAULT = ROOT.parent / "shared" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
+DEFAULT = ROOT / "tests" / "data" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
 
 
 def main(argv: list[str]) -> int:

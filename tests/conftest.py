@@ -1,4 +1,4 @@
-"""Shared fixtures: the corpus location, and the rule that CI never skips external tools."""
+"""Shared fixtures: the vendored corpus, and the rule that CI never skips external tools."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-CORPUS = SHARED / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
+CORPUS = DATA / "corpus"
+"""The vendored corpus Dockerfiles (``conformance/``, ``real/``, ``synthetic/``; see data/README.md)."""
+BUILDKIT = DATA / "buildkit"
+"""BuildKit's own output for each corpus file, ``<case>.json`` (see data/README.md)."""
 
 # In CI (.ci/run sets REQUIRE_EXTERNAL_TOOLS=1) a missing tool is a failure, not a skip.
 STRICT = os.environ.get("REQUIRE_EXTERNAL_TOOLS") == "1" or os.environ.get("CI") == "true"
@@ -34,6 +36,6 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus folder (fails, never skips, when it is missing)."""
-    assert CORPUS.is_dir(), f"shared corpus not found at {CORPUS}"
+    """The vendored corpus folder."""
+    assert CORPUS.is_dir(), f"vendored corpus not found at {CORPUS}"
     return CORPUS

@@ -26,7 +26,7 @@ import json
 import re
 
 import pytest
-from conftest import CORPUS
+from conftest import BUILDKIT, CORPUS
 from dockerfile_parse import DockerfileParser
 
 from webapp.lexer import decode, lex
@@ -35,10 +35,7 @@ _DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 
 
 def corpus_files() -> list[str]:
-    expected = CORPUS / "expected"
-    if not expected.is_dir():
-        return []
-    return sorted({json.loads(p.read_text())["file"] for p in expected.glob("*.json")})
+    return sorted({json.loads(p.read_text())["file"] for p in BUILDKIT.glob("*.json")})
 
 
 def escape_of(lines: list[str]) -> str:
