@@ -36,10 +36,18 @@ lint: setup
 unit: setup
 	$(VPY) -m pytest -q
 
+# BuildKit conformance on the vendored corpus (tests/test_conformance.py) is part of `unit`, so
+# `make test` needs nothing outside this checkout. `make conform` runs the team's black-box tool
+# on the shared corpus instead when ../shared sits beside the checkout.
 conform: setup
-	$(VPY) $(SHARED)/tools/conform.py $(SHARED)/corpus/expected $(SHARED)/corpus
+	@if [ -f $(SHARED)/tools/conform.py ]; then \
+		$(VPY) $(SHARED)/tools/conform.py $(SHARED)/corpus/buildkit $(SHARED)/corpus; \
+	else \
+		echo "$(SHARED) not found: running the vendored conformance test"; \
+		$(VPY) -m pytest -q tests/test_conformance.py; \
+	fi
 
-test: lint unit conform
+test: lint unit
 
 bench: setup
 	$(VPY) -m scripts.bench
