@@ -1,6 +1,6 @@
 """Graph rules (BuildKit ``instructions/parse.go`` and ``dockerfile2llb``), one test per rule.
 
-Sections 2 and 3 of ``../shared/docs/buildkit-semantics.md``; file paths below are in
+Sections 2 and 3 of ``docs/buildkit-semantics.md``; file paths below are in
 moby/buildkit: ``C/`` = ``frontend/dockerfile/dockerfile2llb/``, ``I/`` =
 ``frontend/dockerfile/instructions/``.
 """

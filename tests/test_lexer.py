@@ -1,6 +1,6 @@
 """Lexer rules (BuildKit ``frontend/dockerfile/parser``), one test per rule.
 
-Section 1 of ``../shared/docs/buildkit-semantics.md``. Cases are written for this project; where
+Section 1 of ``docs/buildkit-semantics.md``. Cases are written for this project; where
 they restate a rule that BuildKit's own parser tests check, the test name says which rule.
 """
 

@@ -1,6 +1,6 @@
 """Instructions -> build graph, following BuildKit's instruction and graph rules.
 
-Sections 2 and 3 of ``../shared/docs/buildkit-semantics.md``: stages and their names, meta
+Sections 2 and 3 of ``docs/buildkit-semantics.md``: stages and their names, meta
 ARGs and builtin platform ARGs, FROM expansion, whether a base is a stage, an image or scratch,
 ``COPY --from`` by index or name, ``RUN --mount`` sources, ADD URLs and git refs, inherited
 ONBUILD triggers, the target and the stages it builds, layers, and the diagnostics a user needs.

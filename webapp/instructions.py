@@ -1,6 +1,6 @@
 """The instruction layer: what BuildKit's instruction parser accepts, instruction by instruction.
 
-Section 2 of ``../shared/docs/buildkit-semantics.md``: argument counts, stage names, the flags each
+Section 2 of ``docs/buildkit-semantics.md``: argument counts, stage names, the flags each
 instruction accepts, ``RUN --mount`` values and ONBUILD triggers. :func:`check` raises
 :class:`Problem` with BuildKit's wording; the analysis turns it into an error diagnostic.
 """

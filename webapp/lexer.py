@@ -2,7 +2,7 @@
 
 Covers parser directives, BOM and CRLF, continuation lines (with comment and blank lines inside),
 both escape characters, heredocs, builder flags, JSON and shell forms, and ONBUILD triggers.
-The rules and their citations are in ``../shared/docs/buildkit-semantics.md`` section 1; the
+The rules and their citations are in ``docs/buildkit-semantics.md`` section 1; the
 code is our own.
 """
 
