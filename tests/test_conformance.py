@@ -20,11 +20,13 @@ import json
 import posixpath
 import re
 import urllib.parse
+from collections import Counter
 
 import pytest
 from conftest import BUILDKIT, CORPUS
 
 from webapp import analyze
+from webapp.checks import BUILDKIT_RULE_NAMES
 from webapp.errors import DockerfileError
 
 CASES = sorted(p.stem for p in BUILDKIT.glob("*.json"))
@@ -386,3 +388,34 @@ def test_git_key_reads_both_spellings():
     )
     assert git_key("git@github.com:o/r.git#main:sub") == "github.com/o/r#main:sub"
     assert git_key("https://github.com/o/r.git?tag=v2") == "github.com/o/r#refs/tags/v2"
+
+
+def lint_differences(case: str) -> list[str]:
+    out = load(case)
+    doc = ours(case, out)
+    theirs = Counter(
+        (w["rule"], w["ranges"][0]["start"] if w["ranges"] else None) for w in out.get("lint") or []
+    )
+    mine = Counter(
+        (d["code"], d["line"]) for d in doc.get("diagnostics", []) if d["code"] in BUILDKIT_RULE_NAMES
+    )
+    missed = [
+        f"BuildKit warns {rule} at line {line}; we do not"
+        for rule, line in sorted((theirs - mine).elements())
+    ]
+    extra = [
+        f"we warn {rule} at line {line}; BuildKit does not"
+        for rule, line in sorted((mine - theirs).elements())
+    ]
+    return missed + extra
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_build_checks_match_buildkit(case):
+    assert not lint_differences(case), "\n".join(lint_differences(case))
+
+
+def test_the_corpus_exercises_the_checks():
+    rules = Counter(w["rule"] for case in CASES for w in load(case).get("lint") or [])
+    assert sum(rules.values()) >= 100
+    assert {"LegacyKeyValueFormat", "JSONArgsRecommended", "NoEmptyContinuation"} <= set(rules)

@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from . import config
+from . import checks, config
 from .errors import InputTooLarge
 from .instructions import Mount, Problem, check, check_instruction, parse_mount
 from .lexer import decode, lex, parse_heredoc
@@ -126,7 +126,8 @@ def analyze(
     lexed = lex(source)
     _check_counts(lexed.instructions, limits)
     platform = normalize_platform(platform or DEFAULT_PLATFORM)
-    return _Analyzer(lexed, target, build_args or {}, platform).run()
+    graph = _Analyzer(lexed, target, build_args or {}, platform).run()
+    return checks.apply(graph, lexed, source, build_args or {}, target)
 
 
 def _check_counts(instructions: tuple[Instruction, ...], limits: dict) -> None:
@@ -252,35 +253,6 @@ class _Analyzer:
             written = args[2]
             if valid:
                 name = written.lower()
-                if name != written:
-                    self.warn(
-                        "StageNameCasing", f"Stage name '{written}' should be lowercase", ins.line, index
-                    )
-                if name in self.names_seen:
-                    self.warn(
-                        "DuplicateStageName",
-                        f"Duplicate stage name '{name}', stage names should be unique",
-                        ins.line,
-                        index,
-                    )
-                if name in ("scratch", "context"):
-                    self.warn(
-                        "ReservedStageName",
-                        f"'{name}' is reserved and should not be used as a stage name",
-                        ins.line,
-                        index,
-                    )
-            keyword_word = ins.source.lstrip().split(None, 1)[0] if ins.source.strip() else "FROM"
-            if _casing(keyword_word) != _casing(args[1]) and "mixed" not in (
-                _casing(keyword_word),
-                _casing(args[1]),
-            ):
-                self.warn(
-                    "FromAsCasing",
-                    f"'{args[1]}' and '{keyword_word}' keywords' casing do not match",
-                    ins.line,
-                    index,
-                )
         if name:
             self.names_seen.add(name)
         work = _Work(index=index, name=name, name_as_written=written, from_ins=ins)
@@ -336,15 +308,6 @@ class _Analyzer:
         except ExpansionError as exc:
             self.error("from-expansion", str(exc), line, work.index)
             return Base(BaseKind.INVALID, text, None)
-        for name in sorted(result.unmatched):
-            if name not in env and name not in self.declared_meta:
-                hint = _suggest(name, list(self.declared_meta) + list(env))
-                self.warn(
-                    "UndefinedArgInFrom",
-                    f"FROM argument '{name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
-                    line,
-                    work.index,
-                )
         value = result.result
         if value == "":
             self.error("blank-base", f"base name ({text}) should not be blank", line, work.index)

@@ -49,6 +49,9 @@ class Lexed:
     """The escape character in force: a backslash or a backtick."""
     line_count: int
     """Number of physical lines."""
+    empty_continuations: tuple[int, ...] = ()
+    """For each instruction with empty lines inside its continuation, the line where the
+    continuation ends (BuildKit's NoEmptyContinuation line; reported by ``webapp/checks.py``)."""
 
 
 def decode(data: bytes | str, max_bytes: int | None = None) -> str:
@@ -112,6 +115,7 @@ def lex(text: str) -> Lexed:
     escape = "\\"
     continuation = _CONTINUATION[escape]
     out: list[Instruction] = []
+    empty_continuations: list[int] = []
     count = len(lines)
     i = 0
     while i < count:
@@ -164,10 +168,8 @@ def lex(text: str) -> Lexed:
             piece, more = _trim_continuation(raw, continuation)
             parts.append(piece)
         logical = "".join(parts)
-        for blank in empty_lines:
-            diags.append(
-                Diagnostic(Severity.WARNING, "NoEmptyContinuation", "Empty continuation line", blank)
-            )
+        if empty_lines:
+            empty_continuations.append(i)
         try:
             node = _parse_parts(logical, escape)
             if (
@@ -218,7 +220,7 @@ def lex(text: str) -> Lexed:
         out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
         diags.append(_error("no-instructions", "file with no instructions", count or None))
-    return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count)
+    return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count, tuple(empty_continuations))
 
 
 def _chomp(text: str) -> str:

@@ -129,16 +129,25 @@ class Diagnostic:
     """1-based line, or None for a whole-file problem."""
     stage: int | None = None
     """Index of the stage the problem belongs to, when there is one."""
+    url: str | None = None
+    """Documentation of the rule, for BuildKit's build checks (``webapp/checks.py``)."""
+    end_line: int | None = None
+    """Last line the problem spans, when it is more than ``line``."""
 
     def to_dict(self) -> dict:
         """The JSON form."""
-        return {
+        out = {
             "severity": self.severity.value,
             "code": self.code,
             "message": self.message,
             "line": self.line,
             "stage": self.stage,
         }
+        if self.url:
+            out["url"] = self.url
+        if self.end_line is not None:
+            out["end_line"] = self.end_line
+        return out
 
 
 @dataclass(frozen=True, slots=True)

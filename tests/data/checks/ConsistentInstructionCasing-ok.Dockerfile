@@ -1,0 +1,3 @@
+from alpine
+run true
+arg X

@@ -1,0 +1,3 @@
+FROM alpine
+run echo a
+RUN echo b

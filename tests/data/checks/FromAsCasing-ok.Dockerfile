@@ -1,0 +1,3 @@
+FROM alpine AS one
+from alpine as two
+From alpine AS three

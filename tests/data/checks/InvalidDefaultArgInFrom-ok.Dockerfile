@@ -1,0 +1,4 @@
+ARG IMAGE=alpine
+ARG TAG=3.20
+FROM $IMAGE:$TAG
+FROM ${UNSET:-alpine}

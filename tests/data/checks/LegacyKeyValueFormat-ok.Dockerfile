@@ -1,0 +1,3 @@
+FROM alpine
+ENV A=1 B="two words"
+LABEL a=b

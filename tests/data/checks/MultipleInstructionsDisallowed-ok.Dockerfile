@@ -1,0 +1,6 @@
+FROM alpine AS a
+CMD ["a"]
+ENTRYPOINT ["b"]
+HEALTHCHECK NONE
+FROM a
+CMD ["c"]

@@ -1,0 +1,3 @@
+FROM alpine AS scratchpad
+FROM alpine AS my-context
+FROM scratch

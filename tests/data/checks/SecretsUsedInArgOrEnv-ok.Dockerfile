@@ -1,0 +1,4 @@
+ARG TOKEN=meta-args-are-not-checked
+FROM alpine
+ARG PUBLIC_KEY
+ENV KEYS=1 TOKENS=2 SECRET_FILE=/x MY_AUTH_VERSION=3

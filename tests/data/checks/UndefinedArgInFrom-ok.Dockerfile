@@ -1,0 +1,3 @@
+ARG TAG=3
+FROM alpine:$TAG
+FROM --platform=$BUILDPLATFORM alpine:$TARGETARCH

@@ -1,0 +1,5 @@
+FROM alpine AS a
+WORKDIR /app
+WORKDIR sub
+FROM a
+WORKDIR rel

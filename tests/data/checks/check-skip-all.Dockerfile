@@ -1,0 +1,4 @@
+# check=skip=all
+FROM alpine AS Build
+CMD echo a
+MAINTAINER x

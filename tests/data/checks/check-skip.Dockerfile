@@ -1,0 +1,4 @@
+# check=skip=JSONArgsRecommended,StageNameCasing
+FROM alpine AS Build
+CMD echo a
+ENV A 1

@@ -1,0 +1,1189 @@
+"""BuildKit's build checks (``docker build --check``), as data: one :class:`Rule` per check.
+
+Each rule has BuildKit's name (the diagnostic ``code``), its description, its documentation link
+and a check function that yields :class:`Finding` objects from a :class:`Context` (the analysed
+graph plus what the lexer read). :data:`RULES` is the one list; :func:`apply` runs it, honours the
+``# check=skip=...;error=true`` directive, per-instruction ``# check=`` comments and the
+``BUILDKIT_DOCKERFILE_CHECK`` build arg, and drops what BuildKit would never reach because the
+build fails first. The rules are restated in ``docs/buildkit-semantics.md`` section 4 and listed
+in ``docs/checks.md`` (a test keeps that table and this list equal).
+
+To add a rule: write ``def _my_rule(ctx: Context) -> Iterator[Finding]`` and add a
+``Rule("MyRule", "description", _my_rule, PHASE)`` line to :data:`RULES`, with one positive and
+one negative test in ``tests/test_checks.py`` taken from what BuildKit itself reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from functools import cached_property
+
+from .instructions import check_instruction
+from .lexer import Lexed, split_lines
+from .model import BaseKind, Diagnostic, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
+from .reference import ReferenceError, normalize
+from .shell import ExpansionError, expand
+
+URL = "https://docs.docker.com/go/dockerfile/rule/{}/"
+"""BuildKit's link pattern for a rule's documentation (the kebab-case rule name)."""
+
+CHECK_ARG = "BUILDKIT_DOCKERFILE_CHECK"
+"""The build arg that replaces the ``# check=`` directive."""
+
+
+class Phase(Enum):
+    """When BuildKit runs a rule; an error in an earlier phase means the rule never runs."""
+
+    LEX = 1
+    """Right after the parser (only the parser's own errors stop it)."""
+    PARSE = 2
+    """While each instruction is parsed (stops at the first instruction BuildKit refuses)."""
+    FILE = 3
+    """Over the whole parsed file (stage names, casing, default ARGs)."""
+    FROM = 4
+    """While each FROM is resolved, for every stage (stops at a FROM that fails)."""
+    DISPATCH = 5
+    """While each instruction of a built stage runs: every stage without --target, else the ones
+    the target builds (stops at the first instruction that fails)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One warning of a rule."""
+
+    line: int | None
+    message: str
+    stage: int | None = None
+    comments_of: int | None = None
+    """Line of the instruction whose ``# check=`` comments apply, None for the file's settings."""
+    end_line: int | None = None
+    severity: Severity = Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One BuildKit check: its name (the diagnostic code), what it means, and how to find it."""
+
+    name: str
+    description: str
+    check: Callable[[Context], Iterable[Finding]]
+    phase: Phase
+    experimental: bool = False
+    """Runs only when ``# check=experimental=<name>`` (or ``all``) asks for it."""
+
+    @property
+    def url(self) -> str:
+        """The rule's documentation page."""
+        return URL.format(re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "-", self.name).lower())
+
+
+# -- settings: the check directive, comments and build arg ----------------------------------------
+
+
+class CheckOptionError(ValueError):
+    """A ``check`` value BuildKit refuses, in its words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Which rules run, and whether warnings fail the build (BuildKit's lint options)."""
+
+    skip_all: bool = False
+    skip: frozenset[str] = frozenset()
+    experimental_all: bool = False
+    experimental: frozenset[str] = frozenset()
+    error: bool = False
+
+    def merged(self, other: Settings) -> Settings:
+        """These settings with another's skips and experiments added (``error`` is kept)."""
+        return replace(
+            self,
+            skip_all=self.skip_all or other.skip_all,
+            skip=self.skip | other.skip,
+            experimental_all=self.experimental_all or other.experimental_all,
+            experimental=self.experimental | other.experimental,
+        )
+
+    def runs(self, rule: Rule) -> bool:
+        """True when the rule is reported under these settings."""
+        if rule.experimental:
+            return self.experimental_all or rule.name in self.experimental
+        return not (self.skip_all or rule.name in self.skip)
+
+
+_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True}
+_BOOLS.update({"0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False})
+
+
+def parse_settings(text: str) -> Settings:
+    """``skip=A,B;experimental=all;error=true`` -> :class:`Settings`, as BuildKit reads it."""
+    text = text.strip()
+    if not text:
+        return Settings()
+    values: dict = {}
+    for part in text.split(";", 2):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise CheckOptionError(f"invalid check option {_go_quote(part)}")
+        key = key.strip()
+        if key in ("skip", "experimental"):
+            value = value.strip()
+            if value == "all":
+                values[f"{key}_all"] = True
+            else:
+                values[key] = frozenset(v.strip() for v in value.split(","))
+        elif key == "error":
+            flag = _BOOLS.get(value.strip())
+            if flag is None:
+                raise CheckOptionError(
+                    f"failed to parse check option {_go_quote(part)}: strconv.ParseBool: "
+                    f"parsing {_go_quote(value.strip())}: invalid syntax"
+                )
+            values["error"] = flag
+        else:
+            raise CheckOptionError(f"invalid check option {_go_quote(key)}")
+    return Settings(**values)
+
+
+_COMMENT_DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+
+
+def comment_settings(comments: list[str]) -> Settings | None:
+    """The first ``check=...`` among an instruction's comments (up to a space), if it parses."""
+    for comment in comments:
+        match = _COMMENT_DIRECTIVE.match(comment.lstrip())
+        if not match or match.group(1).lower() != "check":
+            continue
+        try:
+            return parse_settings(match.group(2).split(" ", 1)[0])
+        except CheckOptionError:
+            return None
+    return None
+
+
+# -- the context the rules read -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Step:
+    """One instruction of a dispatched stage, with the stage's state just before it."""
+
+    stage: Stage
+    ins: Instruction
+    env: dict[str, str]
+    """Variables the instruction's words see (BuildKit's state env, in insertion order)."""
+    declared: set[str]
+    """ARG names declared in the stage (and its base stages), with or without a value."""
+    shell_set: bool
+    """A SHELL ran earlier in the stage or its base stages."""
+    workdir_set: bool
+    """A WORKDIR ran earlier in the stage or its base stages."""
+    os: str
+    """The stage's platform OS."""
+    undefined: list[str] = field(default_factory=list)
+    """Variables the instruction's expanded words use that nothing defines."""
+
+
+class Context:
+    """What the rules read: the graph, the lexed file and the options, with shared derived facts."""
+
+    def __init__(self, graph: Graph, lexed: Lexed, text: str, build_args: dict[str, str], target: str | None):
+        self.graph = graph
+        self.lexed = lexed
+        self.lines = split_lines(text) if text else []
+        self.build_args = build_args
+        self.target = target
+        self.escape = lexed.escape
+
+    @cached_property
+    def instructions(self) -> tuple[Instruction, ...]:
+        return self.lexed.instructions
+
+    @cached_property
+    def comments(self) -> dict[int, list[str]]:
+        """Instruction line -> the comments right above it (BuildKit's ``PrevComment``)."""
+        directive_lines = {line for _, _, line in self.lexed.directives}
+        out: dict[int, list[str]] = {}
+        previous_end = 0
+        for ins in self.instructions:
+            found: list[str] = []
+            for number in range(previous_end + 1, ins.line):
+                if number in directive_lines or number > len(self.lines):
+                    continue
+                raw = self.lines[number - 1].lstrip()
+                if raw.startswith("#"):
+                    text = raw[1:].strip()
+                    found = found + [text] if text else []
+            out[ins.line] = found
+            previous_end = ins.end_line
+        return out
+
+    @cached_property
+    def global_env(self) -> dict[str, str]:
+        """What FROM lines see: the builtin platform ARGs, then meta ARGs that have a value."""
+        env = builtin_args(self.graph.platform, self.target or self._last_stage_name())
+        for name in list(env):
+            if name in self.build_args:
+                env[name] = self.build_args[name]
+        for arg in self.graph.global_args:
+            if arg.value is not None:
+                env[arg.name] = arg.value
+        return env
+
+    def _last_stage_name(self) -> str:
+        stages = self.graph.stages
+        return (stages[-1].name if stages and stages[-1].name else None) or "default"
+
+    @cached_property
+    def dispatched(self) -> list[Stage]:
+        """Stages BuildKit's check dispatches: all without --target, else the ones it builds."""
+        if self.target is None:
+            return list(self.graph.stages)
+        return [s for s in self.graph.stages if s.reachable]
+
+    def stage_os(self, stage: Stage) -> str:
+        seen = set()
+        while stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen:
+            seen.add(stage.index)
+            stage = self.graph.stages[stage.base.stage]
+        platform = (
+            stage.platform if stage.base.kind is BaseKind.IMAGE and stage.platform else self.graph.platform
+        )
+        return platform.split("/")[0].lower()
+
+    def image_rooted(self, stage: Stage) -> bool:
+        """True when the stage's base chain ends in an image, whose env is not known without it."""
+        seen = set()
+        while stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen:
+            seen.add(stage.index)
+            stage = self.graph.stages[stage.base.stage]
+        return stage.base.kind is BaseKind.IMAGE
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """Every instruction of every dispatched stage, with the state it sees (see :class:`Step`)."""
+        states: dict[int, tuple[dict[str, str], set[str], bool, bool]] = {}
+        out: list[Step] = []
+        wanted = {s.index for s in self.dispatched}
+        for stage in self.graph.stages:
+            base = stage.base
+            if base.kind is BaseKind.STAGE and base.stage in states:
+                env, declared, shell_set, workdir_set = states[base.stage]
+                env, declared = dict(env), set(declared)
+            else:
+                env, declared, shell_set, workdir_set = {}, set(), False, False
+                if self.stage_os(stage) != "windows":
+                    env["PATH"] = _DEFAULT_PATH
+            os_name = self.stage_os(stage)
+            for ins in self._commands(stage):
+                step = Step(stage, ins, dict(env), set(declared), shell_set, workdir_set, os_name)
+                if stage.index in wanted:
+                    step.undefined = self._undefined(ins, env, declared)
+                    out.append(step)
+                kw = ins.keyword
+                if kw == "ARG":
+                    self._apply_arg(ins, env, declared)
+                elif kw == "ENV":
+                    pairs = [(ins.args[i], ins.args[i + 1]) for i in range(0, len(ins.args) - 2, 3)]
+                    expanded = [(self._expand(k, env), self._expand(v, env)) for k, v in pairs]
+                    for key, value in expanded:
+                        env[key] = value
+                elif kw == "SHELL":
+                    shell_set = True
+                elif kw == "WORKDIR":
+                    workdir_set = True
+            states[stage.index] = (env, declared, shell_set, workdir_set)
+        return out
+
+    def _commands(self, stage: Stage) -> list[Instruction]:
+        """The stage's instructions, after the ONBUILD triggers of its base stage (one level).
+
+        BuildKit runs an inherited trigger as the child's first commands and reports it at the
+        child's FROM line, so a trigger here carries that line.
+        """
+        base = stage.base
+        triggers: list[Instruction] = []
+        if base.kind is BaseKind.STAGE and base.stage is not None:
+            for ins in self.graph.stages[base.stage].instructions:
+                if ins.keyword == "ONBUILD" and ins.sub is not None:
+                    triggers.append(replace(ins.sub, line=stage.line, end_line=stage.line))
+        return triggers + list(stage.instructions)
+
+    def _expand(self, word: str, env: dict[str, str]) -> str:
+        try:
+            return expand(word, env, self.escape).result
+        except ExpansionError:
+            return word
+
+    def _apply_arg(self, ins: Instruction, env: dict[str, str], declared: set[str]) -> None:
+        for word in ins.args:
+            name, sep, default = word.partition("=")
+            declared.add(name)
+            if name in self.build_args:
+                value = self.build_args[name]
+            elif sep:
+                value = self._expand(default, env)
+            elif name in self.global_env:
+                value = self.global_env[name]
+            else:
+                continue
+            if name not in _NON_ENV_ARGS:
+                env[name] = value
+
+    def _undefined(self, ins: Instruction, env: dict[str, str], declared: set[str]) -> list[str]:
+        """Variables BuildKit reports as undefined when it expands this instruction's words."""
+        words, raw = _expanded_words(ins)
+        missing: list[str] = []
+        for word in words:
+            missing += self._unmatched(word, env, self.escape)
+        for word in raw:
+            missing += self._unmatched(word, env, "\\", raw=True)
+        if ins.keyword == "ARG":
+            local = dict(env)
+            for word in ins.args:
+                name, sep, default = word.partition("=")
+                if sep and name not in self.build_args:
+                    missing += self._unmatched(default, local, self.escape)
+                    local[name] = self._expand(default, local)
+        out = []
+        for name in missing:
+            if name not in declared and name not in _NON_ENV_ARGS and name not in out:
+                out.append(name)
+        return out
+
+    @staticmethod
+    def _unmatched(word: str, env: dict[str, str], escape: str, raw: bool = False) -> list[str]:
+        if "$" not in word:
+            return []
+        try:
+            if raw:
+                # Heredoc bodies are expanded with quotes kept: only the variables matter here.
+                word = word.replace("'", "").replace('"', "")
+            return sorted(expand(word, env, escape).unmatched)
+        except ExpansionError:
+            return []
+
+    # -- where the build stops ----------------------------------------------------------------
+
+    @cached_property
+    def lexer_failed(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.lexed.diagnostics)
+
+    @cached_property
+    def parse_failure(self) -> int | None:
+        """Line of the first instruction BuildKit's instruction parser refuses, else None."""
+        seen_from = False
+        for ins in self.instructions:
+            if check_instruction(ins) is not None:
+                return ins.line
+            if ins.keyword == "FROM":
+                seen_from = True
+            elif not seen_from and ins.keyword != "ARG":
+                return ins.line
+        return None
+
+    @cached_property
+    def failure(self) -> tuple[Phase, int | None, int | None] | None:
+        """(phase, stage, line) of the first error that stops BuildKit after parsing, else None."""
+        errors = [d for d in self.graph.diagnostics if d.severity is Severity.ERROR]
+        if not errors:
+            return None
+        from_errors = [d for d in errors if d.code in _FROM_PHASE_ERRORS]
+        if from_errors:
+            first = min(from_errors, key=lambda d: (d.stage is None, d.stage or 0))
+            return (Phase.FROM, first.stage, first.line)
+        if any(d.code in _BEFORE_DISPATCH_ERRORS or d.stage is None for d in errors):
+            return (Phase.FILE, None, None)
+        first = min(errors, key=lambda d: (d.stage, d.line or 0))
+        return (Phase.DISPATCH, first.stage, first.line)
+
+    @cached_property
+    def forward_reference(self) -> tuple[int, int] | None:
+        """(stage, line) of the first COPY --from or mount of a stage not yet built, in the stages
+        the check dispatches: BuildKit's check stops there even in a stage the target skips."""
+        wanted = {s.index for s in self.dispatched}
+        found = [
+            (e.target, e.line)
+            for e in self.graph.edges
+            if e.kind is not EdgeKind.FROM
+            and e.source.kind is SourceKind.STAGE
+            and e.source.stage is not None
+            and e.source.stage >= e.target
+            and e.target in wanted
+        ]
+        return min(found) if found else None
+
+    def reached(self, rule: Rule, finding: Finding) -> bool:
+        """False when BuildKit fails before it would run this rule at this place."""
+        if self.lexer_failed:
+            return False
+        if rule.phase is Phase.LEX:
+            return True
+        if self.parse_failure is not None:
+            return rule.phase is Phase.PARSE and (finding.line or 0) <= self.parse_failure
+        failure = self.failure
+        if failure is None and self.forward_reference is not None:
+            failure = (Phase.DISPATCH, *self.forward_reference)
+        elif failure is not None and failure[0] is Phase.DISPATCH and self.forward_reference is not None:
+            failure = (Phase.DISPATCH, *min(self.forward_reference, (failure[1], failure[2] or 0)))
+        if failure is None or rule.phase in (Phase.PARSE, Phase.FILE):
+            return True
+        phase, stage, line = failure
+        if rule.phase is Phase.FROM:
+            return phase is not Phase.FROM or (finding.stage or 0) <= (stage or 0)
+        if phase is not Phase.DISPATCH:
+            return False
+        if finding.stage is None or stage is None:
+            return False
+        order = [s.index for s in self.dispatched]
+        if finding.stage not in order or stage not in order:
+            return finding.stage in order and stage not in order
+        if order.index(finding.stage) != order.index(stage):
+            return order.index(finding.stage) < order.index(stage)
+        return (finding.line or 0) < (line or 0)
+
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+
+# Error codes of webapp.analysis by the phase BuildKit raises them in.
+_FROM_PHASE_ERRORS = frozenset(
+    {
+        "arg-expansion",
+        "from-expansion",
+        "blank-base",
+        "platform-expansion",
+        "platform-empty",
+        "platform-invalid",
+    }
+)
+_BEFORE_DISPATCH_ERRORS = frozenset(
+    {
+        "invalid-stage-index",
+        "from-variable",
+        "mount-from-variable",
+        "circular-dependency",
+        "invalid-reference",
+    }
+)
+
+
+def builtin_args(platform: str, target_stage: str) -> dict[str, str]:
+    """BUILD* (always linux/amd64 here), TARGET* from the target platform, and TARGETSTAGE."""
+    env: dict[str, str] = {}
+    for prefix, value in (("BUILD", "linux/amd64"), ("TARGET", platform)):
+        parts = value.split("/")
+        env[f"{prefix}PLATFORM"] = value
+        env[f"{prefix}OS"] = parts[0]
+        env[f"{prefix}OSVERSION"] = ""
+        env[f"{prefix}ARCH"] = parts[1] if len(parts) > 1 else ""
+        env[f"{prefix}VARIANT"] = parts[2] if len(parts) > 2 else ""
+    env["TARGETSTAGE"] = target_stage
+    return env
+
+
+def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:
+    """(words BuildKit expands with the stage env, heredoc bodies it expands raw) for one
+    instruction; ARG defaults and EXPOSE ports are expanded without this report."""
+    kw = ins.keyword
+    args = list(ins.args)
+    if kw in ("ENV", "LABEL"):
+        words = []
+        for i in range(0, len(args) - 2, 3):
+            words += [args[i], args[i + 1]]
+        return words, []
+    if kw in ("COPY", "ADD"):
+        words = [ins.flag("chown") or "", ins.flag("chmod") or ""]
+        if kw == "ADD":
+            words.append(ins.flag("checksum") or "")
+        names = {h.name for h in ins.heredocs}
+        sources = [a for a in args[:-1] if not _is_heredoc_word(a, names)]
+        raw = [
+            h.body for h in ins.heredocs if h.expand and any(_is_heredoc_word(a, {h.name}) for a in args[:-1])
+        ]
+        return words + sources + args[-1:], raw
+    if kw in ("WORKDIR", "USER", "VOLUME", "STOPSIGNAL"):
+        return args, []
+    if kw == "RUN":
+        words = []
+        for value in ins.flag_values("mount"):
+            try:
+                fields = next(csv.reader([value]))
+            except (csv.Error, StopIteration):
+                continue
+            for item in fields:
+                _, sep, val = item.partition("=")
+                if sep:
+                    words.append(val)
+        return words, []
+    return [], []
+
+
+def _is_heredoc_word(word: str, names: set[str]) -> bool:
+    match = re.match(r"^\d*<<-?\s*(.*)$", word)
+    return bool(match) and match.group(1).strip("'\"") in names
+
+
+# -- small helpers that restate Go's formatting ---------------------------------------------------
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q``: double quotes, backslash escapes for quotes, backslashes and control bytes."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif not ch.isprintable():
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """The closest option within two edits (BuildKit's suggestion rule), or ''."""
+    best, best_distance = "", 3
+    for option in options:
+        if option == word:
+            return ""
+        distance = _distance(word, option)
+        if distance < best_distance:
+            best, best_distance = option, distance
+    return best
+
+
+def _casing(word: str) -> str:
+    if word == word.lower():
+        return "lower"
+    if word == word.upper():
+        return "upper"
+    return "mixed"
+
+
+def _keyword_as_written(ins: Instruction) -> str:
+    """The keyword with its case as written (for an ONBUILD trigger, the trigger's keyword)."""
+    for word in ins.source.split(None, 2)[:2]:
+        if word.upper() == ins.keyword:
+            return word
+    return ins.keyword
+
+
+# -- the rules ------------------------------------------------------------------------------------
+
+
+def _no_empty_continuation(ctx: Context) -> Iterator[Finding]:
+    for line in getattr(ctx.lexed, "empty_continuations", ()):
+        yield Finding(line, "Empty continuation line")
+
+
+def _stage_of_line(ctx: Context, line: int) -> int | None:
+    for stage in ctx.graph.stages:
+        if stage.line <= line <= stage.end_line:
+            return stage.index
+    return None
+
+
+def _froms(ctx: Context) -> Iterator[Instruction]:
+    return (i for i in ctx.instructions if i.keyword == "FROM")
+
+
+def _stage_name_casing(ctx: Context) -> Iterator[Finding]:
+    for ins in _froms(ctx):
+        if len(ins.args) == 3 and ins.args[2] != ins.args[2].lower():
+            yield Finding(ins.line, f"Stage name '{ins.args[2]}' should be lowercase", comments_of=ins.line)
+
+
+def _from_as_casing(ctx: Context) -> Iterator[Finding]:
+    for ins in _froms(ctx):
+        if len(ins.args) < 3:
+            continue
+        keyword, as_word = _keyword_as_written(ins), ins.args[1]
+        wanted = {"lower": as_word.lower(), "upper": as_word.upper()}.get(_casing(keyword), as_word)
+        if as_word != wanted:
+            yield Finding(
+                ins.line, f"'{as_word}' and '{keyword}' keywords' casing do not match", comments_of=ins.line
+            )
+
+
+def _maintainer_deprecated(ctx: Context) -> Iterator[Finding]:
+    for ins in ctx.instructions:
+        if ins.keyword == "MAINTAINER":
+            yield Finding(
+                ins.line, "Maintainer instruction is deprecated in favor of using label", comments_of=ins.line
+            )
+
+
+def _invalid_definition_description(ctx: Context) -> Iterator[Finding]:
+    for ins in ctx.instructions:
+        if ins.keyword == "FROM" and len(ins.args) == 3:
+            keys, what = [ins.args[2].lower()], "FROM"
+        elif ins.keyword == "ARG":
+            keys, what = [w.partition("=")[0] for w in ins.args], "ARG"
+        else:
+            continue
+        comments = ctx.comments.get(ins.line) or []
+        if not comments or not keys or comments[-1].split(" ")[0] in keys:
+            continue
+        example = keys[0] if len(keys) == 1 else "<arg_key>"
+        yield Finding(
+            ins.line,
+            f"Comment for {what} should follow the format: `# {example} <description>`",
+            comments_of=ins.line,
+        )
+
+
+def _duplicate_stage_name(ctx: Context) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for stage in ctx.graph.stages:
+        if stage.name:
+            if stage.name in seen:
+                yield Finding(
+                    stage.line,
+                    f"Duplicate stage name {_go_quote(stage.name)}, stage names should be unique",
+                    stage.index,
+                )
+            seen.add(stage.name)
+
+
+def _reserved_stage_name(ctx: Context) -> Iterator[Finding]:
+    for stage in ctx.graph.stages:
+        if stage.name in ("scratch", "context"):
+            yield Finding(
+                stage.line,
+                f"Stage name should not use the same name as reserved stage {_go_quote(stage.name)}",
+                stage.index,
+            )
+
+
+def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
+    words: list[tuple[str, Instruction, int]] = []
+    for stage in ctx.graph.stages:
+        words.append((_keyword_as_written(stage.from_instruction), stage.from_instruction, stage.index))
+        words += [(_keyword_as_written(i), i, stage.index) for i in stage.instructions]
+    lower = sum(1 for w, _, _ in words if _casing(w) == "lower")
+    upper = sum(1 for w, _, _ in words if _casing(w) == "upper")
+    majority = "lowercase" if lower > upper else "uppercase"
+    for word, ins, stage in words:
+        if (majority == "lowercase" and word != word.lower()) or (
+            majority == "uppercase" and word != word.upper()
+        ):
+            yield Finding(
+                ins.line,
+                f"Command '{word}' should match the case of the command majority ({majority})",
+                stage,
+            )
+
+
+def _invalid_default_arg_in_from(ctx: Context) -> Iterator[Finding]:
+    env = builtin_args(ctx.graph.platform, ctx.target or ctx._last_stage_name())
+    for name in list(env):
+        if name in ctx.build_args:
+            env[name] = ctx.build_args[name]
+    for arg in ctx.graph.global_args:
+        if arg.default is None:
+            continue
+        try:
+            env[arg.name] = expand(arg.default, env, ctx.escape).result
+        except ExpansionError:
+            return
+    for stage in ctx.graph.stages:
+        ins = stage.from_instruction
+        if not ins.args:
+            continue
+        try:
+            value = expand(ins.args[0], env, ctx.escape).result
+        except ExpansionError:
+            return
+        try:
+            if not value:
+                raise ReferenceError("empty")
+            normalize(value)
+        except ReferenceError:
+            yield Finding(
+                stage.line,
+                f"Default value for ARG {ins.args[0]} results in empty or invalid base image name",
+                stage.index,
+            )
+
+
+def _from_words(ctx: Context, stage: Stage) -> list[tuple[str, str]]:
+    ins = stage.from_instruction
+    words = [("base", ins.args[0])] if ins.args else []
+    platform = ins.flag("platform")
+    if platform:
+        words.append(("platform", platform))
+    return words
+
+
+def _undefined_arg_in_from(ctx: Context) -> Iterator[Finding]:
+    env = ctx.global_env
+    known = list(dict.fromkeys([a.name for a in ctx.graph.global_args] + list(env)))
+    for stage in ctx.graph.stages:
+        for _, word in _from_words(ctx, stage):
+            try:
+                unmatched = expand(word, env, ctx.escape).unmatched
+            except ExpansionError:
+                continue
+            for name in sorted(unmatched):
+                if name in known:
+                    continue
+                hint = suggest(name, known)
+                yield Finding(
+                    stage.line,
+                    f"FROM argument '{name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
+                    stage.index,
+                    comments_of=stage.line,
+                )
+
+
+def _redundant_target_platform(ctx: Context) -> Iterator[Finding]:
+    env = ctx.global_env
+    for stage in ctx.graph.stages:
+        platform = stage.from_instruction.flag("platform")
+        if not platform:
+            continue
+        try:
+            result = expand(platform, env, ctx.escape)
+        except ExpansionError:
+            continue
+        if (
+            result.matched == {"TARGETPLATFORM"}
+            and not result.unmatched
+            and result.result == env["TARGETPLATFORM"]
+        ):
+            yield Finding(
+                stage.line,
+                f"Setting platform to predefined {platform} in FROM is redundant as this is the default "
+                "behavior",
+                stage.index,
+                comments_of=stage.line,
+            )
+
+
+_OSES = {"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "netbsd"}
+_OSES |= {"openbsd", "plan9", "solaris", "wasip1", "windows", "macos"}
+_ARCHES = {
+    "x86_64": "amd64",
+    "x86-64": "amd64",
+    "aarch64": "arm64",
+    "armhf": "arm",
+    "armel": "arm",
+    "i386": "386",
+}
+
+
+def _os_arch(platform: str) -> tuple[str, str] | None:
+    """containerd's reading of a platform string, (os, arch), or None when it cannot parse it."""
+    parts = platform.lower().split("/")
+    if not all(re.fullmatch(r"[a-z0-9_\-.]+", p) for p in parts) or len(parts) > 3:
+        return None
+    if len(parts) == 1:
+        word = parts[0]
+        if word in _OSES:
+            return ("darwin" if word == "macos" else word, "amd64")
+        return ("linux", _ARCHES.get(word, word))
+    os_name = "darwin" if parts[0] == "macos" else parts[0]
+    return (os_name, _ARCHES.get(parts[1], parts[1]))
+
+
+def _from_platform_flag_const_disallowed(ctx: Context) -> Iterator[Finding]:
+    for stage in ctx.graph.stages:
+        platform = stage.from_instruction.flag("platform")
+        if not platform:
+            continue
+        try:
+            result = expand(platform, ctx.global_env, ctx.escape)
+        except ExpansionError:
+            continue
+        if result.matched or result.unmatched:
+            continue
+        parsed = _os_arch(result.result)
+        if parsed is None:
+            continue
+        name = stage.name or ""
+        if parsed[0] in name or parsed[1] in name:
+            continue
+        yield Finding(
+            stage.line,
+            f"FROM --platform flag should not use constant value {_go_quote(result.result)}",
+            stage.index,
+            comments_of=stage.line,
+        )
+
+
+def _dispatch(ctx: Context, *keywords: str) -> Iterator[Step]:
+    return (s for s in ctx.steps if s.ins.keyword in keywords)
+
+
+def _legacy_key_value_format(ctx: Context) -> Iterator[Finding]:
+    for step in _dispatch(ctx, "ENV", "LABEL"):
+        args = step.ins.args
+        for i in range(0, len(args) - 2, 3):
+            if args[i + 2] == "":
+                name = _keyword_as_written(step.ins)
+                yield Finding(
+                    step.ins.line,
+                    f'"{name} key=value" should be used instead of legacy "{name} key value" format',
+                    step.stage.index,
+                    comments_of=step.ins.line,
+                )
+
+
+_SECRET = re.compile(
+    r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)"
+)
+_NOT_SECRET = re.compile(r"(?i)(?:_|^)(?:public|file|version)(?:_|$)")
+
+
+def _secrets_used_in_arg_or_env(ctx: Context) -> Iterator[Finding]:
+    for step in _dispatch(ctx, "ENV", "ARG"):
+        args = step.ins.args
+        if step.ins.keyword == "ENV":
+            keys = [args[i] for i in range(0, len(args) - 2, 3)]
+        else:
+            keys = [w.partition("=")[0] for w in args]
+        for key in keys:
+            if _SECRET.search(key) and not _NOT_SECRET.search(key):
+                yield Finding(
+                    step.ins.line,
+                    "Do not use ARG or ENV instructions for sensitive data "
+                    f"({step.ins.keyword} {_go_quote(key)})",
+                    step.stage.index,
+                    comments_of=step.ins.line,
+                )
+
+
+def _json_args_recommended(ctx: Context) -> Iterator[Finding]:
+    for step in _dispatch(ctx, "CMD", "ENTRYPOINT"):
+        if not step.ins.json and not step.shell_set:
+            name = _keyword_as_written(step.ins)
+            yield Finding(
+                step.ins.line,
+                f"JSON arguments recommended for {name} to prevent unintended behavior related to OS signals",
+                step.stage.index,
+                comments_of=step.ins.line,
+            )
+
+
+def _multiple_instructions_disallowed(ctx: Context) -> Iterator[Finding]:
+    last: dict[tuple[int, str], Instruction] = {}
+    for step in _dispatch(ctx, "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+        key = (step.stage.index, step.ins.keyword)
+        if key in last:
+            yield Finding(
+                last[key].line,
+                f"Multiple {_keyword_as_written(step.ins)} instructions should not be used in the same stage "
+                "because only the last one will be used",
+                step.stage.index,
+                comments_of=step.ins.line,
+            )
+        last[key] = step.ins
+
+
+def _is_abs(path: str, os_name: str) -> bool:
+    if os_name == "windows":
+        return bool(re.match(r"^([a-zA-Z]:)?[\\/]", path))
+    return path.startswith("/")
+
+
+def _workdir_relative_path(ctx: Context) -> Iterator[Finding]:
+    for step in _dispatch(ctx, "WORKDIR"):
+        if step.workdir_set or not step.ins.args:
+            continue
+        path = step.ins.args[0]
+        try:
+            path = expand(path, step.env, ctx.escape).result
+        except ExpansionError:
+            continue
+        if not _is_abs(path, step.os):
+            yield Finding(
+                step.ins.line,
+                f"Relative workdir {_go_quote(path)} can have unexpected results if the base image changes",
+                step.stage.index,
+                comments_of=step.ins.line,
+            )
+
+
+def _undefined_var(ctx: Context) -> Iterator[Finding]:
+    for step in ctx.steps:
+        for name in step.undefined:
+            hint = suggest(name, step.env)
+            # Without pulling the base image we cannot know the variables it defines: below an
+            # image the finding is a note; below scratch it is certain.
+            severity = Severity.INFO if ctx.image_rooted(step.stage) else Severity.WARNING
+            yield Finding(
+                step.ins.line,
+                f"Usage of undefined variable '${name}'" + (f" (did you mean ${hint}?)" if hint else ""),
+                step.stage.index,
+                comments_of=step.ins.line,
+                severity=severity,
+            )
+
+
+def _ports(ctx: Context, step: Step) -> list[str]:
+    out = []
+    for word in step.ins.args:
+        try:
+            value = expand(word, step.env, ctx.escape).result
+        except ExpansionError:
+            return out
+        out += value.split()
+    return out
+
+
+def _split_port(raw: str) -> tuple[str, str, str]:
+    parts = raw.split(":")
+    if len(parts) == 1:
+        return "", "", parts[0]
+    if len(parts) == 2:
+        return "", parts[0], parts[1]
+    return ":".join(parts[:-2]), parts[-2], parts[-1]
+
+
+def _expose_findings(ctx: Context, casing: bool) -> Iterator[Finding]:
+    for step in _dispatch(ctx, "EXPOSE"):
+        for raw in _ports(ctx, step):
+            ip, host, container = _split_port(raw)
+            port, _, proto = container.partition("/")
+            if not port or proto.lower() not in ("", "tcp", "udp", "sctp"):
+                break  # BuildKit fails on this port before its checks
+            if casing and proto != proto.lower():
+                message = f"Defined protocol '{raw}' in EXPOSE instruction should be lowercase"
+            elif not casing and (ip or host):
+                message = (
+                    f"EXPOSE instruction should not define an IP address or host-port mapping, found '{raw}'"
+                )
+            else:
+                continue
+            yield Finding(step.ins.line, message, step.stage.index, comments_of=step.ins.line)
+
+
+def _expose_proto_casing(ctx: Context) -> Iterator[Finding]:
+    return _expose_findings(ctx, casing=True)
+
+
+def _expose_invalid_format(ctx: Context) -> Iterator[Finding]:
+    return _expose_findings(ctx, casing=False)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("StageNameCasing", "Stage names should be lowercase", _stage_name_casing, Phase.PARSE),
+    Rule(
+        "FromAsCasing",
+        "The 'as' keyword should match the case of the 'from' keyword",
+        _from_as_casing,
+        Phase.PARSE,
+    ),
+    Rule(
+        "NoEmptyContinuation",
+        "Empty continuation lines will become errors in a future release",
+        _no_empty_continuation,
+        Phase.LEX,
+    ),
+    Rule(
+        "ConsistentInstructionCasing",
+        "All commands within the Dockerfile should use the same casing (either upper or lower)",
+        _consistent_instruction_casing,
+        Phase.FILE,
+    ),
+    Rule("DuplicateStageName", "Stage names should be unique", _duplicate_stage_name, Phase.FILE),
+    Rule(
+        "ReservedStageName",
+        "Reserved words should not be used as stage names",
+        _reserved_stage_name,
+        Phase.FILE,
+    ),
+    Rule(
+        "JSONArgsRecommended",
+        "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals",
+        _json_args_recommended,
+        Phase.DISPATCH,
+    ),
+    Rule(
+        "MaintainerDeprecated",
+        "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
+        _maintainer_deprecated,
+        Phase.PARSE,
+    ),
+    Rule("UndefinedArgInFrom", "FROM command must use declared ARGs", _undefined_arg_in_from, Phase.FROM),
+    Rule(
+        "WorkdirRelativePath",
+        "Relative workdir without an absolute workdir declared within the build can have unexpected "
+        "results if the base image changes",
+        _workdir_relative_path,
+        Phase.DISPATCH,
+    ),
+    Rule("UndefinedVar", "Variables should be defined before their use", _undefined_var, Phase.DISPATCH),
+    Rule(
+        "MultipleInstructionsDisallowed",
+        "Multiple instructions of the same type should not be used in the same stage",
+        _multiple_instructions_disallowed,
+        Phase.DISPATCH,
+    ),
+    Rule(
+        "LegacyKeyValueFormat",
+        "Legacy key/value format with whitespace separator should not be used",
+        _legacy_key_value_format,
+        Phase.DISPATCH,
+    ),
+    Rule(
+        "RedundantTargetPlatform",
+        "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior",
+        _redundant_target_platform,
+        Phase.FROM,
+    ),
+    Rule(
+        "SecretsUsedInArgOrEnv",
+        "Sensitive data should not be used in the ARG or ENV commands",
+        _secrets_used_in_arg_or_env,
+        Phase.DISPATCH,
+    ),
+    Rule(
+        "InvalidDefaultArgInFrom",
+        "Default value for global ARG results in an empty or invalid base image name",
+        _invalid_default_arg_in_from,
+        Phase.FILE,
+    ),
+    Rule(
+        "FromPlatformFlagConstDisallowed",
+        "FROM --platform flag should not use a constant value",
+        _from_platform_flag_const_disallowed,
+        Phase.FROM,
+    ),
+    Rule(
+        "InvalidDefinitionDescription",
+        "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. "
+        "If this is not intended to be a description comment, add an empty line or comment between the "
+        "instruction and the comment.",
+        _invalid_definition_description,
+        Phase.PARSE,
+        experimental=True,
+    ),
+    Rule(
+        "ExposeProtoCasing",
+        "Protocol in EXPOSE instruction should be lowercase",
+        _expose_proto_casing,
+        Phase.DISPATCH,
+    ),
+    Rule(
+        "ExposeInvalidFormat",
+        "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an "
+        "error in a future release",
+        _expose_invalid_format,
+        Phase.DISPATCH,
+    ),
+)
+"""Every check this project reports, in BuildKit's order."""
+
+NOT_CHECKED = {
+    "InvalidBaseImagePlatform": "needs the base image's platform, known only after pulling it",
+    "CopyIgnoredFile": "needs the build context's .dockerignore",
+}
+"""BuildKit checks that cannot be decided from the Dockerfile alone, and why."""
+
+BY_NAME = {rule.name: rule for rule in RULES}
+BUILDKIT_RULE_NAMES = frozenset(BY_NAME) | frozenset(NOT_CHECKED)
+"""Every BuildKit check name: none of our own diagnostic codes may be one of these."""
+
+
+# -- running the rules ----------------------------------------------------------------------------
+
+
+def file_settings(lexed: Lexed, build_args: dict[str, str]) -> tuple[Settings, str | None]:
+    """(settings, error message) from the build arg, else the ``check`` directive."""
+    if CHECK_ARG in build_args:
+        try:
+            return parse_settings(build_args[CHECK_ARG]), None
+        except CheckOptionError as exc:
+            return Settings(), f"failed to parse build-arg:{CHECK_ARG}: {exc}"
+    for name, value, _ in lexed.directives:
+        if name == "check":
+            try:
+                return parse_settings(value), None
+            except CheckOptionError as exc:
+                return Settings(), f"failed to parse check options: {exc}"
+    return Settings(), None
+
+
+def run(ctx: Context) -> list[Diagnostic]:
+    """Every check's diagnostics for an analysed file, with the settings applied."""
+    settings, problem = file_settings(ctx.lexed, ctx.build_args)
+    if problem:
+        return [Diagnostic(Severity.ERROR, "check-options", problem, None)]
+    out: list[Diagnostic] = []
+    fired: list[str] = []
+    for rule in RULES:
+        for finding in rule.check(ctx):
+            local = settings
+            if finding.comments_of is not None:
+                extra = comment_settings(ctx.comments.get(finding.comments_of) or [])
+                if extra is not None:
+                    local = settings.merged(extra)
+            if not local.runs(rule) or not ctx.reached(rule, finding):
+                continue
+            stage = finding.stage if finding.stage is not None else _stage_of_line(ctx, finding.line or 0)
+            out.append(
+                Diagnostic(
+                    finding.severity,
+                    rule.name,
+                    finding.message,
+                    finding.line,
+                    stage,
+                    url=rule.url,
+                    end_line=finding.end_line,
+                )
+            )
+            if rule.name not in fired:
+                fired.append(rule.name)
+    if settings.error and fired:
+        out.append(
+            Diagnostic(
+                Severity.ERROR, "check-failed", f"lint violation found for rules: {', '.join(fired)}", None
+            )
+        )
+    return out
+
+
+def apply(graph: Graph, lexed: Lexed, text: str, build_args: dict[str, str], target: str | None) -> Graph:
+    """The graph with the checks' diagnostics added (sorted by line like the others)."""
+    found = run(Context(graph, lexed, text, build_args, target))
+    if not found:
+        return graph
+    diags = sorted([*graph.diagnostics, *found], key=lambda d: (d.line is not None, d.line or 0))
+    return replace(graph, diagnostics=tuple(diags))
+
+
+__all__ = [
+    "BUILDKIT_RULE_NAMES",
+    "NOT_CHECKED",
+    "RULES",
+    "Context",
+    "Finding",
+    "Phase",
+    "Rule",
+    "apply",
+    "run",
+]
