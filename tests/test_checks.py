@@ -256,3 +256,75 @@ def test_undefined_var_below_an_image_is_a_note():
     text = "FROM alpine\nCOPY $GOPATH /x\nFROM scratch\nCOPY $GOPATH /x\n"
     found = {(d.line, d.severity) for d in analyze(text).diagnostics if d.code == "UndefinedVar"}
     assert found == {(2, Severity.INFO), (4, Severity.WARNING)}
+
+
+# -- the documentation lists the rules --------------------------------------------------------------
+
+
+def test_docs_table_is_the_rule_table():
+    from webapp.checks import markdown_table
+
+    assert markdown_table() in (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+
+
+def test_readme_lists_every_rule():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in RULE_NAMES:
+        assert f"`{name}`" in readme, name
+
+
+# -- where people look: the JSON and the command line ------------------------------------------------
+
+WARNS = "FROM alpine\nCMD echo hi\n"
+NOTE_ONLY = 'FROM alpine AS unused\nFROM alpine\nCMD ["true"]\n'
+
+
+def test_json_carries_code_line_message_and_url(tmp_path, capsys):
+    from webapp.cli import main
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(WARNS)
+    assert main(["render", str(path)]) == 0
+    found = [
+        d for d in json.loads(capsys.readouterr().out)["diagnostics"] if d["code"] == "JSONArgsRecommended"
+    ]
+    assert found == [
+        {
+            "severity": "warning",
+            "code": "JSONArgsRecommended",
+            "message": "JSON arguments recommended for CMD to prevent unintended behavior related to OS "
+            "signals",
+            "line": 2,
+            "stage": 0,
+            "url": "https://docs.docker.com/go/dockerfile/rule/json-args-recommended/",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "fail_on", "status"),
+    [
+        (WARNS, None, 0),
+        (WARNS, "error", 0),
+        (WARNS, "warning", 1),
+        (NOTE_ONLY, "warning", 0),
+        ("FROM alpine\nCOPY --from=7 /x /y\n", "error", 1),
+    ],
+)
+def test_fail_on_warning_fails_like_docker_build_check(tmp_path, capsys, text, fail_on, status):
+    from webapp.cli import main
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    argv = ["render", str(path)] + (["--fail-on", fail_on] if fail_on else [])
+    assert main(argv) == status
+    assert json.loads(capsys.readouterr().out)["stages"]
+
+
+def test_fail_on_refuses_other_levels(tmp_path, capsys):
+    from webapp.cli import main
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(WARNS)
+    assert main(["render", str(path), "--fail-on", "info"]) == 2
+    assert "--fail-on" in capsys.readouterr().err

@@ -69,7 +69,9 @@ class Rule:
     """One BuildKit check: its name (the diagnostic code), what it means, and how to find it."""
 
     name: str
+    """BuildKit's rule name, used as the diagnostic code."""
     description: str
+    """What the rule warns about, in our words (the messages are BuildKit's)."""
     check: Callable[[Context], Iterable[Finding]]
     phase: Phase
     experimental: bool = False
@@ -990,108 +992,110 @@ def _expose_invalid_format(ctx: Context) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("StageNameCasing", "Stage names should be lowercase", _stage_name_casing, Phase.PARSE),
+    Rule(
+        "StageNameCasing",
+        "An `AS` stage name with capital letters (names are lower-cased).",
+        _stage_name_casing,
+        Phase.PARSE,
+    ),
     Rule(
         "FromAsCasing",
-        "The 'as' keyword should match the case of the 'from' keyword",
+        "`AS` cased differently from its `FROM` (`FROM x as y`).",
         _from_as_casing,
         Phase.PARSE,
     ),
     Rule(
         "NoEmptyContinuation",
-        "Empty continuation lines will become errors in a future release",
+        "A blank line inside a continued instruction (BuildKit plans to refuse these).",
         _no_empty_continuation,
         Phase.LEX,
     ),
     Rule(
         "ConsistentInstructionCasing",
-        "All commands within the Dockerfile should use the same casing (either upper or lower)",
+        "A keyword whose case differs from most keywords of the file (`run` among `RUN`s).",
         _consistent_instruction_casing,
         Phase.FILE,
     ),
-    Rule("DuplicateStageName", "Stage names should be unique", _duplicate_stage_name, Phase.FILE),
-    Rule(
-        "ReservedStageName",
-        "Reserved words should not be used as stage names",
-        _reserved_stage_name,
-        Phase.FILE,
-    ),
+    Rule("DuplicateStageName", "Two stages with the same name.", _duplicate_stage_name, Phase.FILE),
+    Rule("ReservedStageName", "A stage named `scratch` or `context`.", _reserved_stage_name, Phase.FILE),
     Rule(
         "JSONArgsRecommended",
-        "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals",
+        "`CMD` or `ENTRYPOINT` in shell form: the process does not receive stop signals.",
         _json_args_recommended,
         Phase.DISPATCH,
     ),
+    Rule("MaintainerDeprecated", "`MAINTAINER`, replaced by a label.", _maintainer_deprecated, Phase.PARSE),
     Rule(
-        "MaintainerDeprecated",
-        "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
-        _maintainer_deprecated,
-        Phase.PARSE,
+        "UndefinedArgInFrom",
+        "A `FROM` that uses a variable no ARG before the first `FROM` declares.",
+        _undefined_arg_in_from,
+        Phase.FROM,
     ),
-    Rule("UndefinedArgInFrom", "FROM command must use declared ARGs", _undefined_arg_in_from, Phase.FROM),
     Rule(
         "WorkdirRelativePath",
-        "Relative workdir without an absolute workdir declared within the build can have unexpected "
-        "results if the base image changes",
+        "A relative `WORKDIR` before any absolute one: it depends on the base image's directory.",
         _workdir_relative_path,
         Phase.DISPATCH,
     ),
-    Rule("UndefinedVar", "Variables should be defined before their use", _undefined_var, Phase.DISPATCH),
+    Rule(
+        "UndefinedVar",
+        "A variable nothing defines (ARG, ENV, the base stage); below an image it is a note, since "
+        "the image may define it.",
+        _undefined_var,
+        Phase.DISPATCH,
+    ),
     Rule(
         "MultipleInstructionsDisallowed",
-        "Multiple instructions of the same type should not be used in the same stage",
+        "A second `CMD`, `ENTRYPOINT` or `HEALTHCHECK` in a stage: the earlier one has no effect.",
         _multiple_instructions_disallowed,
         Phase.DISPATCH,
     ),
     Rule(
         "LegacyKeyValueFormat",
-        "Legacy key/value format with whitespace separator should not be used",
+        "`ENV key value` or `LABEL key value` instead of `key=value`.",
         _legacy_key_value_format,
         Phase.DISPATCH,
     ),
     Rule(
         "RedundantTargetPlatform",
-        "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior",
+        "`FROM --platform=$TARGETPLATFORM`, which is what FROM does anyway.",
         _redundant_target_platform,
         Phase.FROM,
     ),
     Rule(
         "SecretsUsedInArgOrEnv",
-        "Sensitive data should not be used in the ARG or ENV commands",
+        "An ARG or ENV named like a secret (`..._TOKEN`, `PASSWORD`): its value stays in the image.",
         _secrets_used_in_arg_or_env,
         Phase.DISPATCH,
     ),
     Rule(
         "InvalidDefaultArgInFrom",
-        "Default value for global ARG results in an empty or invalid base image name",
+        "A `FROM` that is no valid image when the meta ARGs keep their defaults.",
         _invalid_default_arg_in_from,
         Phase.FILE,
     ),
     Rule(
         "FromPlatformFlagConstDisallowed",
-        "FROM --platform flag should not use a constant value",
+        "`FROM --platform=` a constant, unless the stage name says which platform.",
         _from_platform_flag_const_disallowed,
         Phase.FROM,
     ),
     Rule(
         "InvalidDefinitionDescription",
-        "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. "
-        "If this is not intended to be a description comment, add an empty line or comment between the "
-        "instruction and the comment.",
+        "A comment right above an ARG or named FROM that does not start with its name.",
         _invalid_definition_description,
         Phase.PARSE,
         experimental=True,
     ),
     Rule(
         "ExposeProtoCasing",
-        "Protocol in EXPOSE instruction should be lowercase",
+        "An `EXPOSE` protocol with capital letters (`80/TCP`).",
         _expose_proto_casing,
         Phase.DISPATCH,
     ),
     Rule(
         "ExposeInvalidFormat",
-        "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an "
-        "error in a future release",
+        "An `EXPOSE` with an IP address or a host port (`8080:80`), which EXPOSE cannot publish.",
         _expose_invalid_format,
         Phase.DISPATCH,
     ),
@@ -1107,6 +1111,25 @@ NOT_CHECKED = {
 BY_NAME = {rule.name: rule for rule in RULES}
 BUILDKIT_RULE_NAMES = frozenset(BY_NAME) | frozenset(NOT_CHECKED)
 """Every BuildKit check name: none of our own diagnostic codes may be one of these."""
+
+
+_PHASE_WORDS = {
+    Phase.LEX: "every stage",
+    Phase.PARSE: "every stage",
+    Phase.FILE: "every stage",
+    Phase.FROM: "every stage",
+    Phase.DISPATCH: "built stages (all of them without `--target`)",
+}
+
+
+def markdown_table() -> str:
+    """The rules as the Markdown table of ``docs/checks.md`` (a test keeps the two equal)."""
+    rows = ["| rule | what it warns about | where |", "|---|---|---|"]
+    for rule in RULES:
+        where = _PHASE_WORDS[rule.phase] + (" (experimental: only when asked)" if rule.experimental else "")
+        description = rule.description.replace("|", "\\|")
+        rows.append(f"| [`{rule.name}`]({rule.url}) | {description} | {where} |")
+    return "\n".join(rows) + "\n"
 
 
 # -- running the rules ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Command line: ``python -m webapp render PATH|- [options]`` and ``python -m webapp serve``.
 
-Exit codes: 0 clean, 1 written but the Dockerfile has errors, 2 the input could not be read or
+Exit codes: 0 clean, 1 written but the Dockerfile has errors (or, with ``--fail-on warning``,
+warnings too, as ``docker build --check`` fails in CI), 2 the input could not be read or
 tokenised (one line on stderr naming the problem and its line; never a traceback).
 """
 
@@ -15,6 +16,7 @@ from .errors import DockerfileError, RenderError
 from .options import FORMATS, VIEWS, OptionError, Options
 
 FORMAT_ALIASES = {"mmd": "mermaid"}
+FAIL_ON = ("error", "warning")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--platform", help="target platform, e.g. linux/arm64 (default linux/amd64)")
     render.add_argument("-o", "--output", help="write here instead of standard output")
+    render.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 when the Dockerfile has a diagnostic this severe: error (default) or warning",
+    )
     serve = commands.add_parser("serve", help="run the web app (development server)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
@@ -105,4 +113,11 @@ def _render(args) -> int:
         if fmt in ("json", "dot", "mermaid") and not body.endswith(b"\n"):
             sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
-    return 1 if graph.has_errors else 0
+    return 1 if _fails(graph, args.fail_on) else 0
+
+
+def _fails(graph, fail_on: str) -> bool:
+    """True when a diagnostic is at least as severe as ``fail_on`` (infos never fail)."""
+    if fail_on == "warning":
+        return any(d.severity.value in ("error", "warning") for d in graph.diagnostics)
+    return graph.has_errors
