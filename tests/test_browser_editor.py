@@ -238,3 +238,13 @@ def test_problems_put_errors_first_and_fold_many_notes(page, server, corpus):
     line = int(note.get_attribute("data-line"))
     cursor_line = "(s => s.doc.lineAt(s.selection.main.head).number)(window.dfviz.editor.state)"
     wait_js(page, f"{cursor_line} === {line}")
+
+
+def test_problems_link_build_checks_to_their_rule(page, server):
+    open_page(page, server)
+    page.evaluate("t => window.dfviz.load(t, {})", "FROM alpine\nENV A 1\nCMD echo hi\n")
+    wait_js(page, "window.dfviz.graph && window.dfviz.graph.diagnostics.length === 2")
+    link = page.locator('[data-testid="diagnostics"] a.diag-code', has_text="LegacyKeyValueFormat")
+    assert link.get_attribute("href") == "https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert page.locator('[data-testid="diagnostics"] a.diag-code').count() == 2

@@ -328,3 +328,29 @@ def test_fail_on_refuses_other_levels(tmp_path, capsys):
     path.write_text(WARNS)
     assert main(["render", str(path), "--fail-on", "info"]) == 2
     assert "--fail-on" in capsys.readouterr().err
+
+
+def test_a_check_warning_marks_its_stage_and_edge_in_the_drawing():
+    from webapp.render import to_dot
+
+    text = "FROM alpine AS src\nFROM scratch\nCOPY --from=src $UNSET /y\n"
+    graph = analyze(text)
+    found = [(d.code, d.line, d.severity) for d in graph.diagnostics if d.code == "UndefinedVar"]
+    assert found == [("UndefinedVar", 3, Severity.WARNING)]
+    dot = to_dot(graph)
+    stage = next(line for line in dot.splitlines() if line.strip().startswith('"stage-1"'))
+    edge = next(line for line in dot.splitlines() if line.strip().startswith('"stage-0" -> "stage-1"'))
+    assert "warning" in stage and "warning" in edge
+    clean = to_dot(analyze("FROM alpine AS src\nFROM scratch\nCOPY --from=src /x /y\n"))
+    assert "warning" not in next(line for line in clean.splitlines() if line.strip().startswith('"stage-1"'))
+
+
+def test_the_page_without_javascript_links_the_rule():
+    from webapp.web import create_app
+
+    client = create_app({"MAX_INPUT_BYTES": 64 * 1024}).test_client()
+    html = client.post("/", data={"dockerfile": "FROM alpine\nENV A 1\n"}).get_data(as_text=True)
+    assert (
+        '<a class="diag-code" href="https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/" '
+        'target="_blank" rel="noopener noreferrer">LegacyKeyValueFormat</a>'
+    ) in html
