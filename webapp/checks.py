@@ -24,7 +24,7 @@ from functools import cached_property
 
 from .instructions import check_instruction
 from .lexer import Lexed, split_lines
-from .model import BaseKind, Diagnostic, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
+from .model import BaseKind, Diagnostic, Edge, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
 from .reference import ReferenceError, normalize
 from .shell import ExpansionError, expand
 
@@ -405,18 +405,11 @@ class Context:
 
     @cached_property
     def forward_reference(self) -> tuple[int, int] | None:
-        """(stage, line) of the first COPY --from or mount of a stage not yet built, in the stages
-        the check dispatches: BuildKit's check stops there even in a stage the target skips."""
+        """(stage, line) of the first instruction that fails while its stage is built (a stage
+        not built yet, a COPY of a URL), among the stages the check dispatches: BuildKit's check
+        stops there even in a stage the target skips."""
         wanted = {s.index for s in self.dispatched}
-        found = [
-            (e.target, e.line)
-            for e in self.graph.edges
-            if e.kind is not EdgeKind.FROM
-            and e.source.kind is SourceKind.STAGE
-            and e.source.stage is not None
-            and e.source.stage >= e.target
-            and e.target in wanted
-        ]
+        found = [(e.target, e.line) for e in self.graph.edges if e.target in wanted and _fails_at_dispatch(e)]
         return min(found) if found else None
 
     def reached(self, rule: Rule, finding: Finding) -> bool:
@@ -472,6 +465,17 @@ _BEFORE_DISPATCH_ERRORS = frozenset(
         "invalid-reference",
     }
 )
+
+
+def _fails_at_dispatch(edge: Edge) -> bool:
+    """A COPY/mount of a stage not built yet, or a COPY of a URL or git repository: BuildKit
+    refuses these while building the stage."""
+    source = edge.source
+    if edge.kind is EdgeKind.FROM:
+        return False
+    if source.kind is SourceKind.STAGE:
+        return source.stage is not None and source.stage >= edge.target
+    return edge.kind is EdgeKind.COPY and source.kind in (SourceKind.URL, SourceKind.GIT)
 
 
 def builtin_args(platform: str, target_stage: str) -> dict[str, str]:

@@ -1,0 +1,11 @@
+# escape=`
+FROM alpine
+RUN a `
+   
+  b
+RUN c `
+
+
+  d `
+
+  e
