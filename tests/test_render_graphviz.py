@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from test_render_graphs import chain_graph, sample_graph
 
 import webapp.render as render_pkg
-from webapp.config import load
-from webapp.errors import RenderBusy, RenderError, RenderTimeout
+from webapp.errors import RenderError, RenderTimeout
 from webapp.render import MAX_ELEMENTS, MIMETYPES, graphviz_version, render, run_dot, to_dot
 from webapp.render import graphviz as gv
 
@@ -170,32 +168,6 @@ def test_dense_graph_is_refused_before_dot_runs(monkeypatch):
     assert not isinstance(info.value, RenderTimeout)
     assert time.monotonic() - started < 5
     render(graph, "dot")  # text formats are still available
-
-
-def test_renders_in_flight_are_bounded(fake_dot, monkeypatch, tmp_path):
-    release = tmp_path / "go"
-    fake_dot(f"while [ ! -e {release} ]; do sleep 0.02; done\nhead -c 8 /dev/zero\n")
-    monkeypatch.setattr(render_pkg, "BUSY_WAIT", 0.2)
-    monkeypatch.setattr(render_pkg, "_slots", {})
-    settings = load({}, MAX_RENDERS=2, DOT_TIMEOUT=10.0)
-    results: list = []
-
-    def work():
-        results.append(render(sample_graph(), "png", settings=settings))
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    time.sleep(0.3)
-    try:
-        with pytest.raises(RenderBusy):
-            render(sample_graph(), "png", settings=settings)
-    finally:
-        release.touch()
-        for t in threads:
-            t.join(10)
-    assert len(results) == 2
-    assert render(sample_graph(), "png", settings=settings)[0] == b"\0" * 8  # slots were released
 
 
 @pytest.mark.dot

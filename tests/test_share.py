@@ -478,21 +478,6 @@ def test_uncached_renders_are_rate_limited_cached_ones_are_not(tmp_path):
     assert client.get(f"{path}.txt").status_code == 200  # the text is not a render
 
 
-def test_sliding_window():
-    from webapp.web.ratelimit import SlidingWindow
-
-    now = [0.0]
-    window = SlidingWindow(2, 60, clock=lambda: now[0])
-    assert window.hit("a") == 0 and window.hit("a") == 0
-    assert window.hit("a") == pytest.approx(60)
-    assert window.hit("b") == 0
-    now[0] = 30
-    assert window.hit("a") == pytest.approx(30)
-    now[0] = 60.5
-    assert window.hit("a") == 0
-    assert SlidingWindow(0).hit("x") == 0  # 0 disables the limit
-
-
 # --- the stateless-link endpoint ------------------------------------------------------------------------
 
 

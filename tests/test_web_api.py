@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from webapp.errors import RenderBusy, RenderTimeout
+from webapp.errors import RenderBusy, RenderError, RenderTimeout, RenderTooLarge, RenderUnavailable
 from webapp.web import PAGE_CSP, SVG_CSP, create_app
 
 TWO_STAGES = b"""\
@@ -147,9 +147,39 @@ def test_diagram_endpoint_answers_graph_and_svg(client):
     assert len(body["graph"]["stages"]) == 2
 
 
-def test_healthz(client):
+@dot
+def test_healthz_reports_dot_ready(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.data == b"ok" and response.mimetype == "text/plain"
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["dot"]["ok"] is True and body["checks"]["dot"]["version"][0].isdigit()
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_503_when_a_check_fails(app):
+    app.extensions["health"] = [("dot", lambda: {"ok": False, "version": "none"}), ("store", _broken)]
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["dot"] == {"ok": False, "version": "none"}
+    assert body["checks"]["store"]["ok"] is False and "disk gone" in body["checks"]["store"]["error"]
+
+
+def test_healthz_says_dot_is_missing(monkeypatch):
+    from webapp.web import api
+
+    monkeypatch.setattr(api, "graphviz_version", lambda: "none")
+    response = create_app().test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["checks"]["dot"] == {
+        "ok": False,
+        "version": "none",
+    }
+
+
+def _broken():
+    raise OSError("disk gone")
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -224,17 +254,66 @@ def test_body_over_the_request_limit_is_413_json(client):
     assert "65536 bytes" in error_of(response)["message"]
 
 
-@pytest.mark.parametrize("exc", [RenderBusy("too many renders in flight"), RenderTimeout("dot timed out")])
-def test_renderer_busy_or_timed_out_is_503_with_retry_after(client, monkeypatch, exc):
+def test_renderer_busy_is_503_with_retry_after_and_not_cached(client, monkeypatch):
+    calls = []
+
     def refuse(*args, **kwargs):
+        calls.append(1)
+        raise RenderBusy("too many renders in flight")
+
+    monkeypatch.setattr("webapp.web.api.render", refuse)
+    for url in ("/api/render", "/api/diagram", "/api/render"):
+        response = client.post(url, json={"dockerfile": TWO_STAGES.decode(), "format": "svg"})
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) > 0
+        assert error_of(response)["message"] == "too many renders in flight"
+    assert len(calls) == 3  # busy is never remembered
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RenderTimeout("Graphviz took longer than 10 s"),
+        RenderTooLarge("graph too large to draw"),
+        RenderError("bad"),
+    ],
+)
+def test_permanent_render_failures_are_422_without_retry_and_cached(client, monkeypatch, exc):
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(1)
         raise exc
 
     monkeypatch.setattr("webapp.web.api.render", refuse)
     for url in ("/api/render", "/api/diagram"):
-        response = client.post(url, json={"dockerfile": TWO_STAGES.decode(), "format": "svg"})
-        assert response.status_code == 503
-        assert int(response.headers["Retry-After"]) > 0
-        assert error_of(response)["message"] == exc.message
+        for _ in range(2):
+            response = client.post(url, json={"dockerfile": TWO_STAGES.decode(), "format": "svg"})
+            assert response.status_code == 422
+            assert "Retry-After" not in response.headers
+            assert error_of(response)["message"] == exc.message
+    assert len(calls) == 2  # once per route: the repeat is answered from the cache
+
+
+def test_dot_missing_is_503_without_retry_after(client, monkeypatch):
+    def missing(*args, **kwargs):
+        raise RenderUnavailable("Graphviz 'dot' is not installed")
+
+    monkeypatch.setattr("webapp.web.api.render", missing)
+    response = client.post("/api/render", json={"dockerfile": TWO_STAGES.decode(), "format": "svg"})
+    assert response.status_code == 503 and "Retry-After" not in response.headers
+
+
+def test_every_refusal_family_shares_one_base():
+    from webapp.errors import DockerfileError, Refusal, RequestRefused
+    from webapp.links import LinkError
+    from webapp.options import OptionError
+    from webapp.web.share import ShareNotFound
+
+    for family in (DockerfileError, RequestRefused, OptionError, LinkError, RenderError, ShareNotFound):
+        assert issubclass(family, Refusal)
+    assert RenderBusy.retry_after and RenderBusy.status == 503
+    assert all(k.retry_after is None for k in (RenderError, RenderTimeout, RenderTooLarge, RenderUnavailable))
 
 
 def test_unknown_api_route_is_json_404(client):
@@ -253,3 +332,137 @@ def test_wrong_method_is_json_405(client):
 def test_api_answers_carry_no_page_csp(client):
     response = post_json(client)
     assert response.headers.get("Content-Security-Policy") != PAGE_CSP
+
+
+# --- render admission -----------------------------------------------------------------------------
+
+
+def test_render_gate_admits_its_slots_lets_a_few_wait_and_refuses_the_rest_at_once():
+    import threading
+    import time
+
+    from webapp.web.admission import RenderGate
+
+    gate = RenderGate(2, waiting=1, wait=0.5)
+    release = threading.Event()
+    entered = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def hold():
+        with gate.slot():
+            entered.wait()
+            release.wait(5)
+
+    def wait_then_fail():
+        try:
+            with gate.slot():
+                outcomes.append("admitted")
+        except RenderBusy:
+            outcomes.append("busy")
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for t in holders:
+        t.start()
+    entered.wait()
+    assert gate.in_flight == 2
+    waiter = threading.Thread(target=wait_then_fail)
+    waiter.start()
+    time.sleep(0.1)  # the waiter now waits for a slot
+    started = time.monotonic()
+    with pytest.raises(RenderBusy) as refused:
+        with gate.slot():
+            pass
+    assert time.monotonic() - started < 0.2  # the queue is full: no wait at all
+    assert refused.value.status == 503 and refused.value.retry_after
+    waiter.join(2)
+    assert outcomes == ["busy"]  # waited its 0.5 s, then refused
+    release.set()
+    for t in holders:
+        t.join(2)
+    with gate.slot():  # slots were given back
+        assert gate.in_flight == 1
+    assert gate.refused == 2
+
+
+def test_render_slots_and_gunicorn_threads_come_from_one_setting():
+    from webapp import config
+    from webapp.web.rendering import Renders
+
+    for slots in (1, 2, 5):
+        settings = config.load({}, MAX_RENDERS=slots)
+        gate = Renders(settings).gate
+        threads = config.worker_threads(settings)
+        assert gate.slots == slots
+        assert threads - gate.slots - gate.waiting == config.SPARE_THREADS >= 1
+
+
+def test_request_line_limit_fits_every_link_and_refuses_what_gunicorn_cannot_take():
+    from webapp import config
+
+    settings = config.load({})
+    longest = (
+        f"GET /api/link/1/{'A' * settings['LINK_MAX_CHARS']}.json?view=layers&target={'t' * 128} HTTP/1.1"
+    )
+    assert len(longest) <= config.request_line_limit(settings) <= config.MAX_REQUEST_LINE
+    with pytest.raises(ValueError, match="WEBAPP_LINK_MAX_CHARS"):
+        config.request_line_limit(config.load({}, LINK_MAX_CHARS=8100))
+
+
+# --- rate limits, trusted hops, public URL (Flask client; the real server: test_attacks_web.py) ---
+
+
+@pytest.mark.parametrize("url", ["/api/render", "/api/diagram", "/api/secrets", "/api/share/stateless", "/"])
+def test_every_cpu_route_is_rate_limited(url):
+    client = create_app({"RATE_RENDERS": 2}).test_client()
+    body = {"dockerfile": "FROM alpine\n", "format": "json"}
+
+    def send(addr="10.1.1.1"):
+        if url == "/":
+            return client.post(url, data={"dockerfile": "FROM alpine\n"}, environ_base={"REMOTE_ADDR": addr})
+        return client.post(url, json=body, environ_base={"REMOTE_ADDR": addr})
+
+    assert send().status_code != 429 and send().status_code != 429
+    refused = send()
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "at most 2 per minute" in refused.get_data(as_text=True)
+    assert send("10.1.1.2").status_code != 429  # another client has its own budget
+
+
+def test_a_zero_rate_means_no_limit():
+    client = create_app({"RATE_RENDERS": 0}).test_client()
+    for _ in range(5):
+        assert client.post("/api/render", json={"dockerfile": "FROM alpine\n"}).status_code == 200
+
+
+@pytest.mark.parametrize("hops, expect_split", [(0, False), (1, True)])
+def test_forwarded_for_counts_only_behind_trusted_proxies(hops, expect_split):
+    client = create_app({"RATE_RENDERS": 1, "TRUSTED_PROXIES": hops}).test_client()
+
+    def send(forwarded):
+        headers = {"X-Forwarded-For": forwarded}
+        return client.post("/api/render", json={"dockerfile": "FROM alpine\n"}, headers=headers)
+
+    assert send("203.0.113.1").status_code == 200
+    # a new X-Forwarded-For is a new client only when a proxy we trust wrote it
+    assert (send("203.0.113.2").status_code == 200) is expect_split
+
+
+def test_host_outside_the_public_url_is_refused():
+    app = create_app({"PUBLIC_URL": "https://viz.example.com", "EMBED_ORIGIN": "https://img.example.net"})
+    client = app.test_client()
+    assert client.get("/", base_url="https://viz.example.com").status_code == 200
+    assert client.get("/", base_url="https://viz.example.com:443").status_code == 200
+    assert (
+        client.get("/examples/cache-mounts.Dockerfile", base_url="https://img.example.net").status_code == 200
+    )
+    evil = client.get("/", base_url="https://evil.example.org")
+    assert evil.status_code == 400 and "evil.example.org" in evil.get_data(as_text=True)
+    api = client.post("/api/render", json={"dockerfile": "FROM a\n"}, base_url="http://evil.example.org")
+    assert api.status_code == 400 and "unknown host" in error_of(api)["message"]
+    assert client.get("/healthz", base_url="http://10.0.0.5:8000").status_code in (200, 503)  # probes
+
+
+def test_a_malformed_public_url_stops_start_up():
+    with pytest.raises(ValueError, match="WEBAPP_PUBLIC_URL"):
+        create_app({"PUBLIC_URL": "viz.example.com/path"})

@@ -26,7 +26,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOT_TIMEOUT", 10.0, "Seconds Graphviz may run before it is killed."),
     Setting("DOT_MEMORY_MB", 1024, "Address-space limit for Graphviz, in MiB."),
     Setting("WARM_DOT", True, "Keep one Graphviz process started ahead per worker, saving its start-up."),
-    Setting("MAX_RENDERS", 4, "Renders in flight per worker before answering 503."),
+    Setting(
+        "MAX_RENDERS",
+        2,
+        "Costly requests (analysis, drawing) in flight per worker; gunicorn gives each worker"
+        " 2 x this + 2 threads.",
+    ),
+    Setting("RENDER_WAIT", 0.3, "Seconds a costly request waits for a free slot before a 503."),
     Setting("WORKERS", 0, "gunicorn workers for `make run`; 0 means 2 x cores + 1."),
     Setting("DATABASE", "", "Share database path; empty means shares.sqlite3 in the instance folder."),
     Setting("SHARE_MAX_BYTES", 256 * 1024, "Largest Dockerfile that can be stored as a share."),
@@ -34,9 +40,74 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LINK_MAX_SOURCE", 64 * 1024, "Largest Dockerfile a stateless link may inflate to."),
     Setting("CACHE_BYTES", 64 * 1024 * 1024, "Render cache size per worker, in bytes."),
     Setting("RATE_SHARES", 30, "Share links one client may create per minute."),
-    Setting("RATE_RENDERS", 120, "Uncached renders one client may ask for per minute."),
+    Setting(
+        "RATE_RENDERS",
+        120,
+        "Uncached renders (API, editor, no-JS form, secret scan, uncached links) one client may ask"
+        " for per minute; 0 means no limit.",
+    ),
+    Setting(
+        "RATE_STORAGE_URI",
+        "memory://",
+        "Flask-Limiter storage for rate limits; memory:// counts per worker, redis://host:6379 shares.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Reverse proxies in front of the app whose X-Forwarded-For and -Proto are believed; 0 trusts none.",
+    ),
+    Setting(
+        "PUBLIC_URL",
+        "",
+        "Public base URL (scheme://host[:port]) for absolute links; when set, other Host values get 400.",
+    ),
     Setting("EMBED_ORIGIN", "", "Origin (scheme://host) for embedded images; empty means this app."),
 )
+
+SPARE_THREADS = 2
+"""gunicorn threads per worker kept for cheap requests (/healthz, cached links) beyond renders."""
+
+MAX_REQUEST_LINE = 8190
+"""gunicorn's ceiling for ``limit_request_line``; larger values are silently clamped to it."""
+
+LINK_LINE_OVERHEAD = sum(
+    map(len, ("GET ", "/api/link/999/", ".json", "?view=layers&target=", "t" * 128, " HTTP/1.1"))
+)
+"""Request-line characters around a link payload: the longest route prefix the app issues
+(``/api/link/<version>/``), the longest extension, both query options at their longest (a target
+is at most 128 characters) and the method and protocol."""
+
+
+def worker_threads(settings: dict[str, Any]) -> int:
+    """gunicorn threads per worker: MAX_RENDERS drawing, as many waiting for a slot, and spares.
+
+    The render gate (``webapp.web.admission``) lets at most MAX_RENDERS run and MAX_RENDERS wait;
+    anything more is a 503 at once, so :data:`SPARE_THREADS` threads always remain for health
+    checks and cached links. This is the one place that ties threads to render slots.
+    """
+    return 2 * render_slots(settings) + SPARE_THREADS
+
+
+def render_slots(settings: dict[str, Any]) -> int:
+    """Costly requests in flight per worker (at least one)."""
+    return max(1, int(settings["MAX_RENDERS"]))
+
+
+def request_line_limit(settings: dict[str, Any]) -> int:
+    """The longest HTTP request line the app must accept: every link it issues fits.
+
+    Raises ValueError when LINK_MAX_CHARS is too long for gunicorn's ceiling, so the limits can
+    never disagree silently.
+    """
+    limit = int(settings["LINK_MAX_CHARS"]) + LINK_LINE_OVERHEAD
+    if limit > MAX_REQUEST_LINE:
+        most = MAX_REQUEST_LINE - LINK_LINE_OVERHEAD
+        raise ValueError(
+            f"WEBAPP_LINK_MAX_CHARS={settings['LINK_MAX_CHARS']} makes links longer than gunicorn accepts"
+            f" ({MAX_REQUEST_LINE} characters per request line); use at most {most}"
+        )
+    return limit
+
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 

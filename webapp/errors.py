@@ -1,18 +1,41 @@
-"""One error type per thing a user can get wrong; each carries the line it is about."""
+"""One error system: every refusal is a :class:`Refusal` carrying its HTTP status, message, line
+and, only for "busy right now", a ``Retry-After``.
+
+The web app answers every :class:`Refusal` from one handler (JSON under ``/api/``, plain text for
+raw link formats, HTML for pages); the CLI prints ``str(exc)``. Each family below sets its status.
+"""
 
 from __future__ import annotations
 
 
-class DockerfileError(Exception):
-    """The input cannot be read as a Dockerfile at all (encoding, NUL bytes, size, limits)."""
+class Refusal(Exception):
+    """A request refused with a clear answer; never a 500.
 
-    status = 422
+    ``status`` is the HTTP answer, ``line`` the 1-based Dockerfile line it is about (or None),
+    ``retry_after`` the seconds to wait before trying again, set only when the service is busy
+    (503): a refusal that would fail again the same way has none. ``cacheable`` says the same
+    input always fails the same way, so the answer may be cached like a successful render.
+    """
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    status = 400
+    retry_after: int | None = None
+    cacheable = True
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.line = line
-        self.column = column
+        if status is not None:
+            self.status = status
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     def __str__(self) -> str:
         if self.line is None:
@@ -22,6 +45,16 @@ class DockerfileError(Exception):
     def to_dict(self) -> dict:
         """The JSON form used by the API: ``{"message", "line"}``."""
         return {"message": self.message, "line": self.line}
+
+
+class DockerfileError(Refusal):
+    """The input cannot be read as a Dockerfile at all (encoding, NUL bytes, size, limits)."""
+
+    status = 422
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message, line)
+        self.column = column
 
 
 class UnreadableInput(DockerfileError):
@@ -36,8 +69,8 @@ class InputTooLarge(DockerfileError):
     status = 413
 
 
-class RequestRefused(ValueError):
-    """A request refused as a whole (an option, a link), not for a line of the Dockerfile.
+class RequestRefused(Refusal, ValueError):
+    """A request refused as a whole (an option, a link, a host), not for a line of the Dockerfile.
 
     ``status`` is the HTTP answer; subclasses set their own.
     """
@@ -46,26 +79,49 @@ class RequestRefused(ValueError):
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.message = message
-
-    def to_dict(self) -> dict:
-        """The JSON form used by the API: ``{"message", "line"}`` with no line."""
-        return {"message": self.message, "line": None}
 
 
-class RenderError(Exception):
-    """Graphviz failed on DOT that we generated."""
+class HostRefused(RequestRefused):
+    """A ``Host`` header outside the configured public URL (``WEBAPP_PUBLIC_URL``)."""
 
-    status = 503
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RateLimited(Refusal):
+    """Too many requests from one client in a minute: 429 with ``Retry-After``."""
+
+    status = 429
+    cacheable = False
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=max(1, int(retry_after)))
+
+
+class RenderError(Refusal):
+    """Graphviz could not draw this graph (it failed, ran out of memory, or wrote bad SVG).
+
+    The same graph would fail the same way: 422, no ``Retry-After``, cached like a render.
+    """
+
+    status = 422
+
+
+class RenderTooLarge(RenderError):
+    """The graph is too large or dense to draw; refused before Graphviz runs."""
 
 
 class RenderTimeout(RenderError):
-    """Graphviz ran past its time limit and was killed."""
+    """Graphviz ran past its time limit and was killed: too slow to draw, not worth retrying."""
+
+
+class RenderUnavailable(RenderError):
+    """Graphviz is not installed or could not be started: the service is not ready (503)."""
+
+    status = 503
+    cacheable = False
 
 
 class RenderBusy(RenderError):
-    """Too many renders are in flight."""
+    """Every render slot of this worker is taken: busy right now, try again shortly (503)."""
+
+    status = 503
+    retry_after = 2
+    cacheable = False

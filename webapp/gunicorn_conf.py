@@ -1,10 +1,31 @@
-"""gunicorn settings for `make run`: bind from HOST/PORT, workers from WEBAPP_WORKERS or cores."""
+"""gunicorn settings for `make run`, derived from the app's own settings (``webapp.config``).
 
+- bind from HOST/PORT; workers from WEBAPP_WORKERS, else 2 x cores + 1;
+- ``gthread`` workers with :func:`webapp._config.worker_threads` threads: MAX_RENDERS drawing, as
+  many waiting briefly for a slot, and two more so /healthz and cached links never queue behind
+  renders (the render gate answers 503 at once past that);
+- ``limit_request_line`` long enough for the longest link the app issues (LINK_MAX_CHARS plus
+  route, extension and query options); header fields long enough for a ``Referer`` holding such
+  a link; start-up fails when LINK_MAX_CHARS exceeds what gunicorn can accept;
+- the worker timeout leaves room for a render that runs to DOT_TIMEOUT.
+"""
+
+import math
 import multiprocessing
 import os
 
+from webapp import config as _config  # "config" itself is a gunicorn setting
+
+_settings = _config.load()
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEBAPP_WORKERS", "0")) or multiprocessing.cpu_count() * 2 + 1
-threads = 2
-timeout = 60
+workers = int(_settings["WORKERS"]) or multiprocessing.cpu_count() * 2 + 1
+worker_class = "gthread"
+threads = _config.worker_threads(_settings)
+limit_request_line = _config.request_line_limit(_settings)
+limit_request_fields = 50
+limit_request_field_size = limit_request_line + 1024
+timeout = max(30, 2 * math.ceil(float(_settings["DOT_TIMEOUT"])) + 10)
+graceful_timeout = 10
+keepalive = 5
 accesslog = "-"

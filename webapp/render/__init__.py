@@ -12,9 +12,8 @@ The public API other modules call:
 from __future__ import annotations
 
 import json
-import threading
 
-from ..errors import RenderBusy, RenderError
+from ..errors import RenderTooLarge
 from ..model import Graph
 from .dot import scene_to_dot, to_dot
 from .escape import display_text, escape, escape_mermaid
@@ -44,9 +43,6 @@ RENDERER_VERSION = "1"
 MAX_ELEMENTS = 5000
 """Most nodes + edges handed to ``dot``; denser graphs are refused before Graphviz runs."""
 
-BUSY_WAIT = 2.0
-"""Seconds a render waits for a free slot before :class:`RenderBusy`."""
-
 MIMETYPES = {
     "json": "application/json",
     "dot": "text/vnd.graphviz; charset=utf-8",
@@ -56,26 +52,15 @@ MIMETYPES = {
 }
 """Format -> the mimetype :func:`render` returns."""
 
-_slots: dict[int, threading.BoundedSemaphore] = {}
-_slots_lock = threading.Lock()
-
-
-def _slot(size: int) -> threading.BoundedSemaphore:
-    """The per-process semaphore bounding renders in flight (one per configured size)."""
-    with _slots_lock:
-        if size not in _slots:
-            _slots[size] = threading.BoundedSemaphore(max(1, int(size)))
-        return _slots[size]
-
 
 def render(
     graph: Graph, fmt: str, view: str = "stages", *, settings: dict | None = None
 ) -> tuple[bytes, str]:
     """``(body, mimetype)`` for ``graph`` in ``fmt`` (json, dot, svg, png, mermaid) and ``view``.
 
-    ``settings`` is the dict of :func:`webapp.config.load` (DOT_TIMEOUT, DOT_MEMORY_MB,
-    MAX_RENDERS); svg and png refuse graphs of more than :data:`MAX_ELEMENTS` nodes + edges
-    (:class:`RenderError`) and answer :class:`RenderBusy` when MAX_RENDERS are already in flight.
+    ``settings`` is the dict of :func:`webapp.config.load` (DOT_TIMEOUT, DOT_MEMORY_MB); svg and
+    png refuse graphs of more than :data:`MAX_ELEMENTS` nodes + edges (:class:`RenderTooLarge`).
+    How many renders run at once is the caller's business (the web app's render gate).
     """
     if fmt == "json":
         body = json.dumps(graph.to_dict(), sort_keys=True, indent=2) + "\n"
@@ -92,22 +77,16 @@ def render(
     settings = load() if settings is None else {**load({}), **settings}
     scene = build_scene(graph, view)
     if scene.size > MAX_ELEMENTS:
-        raise RenderError(
+        raise RenderTooLarge(
             f"graph too large to draw: {scene.size} nodes and edges (limit {MAX_ELEMENTS}); "
             "try the stages view, a --target, or the json/dot formats"
         )
     dot_text = scene_to_dot(scene)
-    slot = _slot(settings["MAX_RENDERS"])
-    if not slot.acquire(timeout=BUSY_WAIT):
-        raise RenderBusy("too many diagrams are being drawn right now; try again in a few seconds")
-    try:
-        body = run_dot(
-            dot_text,
-            fmt,
-            timeout=float(settings["DOT_TIMEOUT"]),
-            memory_mb=int(settings["DOT_MEMORY_MB"]),
-            warm=bool(settings["WARM_DOT"]),
-        )
-    finally:
-        slot.release()
+    body = run_dot(
+        dot_text,
+        fmt,
+        timeout=float(settings["DOT_TIMEOUT"]),
+        memory_mb=int(settings["DOT_MEMORY_MB"]),
+        warm=bool(settings["WARM_DOT"]),
+    )
     return body, MIMETYPES[fmt]

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import RenderError, RenderTimeout
+from ..errors import RenderError, RenderTimeout, RenderUnavailable
 from .sanitize import SvgSanitizer
 from .style import DPI
 
@@ -121,7 +121,7 @@ def _start(command: tuple[str, ...], cpu: int, memory_bytes: int) -> _Job:
         )
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        raise RenderError(f"Graphviz 'dot' could not be started: {exc.strerror}") from None
+        raise RenderUnavailable(f"Graphviz 'dot' could not be started: {exc.strerror}") from None
     return _Job(proc, workdir)
 
 
@@ -229,7 +229,7 @@ def _run(
         raise ValueError(f"fmt must be one of: {', '.join(FORMATS)}")
     dot = _dot_path()
     if not dot:
-        raise RenderError("Graphviz 'dot' is not installed")
+        raise RenderUnavailable("Graphviz 'dot' is not installed")
     cpu = max(1, math.ceil(timeout) + 1)
     memory_bytes = memory_mb * 1024 * 1024
     command = (dot, f"-T{fmt}", *(["-Gdpi=" + DPI] if fmt == "png" else []))

@@ -1,16 +1,18 @@
-"""The Flask application factory: settings, blueprints, headers and error handlers."""
+"""The Flask application factory: settings, blueprints, headers, trust, and the one error handler."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import config
-from ..errors import DockerfileError, RenderError
-from ..options import OptionError
+from ..errors import HostRefused, RateLimited, Refusal, RenderBusy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -23,8 +25,11 @@ PAGE_CSP = (
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 """Content-Security-Policy of an SVG served on its own (it may be opened directly)."""
 
-RETRY_AFTER = "2"
-"""Seconds a client should wait after a 503 from a busy or timed-out renderer."""
+RETRY_AFTER = str(RenderBusy.retry_after)
+"""Seconds a client should wait after a 503 from a busy renderer."""
+
+HOST_EXEMPT = ("api.healthz",)
+"""Endpoints served whatever the Host header says (load balancers probe by address)."""
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +42,101 @@ def create_app(settings: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),
     )
-    app.config["SETTINGS"] = config.load(**(settings or {}))
-    limit = app.config["SETTINGS"]["MAX_INPUT_BYTES"] + 64 * 1024
+    app.config["SETTINGS"] = values = config.load(**(settings or {}))
+    limit = values["MAX_INPUT_BYTES"] + 64 * 1024
     app.config["MAX_CONTENT_LENGTH"] = limit
     # Werkzeug caps non-file multipart fields at 500 KB by default; a pasted Dockerfile is one.
     app.config["MAX_FORM_MEMORY_SIZE"] = limit
     app.json.sort_keys = False
+    app.config["PUBLIC_ORIGIN"] = public_origin(values["PUBLIC_URL"])
+    app.config["ALLOWED_HOSTS"] = _allowed_hosts(values)
+
+    hops = int(values["TRUSTED_PROXIES"])
+    if hops > 0:  # the client address (and scheme) come from that many X-Forwarded-* hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from . import api, pages, share
+    from .ratelimit import RateLimits
+    from .rendering import Renders
 
+    app.extensions["renders"] = Renders(values)
+    app.extensions["health"] = [("dot", api.dot_ready)]  # more readiness checks append here
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(share.bp)
+    app.extensions["rate_limits"] = RateLimits(app)  # after the blueprints: it wraps their views
 
+    app.before_request(_check_host)
     app.after_request(_security_headers)
-    app.register_error_handler(DockerfileError, _dockerfile_error)
-    app.register_error_handler(OptionError, _option_error)
-    app.register_error_handler(RenderError, _render_error)
+    app.register_error_handler(Refusal, _refusal)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+# --- trust --------------------------------------------------------------------------------------
+
+
+def public_origin(url: str) -> str:
+    """``scheme://host[:port]`` of WEBAPP_PUBLIC_URL ('' when unset); ValueError when malformed."""
+    if not url:
+        return ""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise ValueError(f"WEBAPP_PUBLIC_URL must look like https://example.com[:port], got {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _allowed_hosts(values: dict) -> frozenset[str]:
+    """Host header values accepted when PUBLIC_URL is set: its host and EMBED_ORIGIN's."""
+    if not values["PUBLIC_URL"]:
+        return frozenset()
+    hosts = set()
+    for origin in (values["PUBLIC_URL"], values["EMBED_ORIGIN"]):
+        if origin:
+            parts = urlsplit(origin.strip())
+            hosts.add(parts.netloc.lower())
+            default = {"http": 80, "https": 443}.get(parts.scheme)
+            if parts.port == default:  # "example.com:443" and "example.com" are one host
+                hosts.add(parts.hostname.lower())
+            elif parts.port is None and default:
+                hosts.add(f"{parts.hostname.lower()}:{default}")
+    return frozenset(hosts)
+
+
+def _check_host() -> None:
+    """With WEBAPP_PUBLIC_URL set, refuse requests for any other host (400)."""
+    allowed = current_app.config["ALLOWED_HOSTS"]
+    if not allowed or request.endpoint in HOST_EXEMPT:
+        return
+    host = request.host.lower()
+    if host not in allowed:
+        origin = current_app.config["PUBLIC_ORIGIN"]
+        raise HostRefused(f"unknown host {host[:100]!r}: this service answers for {origin}")
+
+
+def absolute_base() -> str:
+    """Origin for absolute links in pages: WEBAPP_PUBLIC_URL, or (unset) this request's own host.
+
+    Pages built from the request's host must not be stored by shared caches; see
+    :func:`page_cache_control`.
+    """
+    return current_app.config["PUBLIC_ORIGIN"] or request.host_url.rstrip("/")
+
+
+def page_cache_control(public: str) -> str:
+    """``public`` as is when absolute links come from WEBAPP_PUBLIC_URL; else made ``private``.
+
+    Without a configured public URL a page's og:url, canonical link and embed snippets name the
+    Host the client sent; a shared cache must then never hand that page to someone else.
+    """
+    if current_app.config["PUBLIC_ORIGIN"]:
+        return public
+    return public.replace("public", "private")
+
+
+# --- headers ------------------------------------------------------------------------------------
 
 
 def _security_headers(response):
@@ -71,61 +151,90 @@ def _security_headers(response):
     return response
 
 
+# --- errors -------------------------------------------------------------------------------------
+
+
 def wants_json() -> bool:
-    """True for API requests: they are answered in JSON, pages in HTML."""
+    """True for API requests: they are answered in JSON."""
     return request.path.startswith("/api/")
 
 
+RAW_PREFIXES = ("/s/", "/d/")
+"""Link routes whose ``.svg .png .json .dot .mmd .txt`` files are answered in plain text on error."""
+
+
+def wants_text() -> bool:
+    """True for a link's raw file (``/s/<id>.svg``, ``/d/1/<payload>.png``): errors in plain text."""
+    from .share import EXTENSIONS
+
+    stem, dot, ext = request.path.rpartition("/")[2].rpartition(".")
+    return request.path.startswith(RAW_PREFIXES) and bool(stem and dot) and ext in EXTENSIONS
+
+
 def error_response(status: int, message: str, line: int | None = None, headers: dict | None = None):
-    """The one shape of every error: JSON ``{"error": {"message", "line"}}`` or the error page."""
+    """The one shape of every error, by route: JSON ``{"error": {"message", "line"}}`` under
+    ``/api/``, one line of plain text for raw link formats, else an HTML page."""
     if wants_json():
         response = jsonify({"error": {"message": message, "line": line}})
+    elif wants_text():
+        text = f"{status}: {message}" + (f" (line {line})" if line else "") + "\n"
+        response = make_response(text)
+        response.mimetype = "text/plain"
     else:
-        response = app_error_page(status, message, line)
+        response = _error_page(status, message, line)
     response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
 
 
-def app_error_page(status: int, message: str, line: int | None):
-    """An HTML page for an error on a page route (the editor page when the form was posted)."""
-    from flask import make_response
+def refusal_headers(exc: Refusal) -> dict:
+    """``Retry-After`` for a busy answer; nothing for a refusal that would fail again."""
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
 
+
+def _error_page(status: int, message: str, line: int | None):
+    """An HTML page for an error on a page route (the editor page when the form was posted)."""
     from .pages import render_index
 
     if request.endpoint == "pages.index_post":
         return make_response(render_index(error={"message": message, "line": line}))
-    return make_response(render_template("error.html", status=status, message=message, line=line))
+    link_text = "Open the editor" if request.blueprint == "share" else None
+    return make_response(
+        render_template("error.html", status=status, message=message, line=line, link_text=link_text)
+    )
 
 
-def _dockerfile_error(exc: DockerfileError):
-    return error_response(exc.status, exc.message, exc.line)
+def _refusal(exc: Refusal):
+    if exc.status >= 500:
+        log.warning("refused with %s: %s", exc.status, exc.message)
+    return error_response(exc.status, exc.message, exc.line, refusal_headers(exc))
 
 
-def _option_error(exc: OptionError):
-    return error_response(exc.status, exc.message)
+def _rate_limited(exc: RateLimitExceeded):
+    from .ratelimit import rate_limits
 
-
-def _render_error(exc: RenderError):
-    log.warning("render refused: %s", exc.message)
-    return error_response(503, exc.message, headers={"Retry-After": RETRY_AFTER})
+    return _refusal(rate_limits().refusal(exc))
 
 
 def _too_large(exc: RequestEntityTooLarge):
-    from flask import current_app
-
-    limit = current_app.config["SETTINGS"]["MAX_INPUT_BYTES"]
-    return error_response(413, f"request too large: a Dockerfile may be at most {limit} bytes")
+    settings = current_app.config["SETTINGS"]
+    if request.endpoint == "share.create_share":
+        what, limit = "a shared Dockerfile", settings["SHARE_MAX_BYTES"]
+    else:
+        what, limit = "a Dockerfile", settings["MAX_INPUT_BYTES"]
+    return error_response(413, f"request too large: {what} may be at most {limit} bytes")
 
 
 def _http_error(exc: HTTPException):
-    return error_response(exc.code or 500, exc.description or exc.name, headers=dict(_retry(exc)))
+    return error_response(exc.code or 500, exc.description or exc.name, headers=dict(_passed_headers(exc)))
 
 
-def _retry(exc: HTTPException):
+def _passed_headers(exc: HTTPException):
     response = exc.get_response()
-    if "Retry-After" in response.headers:
-        yield "Retry-After", response.headers["Retry-After"]
     if "Allow" in response.headers:
         yield "Allow", response.headers["Allow"]
+
+
+__all__ = ["PAGE_CSP", "SVG_CSP", "RateLimited", "create_app", "error_response", "refusal_headers"]

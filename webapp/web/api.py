@@ -1,44 +1,94 @@
 """Blueprint: the JSON API (``POST /api/render``), the editor page's own endpoint and /healthz.
 
-Views only read the request, call the core and answer; errors are raised as the core's exception
-classes and turned into ``{"error": {"message", "line"}}`` by the handlers in ``web/__init__``.
+Views only read the request, call the core and answer; errors are raised as
+:class:`~webapp.errors.Refusal` subclasses and answered by the one handler in ``web/__init__``.
+Renders go through the app's :class:`~webapp.web.rendering.Renders`: a render slot, and the
+cache of answers and refusals (an identical request is never drawn twice).
 """
 
 from __future__ import annotations
 
+import json
+import time
+
 from flask import Blueprint, Response, current_app, jsonify
 
-from ..render import render
-from .inputs import analyze_request, read_render_request
+from ..render import graphviz_version, render
+from .inputs import RenderRequest, analyze_request, read_render_request
+from .ratelimit import costs
+from .rendering import cache_key, renders
 
 bp = Blueprint("api", __name__)
 
 
 @bp.post("/api/render")
+@costs("renders")
 def render_api():
     """The graph JSON or the drawing (svg, png, dot, mermaid) of the posted Dockerfile."""
     req = read_render_request()
-    graph = analyze_request(req)
-    body, mimetype = render(graph, req.format, req.options.view, settings=current_app.config["SETTINGS"])
+
+    def draw():
+        graph = analyze_request(req)
+        return render(graph, req.format, req.options.view, settings=current_app.config["SETTINGS"])
+
+    body, mimetype = renders().cached(_key(req, req.format), draw)
     return Response(body, mimetype=mimetype)
 
 
 @bp.post("/api/diagram")
+@costs("renders")
 def diagram_api():
     """For the editor page: the graph JSON and its SVG in one answer (one analysis, one request)."""
     req = read_render_request()
-    graph = analyze_request(req)
-    svg, _ = render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"])
-    return jsonify(
-        {
+
+    def draw():
+        graph = analyze_request(req)
+        svg, _ = render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"])
+        body = {
             "graph": graph.to_dict(),
             "svg": svg.decode("utf-8") if isinstance(svg, bytes) else svg,
             "view": req.options.view,
         }
-    )
+        return json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json"
+
+    body, mimetype = renders().cached(_key(req, "diagram"), draw)
+    return Response(body, mimetype=mimetype)
+
+
+def _key(req: RenderRequest, fmt: str) -> str:
+    return cache_key(req.source, req.options.to_mapping(), fmt, codec="api")
+
+
+# --- health ---------------------------------------------------------------------------------------
+
+
+def dot_ready() -> dict:
+    """Readiness of Graphviz: ``dot`` found and its version known."""
+    version = graphviz_version()
+    return {"ok": version not in ("none", "unknown"), "version": version}
 
 
 @bp.get("/healthz")
 def healthz():
-    """Readiness check for process managers and the browser tests."""
-    return Response("ok", mimetype="text/plain")
+    """Readiness: every check in ``app.extensions["health"]``; 200 when all pass, else 503.
+
+    Never takes a render slot, so it answers while renders are stuck. A check is a function
+    returning ``{"ok": bool, ...}``; storage adds its own to the list.
+    """
+    started = time.perf_counter()
+    checks = {}
+    for name, check in current_app.extensions["health"]:
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready" answer, not a 500
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    ready = all(c.get("ok") for c in checks.values())
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": checks,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    response = jsonify(body)
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response

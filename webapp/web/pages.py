@@ -6,11 +6,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from ..errors import DockerfileError, RenderError
+from ..errors import Refusal
 from ..options import DEFAULT_PLATFORM
 from ..render import render
-from . import RETRY_AFTER, share
+from . import refusal_headers, share
 from .inputs import RenderRequest, analyze_request, read_render_request
+from .ratelimit import costs
+from .rendering import cache_key, renders
 
 bp = Blueprint("pages", __name__)
 
@@ -92,20 +94,25 @@ def index():
 
 
 @bp.post("/")
+@costs("renders")
 def index_post():
     """The no-JavaScript path: the form's file or text, drawn by the server into the page."""
     req = read_render_request(require_source=False)
     if not req.text.strip():
         error = {"message": "Choose a file or type a Dockerfile.", "line": None}
         return render_index(text="", req=req, error=error), 400
+    service = renders()
     try:
-        graph = analyze_request(req)
-        svg, _ = render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"])
-    except DockerfileError as exc:  # shown in the page, the text kept for fixing
-        return render_index(text=req.text, req=req, error=exc.to_dict()), exc.status
-    except RenderError as exc:
-        error = {"message": exc.message, "line": None}
-        return render_index(text=req.text, req=req, error=error), 503, {"Retry-After": RETRY_AFTER}
+        with service.gate.slot():
+            graph = analyze_request(req)
+            key = cache_key(req.source, req.options.to_mapping(), "svg", codec="api")
+            svg, _ = service.cached(
+                key,
+                lambda: render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"]),
+                gated=False,
+            )
+    except Refusal as exc:  # shown in the page, the text kept for fixing
+        return render_index(text=req.text, req=req, error=exc.to_dict()), exc.status, refusal_headers(exc)
     # The renderer's own sanitised SVG (allowlisted elements and attributes only); the template
     # inserts it with |safe for that reason alone.
     svg_text = svg.decode("utf-8") if isinstance(svg, bytes) else svg

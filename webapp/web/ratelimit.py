@@ -1,71 +1,110 @@
-"""Per-client sliding-window rate limits, kept in process memory.
+"""Per-client rate limits on every route that costs CPU, through Flask-Limiter.
 
-Each gunicorn worker keeps its own windows, so with N workers a client can reach up to N times the
-limit in the worst case; a shared limiter (Redis, the database) is the upgrade for deployments that
-need an exact bound. The window is one minute.
+Two budgets per client and minute (moving window): ``renders`` (WEBAPP_RATE_RENDERS: the API's
+renders, the editor's diagrams, the no-JS form, the secret scan, stateless link creation and
+uncached share-link renders, all from one budget) and ``shares`` (WEBAPP_RATE_SHARES: stored links
+created). A view says what it costs with :func:`costs`; :class:`RateLimits` (one per app) wraps
+those views with Flask-Limiter's shared limits, and :meth:`RateLimits.check` charges the same
+budget from code (a share link charges only when its render is not cached). 0 turns a budget off.
+
+Clients are keyed on ``request.remote_addr``, which is the peer address unless
+WEBAPP_TRUSTED_PROXIES > 0, when werkzeug's ProxyFix takes it from that many X-Forwarded-For
+hops (see ``create_app``). Counts live in WEBAPP_RATE_STORAGE_URI: ``memory://`` keeps them per
+worker process (a client may then reach up to workers x the limit); a shared store such as Redis
+gives an exact bound.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
+import warnings
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from limits import parse
+
+from ..errors import RateLimited
+
+BUDGETS = {
+    "renders": ("RATE_RENDERS", "renders"),
+    "shares": ("RATE_SHARES", "share links created"),
+}
+"""Budget -> (setting holding its per-minute limit, what the message calls it)."""
+
+KEY_PREFIX = "webapp"
 
 
-class RateLimited(Exception):
-    """Too many requests from one client; answer 429 with ``Retry-After``."""
+def costs(budget: str) -> Callable:
+    """Mark a view as charging ``budget`` once per request (wired by :class:`RateLimits`)."""
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown rate-limit budget {budget!r}")
 
-    status = 429
+    def mark(view: Callable) -> Callable:
+        view.rate_budget = budget  # type: ignore[attr-defined]
+        return view
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-    def to_dict(self) -> dict:
-        """The JSON form used by the API."""
-        return {"message": self.message, "line": None}
+    return mark
 
 
-class SlidingWindow:
-    """At most ``limit`` events per ``window`` seconds per key; ``limit <= 0`` means no limit."""
+def client_key() -> str:
+    """The client a request counts against: its address (after ProxyFix, when configured)."""
+    return request.remote_addr or "unknown"
 
-    def __init__(self, limit: int, window: float = 60.0, *, clock=time.monotonic, max_keys: int = 100_000):
-        self.limit = int(limit)
-        self.window = float(window)
-        self.clock = clock
-        self.max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, key: str) -> float:
-        """Record an event for ``key``; return 0 when allowed, else the seconds until it would be."""
-        if self.limit <= 0:
-            return 0.0
-        now = self.clock()
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= self.max_keys:
-                    self._prune(now)
-                events = self._events[key] = deque()
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return max(events[0] + self.window - now, 0.001)
-            events.append(now)
-            return 0.0
+class RateLimits:
+    """The app's limiter: Flask-Limiter with the app's budgets; one per app."""
 
-    def check(self, key: str, what: str) -> None:
-        """Record an event or raise :class:`RateLimited` naming ``what`` and the limit."""
-        wait = self.hit(key)
-        if wait:
-            raise RateLimited(
-                f"too many {what}: at most {self.limit} per minute; try again in {math.ceil(wait)} s",
-                math.ceil(wait),
+    def __init__(self, app: Flask):
+        settings = app.config["SETTINGS"]
+        self.per_minute = {name: int(settings[setting]) for name, (setting, _) in BUDGETS.items()}
+        with warnings.catch_warnings():  # in-memory storage is the documented default
+            warnings.simplefilter("ignore", UserWarning)
+            self.limiter = Limiter(
+                key_func=client_key,
+                app=app,
+                storage_uri=settings["RATE_STORAGE_URI"] or "memory://",
+                strategy="moving-window",
+                key_prefix=KEY_PREFIX,
+                headers_enabled=False,
             )
+        for endpoint, view in list(app.view_functions.items()):
+            budget = getattr(view, "rate_budget", None)
+            if budget and self.per_minute[budget] > 0:
+                limit = self.limiter.shared_limit(self._limit_text(budget), scope=budget)
+                app.view_functions[endpoint] = limit(view)
 
-    def _prune(self, now: float) -> None:
-        for key in [k for k, ev in self._events.items() if not ev or ev[-1] <= now - self.window]:
-            del self._events[key]
+    def check(self, budget: str) -> None:
+        """Charge one request to the client's ``budget``, or raise :class:`RateLimited`."""
+        if self.per_minute[budget] <= 0:
+            return
+        item = parse(self._limit_text(budget))
+        args = (KEY_PREFIX, client_key(), budget)
+        if not self.limiter.limiter.hit(item, *args):
+            reset = self.limiter.limiter.get_window_stats(item, *args).reset_time
+            raise self._refused(budget, _seconds_until(reset))
+
+    def refusal(self, exc: RateLimitExceeded) -> RateLimited:
+        """The refusal for a limit Flask-Limiter found broken in the current request."""
+        budget = exc.limit.scope if exc.limit.scope in BUDGETS else "renders"
+        current = self.limiter.current_limit
+        return self._refused(budget, _seconds_until(current.window.reset_time) if current is not None else 60)
+
+    def _limit_text(self, budget: str) -> str:
+        return f"{self.per_minute[budget]}/minute"
+
+    def _refused(self, budget: str, wait: int) -> RateLimited:
+        what, most = BUDGETS[budget][1], self.per_minute[budget]
+        return RateLimited(f"too many {what}: at most {most} per minute; try again in {wait} s", wait)
+
+
+def _seconds_until(timestamp: float) -> int:
+    """Whole seconds from now until ``timestamp``, within the one-minute window."""
+    return min(60, max(1, math.ceil(timestamp - time.time())))
+
+
+def rate_limits() -> RateLimits:
+    """The current app's :class:`RateLimits`."""
+    return current_app.extensions["rate_limits"]

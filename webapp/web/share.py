@@ -13,16 +13,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import analyze, links
 from .. import secrets as secret_scan
-from ..cache import RenderCache, render_key
-from ..errors import DockerfileError, InputTooLarge, RenderError, UnreadableInput
+from ..cache import render_key
+from ..errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput
 from ..options import OptionError, Options
 from ..store import ShareStore, StoreError, open_store
 from .inputs import analyze_request, read_render_request
-from .ratelimit import RateLimited, SlidingWindow
+from .ratelimit import costs, rate_limits
+from .rendering import renders
 
 bp = Blueprint("share", __name__)
 
@@ -45,36 +45,33 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _TEXT_MIME = "text/plain; charset=utf-8"
 
 
-class ShareNotFound(LookupError):
+class ShareNotFound(Refusal, LookupError):
     """An unknown or deleted share id: both answer the same 404."""
 
     status = 404
-    message = "no such share (it never existed or was deleted)"
+
+    def __init__(self, message: str = "no such share (it never existed or was deleted)"):
+        super().__init__(message)
 
 
-class UnknownFormat(LookupError):
+class UnknownFormat(Refusal, LookupError):
     """A share path with an extension that is not one of :data:`EXTENSIONS`."""
 
     status = 404
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.message = message
 
 
 class _State:
-    """Per-app objects: the store (opened on first use), the render cache and the rate limits."""
+    """Per-app objects: the store (opened on first use). Renders and their cache: ``rendering``."""
 
     def __init__(self, app):
         settings = app.config["SETTINGS"]
-        self.cache = RenderCache(settings["CACHE_BYTES"])
-        self.share_limit = SlidingWindow(settings["RATE_SHARES"])
-        self.render_limit = SlidingWindow(settings["RATE_RENDERS"])
         self._database = settings["DATABASE"]
         self._app = app
         self._store: ShareStore | None = None
         self._lock = threading.Lock()
-        self._inflight: dict[str, threading.Lock] = {}
 
     def store(self) -> ShareStore:
         with self._lock:
@@ -82,13 +79,10 @@ class _State:
                 self._store = open_store(self._database, self._app.instance_path)
             return self._store
 
-    def key_lock(self, key: str) -> threading.Lock:
-        with self._lock:
-            return self._inflight.setdefault(key, threading.Lock())
-
-    def release_key(self, key: str) -> None:
-        with self._lock:
-            self._inflight.pop(key, None)
+    @property
+    def cache(self):
+        """The app's render cache (kept here for callers that look for it on the share state)."""
+        return self._app.extensions["renders"].cache
 
 
 @bp.record_once
@@ -104,67 +98,15 @@ def _settings() -> dict:
     return current_app.config["SETTINGS"]
 
 
-def _client() -> str:
-    return request.remote_addr or "unknown"
-
-
 # --- errors -------------------------------------------------------------------------------------
+# Refusals (unknown share, bad link, bad option, rate limits, render failures) are answered by the
+# app's one handler (``web/__init__.error_response``): JSON under /api/, text for raw formats.
 
 
 def _error(status: int, message: str, line: int | None = None, headers: dict | None = None) -> Response:
-    """JSON for the API, a small HTML page for share pages, plain text for share files."""
-    if request.path.startswith("/api/"):
-        response = jsonify({"error": {"message": message, "line": line}})
-    elif request.view_args and request.view_args.get("name", "").rpartition(".")[2] in EXTENSIONS:
-        text = f"{status}: {message}" + (f" (line {line})" if line else "") + "\n"
-        response = Response(text, mimetype="text/plain")
-    else:
-        response = Response(
-            render_template(
-                "error.html", status=status, message=message, line=line, link_text="Open the editor"
-            ),
-            mimetype="text/html",
-        )
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    from . import error_response
 
-
-@bp.errorhandler(links.LinkError)
-def _link_error(exc: links.LinkError):
-    return _error(exc.status, exc.message)
-
-
-@bp.errorhandler(ShareNotFound)
-def _not_found(exc: ShareNotFound):
-    return _error(404, exc.message)
-
-
-@bp.errorhandler(UnknownFormat)
-def _unknown_format(exc: UnknownFormat):
-    return _error(404, exc.message)
-
-
-@bp.errorhandler(RateLimited)
-def _rate_limited(exc: RateLimited):
-    return _error(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
-
-
-@bp.errorhandler(OptionError)
-def _option_error(exc: OptionError):
-    return _error(400, exc.message)
-
-
-@bp.errorhandler(DockerfileError)
-def _dockerfile_error(exc: DockerfileError):
-    return _error(exc.status, exc.message, exc.line)
-
-
-@bp.errorhandler(RenderError)
-def _render_error(exc: RenderError):
-    return _error(503, exc.message, headers={"Retry-After": "2"})
+    return error_response(status, message, line, headers)
 
 
 @bp.errorhandler(StoreError)
@@ -173,19 +115,14 @@ def _store_error(exc: StoreError):
     return _error(503, "sharing is unavailable right now", headers={"Retry-After": "30"})
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge):
-    return _error(
-        413, f"request too large: a shared Dockerfile may be at most {_settings()['SHARE_MAX_BYTES']} bytes"
-    )
-
-
 # --- creating and deleting ------------------------------------------------------------------------
 
 
 def _public_base() -> str:
-    """Origin used for absolute links in embeds and previews: EMBED_ORIGIN or this request's."""
-    return (_settings()["EMBED_ORIGIN"] or request.host_url).rstrip("/")
+    """Origin used for absolute image links in embeds and previews: EMBED_ORIGIN or the page's."""
+    from . import absolute_base
+
+    return _settings()["EMBED_ORIGIN"].rstrip("/") or absolute_base()
 
 
 def _image_url(path: str) -> str:
@@ -222,6 +159,7 @@ def _share_text(source: str | bytes) -> str:
 
 
 @bp.post("/api/share")
+@costs("shares")
 def create_share():
     """Store the posted Dockerfile (same body as /api/render); 201 with its links and delete token."""
     state = _state()
@@ -232,7 +170,6 @@ def create_share():
     limit = _settings()["SHARE_MAX_BYTES"]
     if size > limit:
         raise InputTooLarge(f"too large to share: {size} bytes (limit {limit} bytes)")
-    state.share_limit.check(_client(), "share links created")
     text = _share_text(req.source)
     analyze_request(req)  # only Dockerfiles with at least one stage are stored
     share_id, token = state.store().save(text, req.options)
@@ -254,6 +191,7 @@ def create_share():
 
 
 @bp.post("/api/share/stateless")
+@costs("renders")
 def create_stateless():
     """The stateless link of the posted Dockerfile, without storing anything (200, or 414 if too long)."""
     req = read_render_request()
@@ -309,6 +247,7 @@ def _source_response(text: str, options: Options, cache_control: str) -> Respons
 
 
 @bp.post("/api/secrets")
+@costs("renders")
 def scan_secrets():
     """Likely secrets in the posted Dockerfile, and the text with them redacted."""
     req = read_render_request(require_source=False)
@@ -393,28 +332,18 @@ def _key(text: str, options: Options, codec: str, fmt: str) -> str:
 
 def cached_render(text: str, options: Options, fmt: str, key: str) -> tuple[bytes, str]:
     """The render of ``text`` in ``fmt``, from the cache or drawn once (uncached renders are rate limited)."""
-    state = _state()
-    hit = state.cache.get(key)
-    if hit is not None:
-        return hit
-    state.render_limit.check(_client(), "uncached diagram renders")
-    lock = state.key_lock(key)
-    try:
-        with lock:  # concurrent first requests for one key: one render, the others wait for it
-            hit = state.cache.get(key)
-            if hit is not None:
-                return hit
-            from ..render import render
 
-            settings = _settings()
-            graph = analyze(text, settings=settings, **options.analysis_kwargs())
-            if not graph.stages:
-                raise DockerfileError("not a Dockerfile: it has no FROM instruction")
-            body, mimetype = render(graph, fmt, options.view, settings=settings)
-            state.cache.put(key, body, mimetype)
-            return body, mimetype
-    finally:
-        state.release_key(key)
+    def draw() -> tuple[bytes, str]:
+        from ..render import render
+
+        settings = _settings()
+        graph = analyze(text, settings=settings, **options.analysis_kwargs())
+        if not graph.stages:
+            raise DockerfileError("not a Dockerfile: it has no FROM instruction")
+        return render(graph, fmt, options.view, settings=settings)
+
+    # a cached answer (or refusal) is free; anything else charges the client's render budget
+    return renders().cached(key, draw, on_miss=lambda: rate_limits().check("renders"))
 
 
 def _serve(text: str, options: Options, *, codec: str, ext: str | None, cache_control: str, ctx: dict):
@@ -446,8 +375,10 @@ def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: d
     svg, _ = cached_render(text, options, "svg", key)
     base = ctx["path"]
     query = f"?{request.query_string.decode('ascii', 'replace')}" if request.query_string else ""
+    from . import absolute_base, page_cache_control
+
     origin = _public_base()
-    page_url = request.host_url.rstrip("/") + base + query
+    page_url = absolute_base() + base + query
     svg_abs = origin + base + ".svg" + query
     png_abs = origin + base + ".png" + query
     markdown = f"[![Dockerfile build graph]({svg_abs})]({page_url})"
@@ -478,7 +409,7 @@ def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: d
         line_count=len(text.splitlines()),
     )
     response = Response(body, mimetype="text/html")
-    response.headers["Cache-Control"] = cache_control
+    response.headers["Cache-Control"] = page_cache_control(cache_control)  # absolute links inside
     return response
 
 
