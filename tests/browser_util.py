@@ -40,7 +40,7 @@ def free_port() -> int:
 class Server:
     """gunicorn serving the app on 127.0.0.1:<free port>; ``log()`` is everything it printed."""
 
-    def __init__(self, workers: int = 2, env: dict | None = None):
+    def __init__(self, workers: int = 2, env: dict | None = None, app: str = "webapp.web:create_app()"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.NamedTemporaryFile(prefix="webapp-server-", suffix=".log", delete=False)
@@ -61,7 +61,7 @@ class Server:
                 "gunicorn",
                 "--config",
                 "webapp/gunicorn_conf.py",
-                "webapp.web:create_app()",
+                app,
             ],
             cwd=ROOT,
             env=environ,

@@ -466,3 +466,19 @@ def test_host_outside_the_public_url_is_refused():
 def test_a_malformed_public_url_stops_start_up():
     with pytest.raises(ValueError, match="WEBAPP_PUBLIC_URL"):
         create_app({"PUBLIC_URL": "viz.example.com/path"})
+
+
+@dot
+def test_without_a_public_url_pages_naming_the_host_are_never_publicly_cached():
+    from webapp import links
+
+    path = links.stateless_path("FROM alpine\n")
+    unset = create_app({"RATE_RENDERS": 0}).test_client().get(path, base_url="http://attacker.example")
+    assert unset.status_code == 200
+    assert "http://attacker.example" in unset.get_data(as_text=True)  # the requester's own host…
+    assert unset.headers["Cache-Control"].startswith("private")  # …shown to that requester only
+    assert create_app().test_client().get(path + ".svg").headers["Cache-Control"].startswith("public")
+    pinned = create_app({"PUBLIC_URL": "https://viz.example.com", "RATE_RENDERS": 0}).test_client()
+    page = pinned.get(path, base_url="https://viz.example.com")
+    assert page.headers["Cache-Control"].startswith("public")
+    assert f'href="https://viz.example.com{path}"' in page.get_data(as_text=True)
