@@ -206,6 +206,43 @@ def web_section(ctx: dict) -> list[Result]:
     return rows
 
 
+def load_section(ctx: dict) -> list[Result]:
+    """The server under load through real gunicorn (issue 7): see scripts/bench_load.py."""
+    from scripts.bench_load import bench_load
+
+    samples = bench_load(print_table=lambda line: None)
+    rows = []
+    for (kind, clients), s in samples.items():
+        if kind.startswith("overload"):
+            continue
+        label = (
+            f"{kind} x{clients}: {s.rps:.0f} req/s ({s.ok} ok, {s.busy} 503), p50 {s.pct(0.5):.0f} ms; p99"
+        )
+        rows.append(Result(label, s.pct(0.99), "ms", float("inf")))
+    errors = sum(s.errors for s in samples.values())
+    rows.append(Result("load: answers neither 2xx nor 503, all steps", errors, "", 0))
+    storm, readers = samples[("overload renders", 64)], samples[("overload cached", 8)]
+    alone = samples[("cached link", 8)]
+    rows.append(
+        Result(
+            f"overload: 64 SVG clients ({storm.ok} drawn, {storm.busy} fast 503), p99 of all answers",
+            storm.pct(0.99),
+            "ms",
+            2000.0,
+        )
+    )
+    rows.append(
+        Result(
+            f"overload: cached link x8 alone ({alone.ok_rps:.0f}/s) / beside it ({readers.ok_rps:.0f}/s)",
+            alone.ok_rps / max(readers.ok_rps, 0.001),
+            "x",
+            3.0,
+        )
+    )
+    rows.append(Result("overload: cached link p50 beside the render storm", readers.pct(0.5), "ms", 50.0))
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[dict], list[Result]]]] = [
     ("analysis", analysis_section),
     ("dot", dot_section),
@@ -213,6 +250,7 @@ SECTIONS: list[tuple[str, Callable[[dict], list[Result]]]] = [
     ("memory", memory_section),
     ("share", share_section),
     ("web", web_section),
+    ("load", load_section),
 ]
 """(name, function) pairs run in order; later sections may read what earlier ones put in ctx."""
 

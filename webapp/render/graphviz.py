@@ -299,8 +299,15 @@ def graphviz_version() -> str:
     if not dot:
         return "none"
     try:
-        proc = subprocess.run(
-            [dot, "-V"], capture_output=True, timeout=10, env=_env(), stdin=subprocess.DEVNULL, check=False
+        proc = subprocess.run(  # its own session, like every dot run; a hung dot -V costs 5 s once
+            [dot, "-V"],
+            capture_output=True,
+            timeout=5,
+            env=_env(),
+            stdin=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir(),
+            start_new_session=True,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
