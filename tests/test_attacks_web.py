@@ -245,6 +245,18 @@ def test_a_host_outside_the_public_url_is_refused(public):
     assert call(public, "GET", "/healthz", headers={"Host": "10.0.0.7:8000"}).status == 200
 
 
+def test_hostile_link_options_are_refused_in_the_files_own_format(public):
+    path = links.stateless_path("FROM alpine\n")
+    host = {"Host": "viz.test"}
+    raw = call(public, "GET", path + ".svg?dpi=9000", headers=host)
+    assert raw.status == 400 and raw.headers["Content-Type"].startswith("text/plain")
+    assert "unknown query option: dpi" in raw.body.decode() and raw.headers["Cache-Control"] == "no-store"
+    page = call(public, "GET", path + "?view=huge", headers=host)
+    assert page.status == 400 and page.headers["Content-Type"].startswith("text/html")
+    api = call(public, "POST", "/api/render", body={"dockerfile": "FROM a\n", "dpi": 9000}, headers=host)
+    assert api.status in (400, 429) and "error" in api.json()
+
+
 def test_forwarded_for_is_ignored_without_trusted_proxies(public):
     statuses = []
     for i in range(6):

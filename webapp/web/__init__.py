@@ -64,9 +64,8 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(share.bp)
+    app.before_request(_check_host)  # before the limiter's own check: a refused Host costs nothing
     app.extensions["rate_limits"] = RateLimits(app)  # after the blueprints: it wraps their views
-
-    app.before_request(_check_host)
     app.after_request(_security_headers)
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
