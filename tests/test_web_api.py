@@ -384,6 +384,38 @@ def test_render_gate_admits_its_slots_lets_a_few_wait_and_refuses_the_rest_at_on
     assert gate.refused == 2
 
 
+def test_identical_requests_share_one_drawing_and_excess_waiters_are_refused_at_once():
+    import threading
+    import time
+
+    from webapp import config
+    from webapp.web.rendering import Renders
+
+    renders = Renders(config.load({}, MAX_RENDERS=1, RENDER_WAIT=2.0))  # one slot, one waiter
+    drawing = threading.Event()
+    calls, answers = [], []
+
+    def draw():
+        calls.append(1)
+        drawing.set()
+        time.sleep(0.5)
+        return b"drawn", "text/plain"
+
+    first = threading.Thread(target=lambda: answers.append(renders.cached("k", draw)))
+    first.start()
+    drawing.wait(2)
+    second = threading.Thread(target=lambda: answers.append(renders.cached("k", draw)))
+    second.start()
+    time.sleep(0.1)  # the second waits for the first's drawing
+    started = time.monotonic()
+    with pytest.raises(RenderBusy):
+        renders.cached("k", draw)
+    assert time.monotonic() - started < 0.2  # no room to wait: refused at once
+    first.join(3)
+    second.join(3)
+    assert answers == [(b"drawn", "text/plain")] * 2 and len(calls) == 1
+
+
 def test_render_slots_and_gunicorn_threads_come_from_one_setting():
     from webapp import config
     from webapp.web.rendering import Renders

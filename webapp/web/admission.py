@@ -36,20 +36,7 @@ class RenderGate:
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold a slot for the duration of the block, or raise :class:`RenderBusy`."""
-        if not self._free.acquire(blocking=False):
-            with self._lock:
-                queue_full = self._waiters >= self.waiting
-                if not queue_full:
-                    self._waiters += 1
-            if queue_full:
-                self._refuse()
-            try:
-                admitted = self._free.acquire(timeout=self.wait) if self.wait else False
-            finally:
-                with self._lock:
-                    self._waiters -= 1
-            if not admitted:
-                self._refuse()
+        self.acquire(self._free)
         with self._lock:
             self._held += 1
         try:
@@ -58,6 +45,25 @@ class RenderGate:
             with self._lock:
                 self._held -= 1
             self._free.release()
+
+    def acquire(self, lock) -> None:
+        """Acquire ``lock`` (a slot, or another request's render of the same key), waiting as one
+        of this gate's waiters: at most ``wait`` seconds, and only while the queue has room."""
+        if lock.acquire(blocking=False):
+            return
+        with self._lock:
+            queue_full = self._waiters >= self.waiting
+            if not queue_full:
+                self._waiters += 1
+        if queue_full:
+            self._refuse()
+        try:
+            admitted = lock.acquire(timeout=self.wait) if self.wait else False
+        finally:
+            with self._lock:
+                self._waiters -= 1
+        if not admitted:
+            self._refuse()
 
     def _refuse(self) -> None:
         with self._lock:

@@ -15,8 +15,8 @@ from flask import current_app
 
 from .. import config
 from ..cache import RenderCache, render_key
-from ..errors import Refusal, RenderBusy
-from .admission import BUSY_MESSAGE, RenderGate
+from ..errors import Refusal
+from .admission import RenderGate
 
 Drawn = tuple[bytes, str]
 """``(body, mimetype)``."""
@@ -57,8 +57,7 @@ class Renders:
         if on_miss is not None:
             on_miss()
         lock = self._key_lock(key)
-        if not lock.acquire(timeout=self.gate.wait):
-            raise RenderBusy(BUSY_MESSAGE)
+        self.gate.acquire(lock)  # another request drawing this key: wait for it like for a slot
         try:
             hit = self.cache.get(key)
             if hit is not None:
