@@ -458,6 +458,8 @@ def test_every_cpu_route_is_rate_limited(url):
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "at most 2 per minute" in refused.get_data(as_text=True)
+    if url == "/":  # the no-JS page keeps the posted text for the next try
+        assert "FROM alpine" in refused.get_data(as_text=True)
     assert send("10.1.1.2").status_code != 429  # another client has its own budget
 
 
@@ -514,3 +516,20 @@ def test_without_a_public_url_pages_naming_the_host_are_never_publicly_cached():
     page = pinned.get(path, base_url="https://viz.example.com")
     assert page.headers["Cache-Control"].startswith("public")
     assert f'href="https://viz.example.com{path}"' in page.get_data(as_text=True)
+
+
+@dot
+def test_a_failing_rate_limit_store_lets_requests_through(monkeypatch):
+    from webapp import links
+
+    app = create_app({"RATE_RENDERS": 1})
+    store = app.extensions["rate_limits"].limiter.limiter
+
+    def down(*args, **kwargs):
+        raise ConnectionError("limit store down")
+
+    monkeypatch.setattr(store, "hit", down)
+    client = app.test_client()
+    for i in range(3):
+        assert client.get(links.stateless_path(f"FROM alpine:{i}\n") + ".svg").status_code == 200
+        assert client.post("/api/render", json={"dockerfile": f"FROM a{i}\n"}).status_code == 200

@@ -197,8 +197,14 @@ def _error_page(status: int, message: str, line: int | None):
     """An HTML page for an error on a page route (the editor page when the form was posted)."""
     from .pages import render_index
 
-    if request.endpoint == "pages.index_post":
-        return make_response(render_index(error={"message": message, "line": line}))
+    if request.endpoint == "pages.index_post":  # the editor again, with the posted text when readable
+        text = None
+        if status != 413:
+            try:
+                text = request.form.get("dockerfile") or None
+            except Exception:  # noqa: BLE001 - an unreadable body: the page without it
+                text = None
+        return make_response(render_index(text=text, error={"message": message, "line": line}))
     link_text = "Open the editor" if request.blueprint == "share" else None
     return make_response(
         render_template("error.html", status=status, message=message, line=line, link_text=link_text)

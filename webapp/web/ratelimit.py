@@ -16,6 +16,7 @@ gives an exact bound.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import warnings
@@ -35,6 +36,8 @@ BUDGETS = {
 """Budget -> (setting holding its per-minute limit, what the message calls it)."""
 
 KEY_PREFIX = "webapp"
+
+log = logging.getLogger(__name__)
 
 
 def costs(budget: str) -> Callable:
@@ -69,6 +72,7 @@ class RateLimits:
                 strategy="moving-window",
                 key_prefix=KEY_PREFIX,
                 headers_enabled=False,
+                swallow_errors=True,  # a rate-limit store that is down lets requests through, logged
             )
         for endpoint, view in list(app.view_functions.items()):
             budget = getattr(view, "rate_budget", None)
@@ -82,8 +86,13 @@ class RateLimits:
             return
         item = parse(self._limit_text(budget))
         args = (KEY_PREFIX, client_key(), budget)
-        if not self.limiter.limiter.hit(item, *args):
-            reset = self.limiter.limiter.get_window_stats(item, *args).reset_time
+        try:
+            allowed = self.limiter.limiter.hit(item, *args)
+            reset = 0.0 if allowed else self.limiter.limiter.get_window_stats(item, *args).reset_time
+        except Exception:  # noqa: BLE001 - like swallow_errors above: never a 500 for a limit
+            log.exception("rate-limit storage failed; letting the request through")
+            return
+        if not allowed:
             raise self._refused(budget, _seconds_until(reset))
 
     def refusal(self, exc: RateLimitExceeded) -> RateLimited:
