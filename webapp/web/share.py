@@ -16,13 +16,12 @@ from markupsafe import Markup
 
 from .. import analyze, links
 from .. import secrets as secret_scan
-from ..cache import render_key
 from ..errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput
 from ..options import OptionError, Options
 from ..store import ShareStore, StoreError, open_store
 from .inputs import analyze_request, read_render_request
 from .ratelimit import costs, rate_limits
-from .rendering import renders
+from .rendering import cache_key, renders
 
 bp = Blueprint("share", __name__)
 
@@ -318,16 +317,7 @@ def _with_query(options: Options) -> Options:
 
 
 def _key(text: str, options: Options, codec: str, fmt: str) -> str:
-    from ..render import RENDERER_VERSION, graphviz_version
-
-    return render_key(
-        renderer=RENDERER_VERSION,
-        graphviz=graphviz_version(),
-        codec=codec,
-        text=text,
-        options=options.to_mapping(),
-        fmt=fmt,
-    )
+    return cache_key(text, options.to_mapping(), fmt, codec=codec)
 
 
 def cached_render(text: str, options: Options, fmt: str, key: str) -> tuple[bytes, str]:
