@@ -157,14 +157,18 @@ def test_healthz_reports_dot_ready(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthz_is_503_when_a_check_fails(app):
-    app.extensions["health"] = [("dot", lambda: {"ok": False, "version": "none"}), ("store", _broken)]
+def test_healthz_is_503_when_a_required_check_fails_and_degraded_for_an_optional_one(app):
+    app.extensions["health"] = [("dot", lambda: {"ok": True}, True), ("store", _broken, False)]
+    degraded = app.test_client().get("/healthz")
+    assert degraded.status_code == 200 and degraded.get_json()["status"] == "degraded"
+    store = degraded.get_json()["checks"]["store"]
+    assert store["ok"] is False and "disk gone" in store["error"]
+    app.extensions["health"][0] = ("dot", lambda: {"ok": False, "version": "none"}, True)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable"
     assert body["checks"]["dot"] == {"ok": False, "version": "none"}
-    assert body["checks"]["store"]["ok"] is False and "disk gone" in body["checks"]["store"]["error"]
 
 
 def test_healthz_says_dot_is_missing(monkeypatch):

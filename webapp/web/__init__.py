@@ -60,7 +60,8 @@ def create_app(settings: dict | None = None) -> Flask:
     from .rendering import Renders
 
     app.extensions["renders"] = Renders(values)
-    app.extensions["health"] = [("dot", api.dot_ready)]  # more readiness checks append here
+    # readiness checks for /healthz: (name, check, required); storage appends its own here
+    app.extensions["health"] = [("dot", api.dot_ready, True)]
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(share.bp)

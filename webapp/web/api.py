@@ -70,25 +70,28 @@ def dot_ready() -> dict:
 
 @bp.get("/healthz")
 def healthz():
-    """Readiness: every check in ``app.extensions["health"]``; 200 when all pass, else 503.
+    """Readiness from the checks in ``app.extensions["health"]``, as JSON.
 
-    Never takes a render slot, so it answers while renders are stuck. A check is a function
-    returning ``{"ok": bool, ...}``; storage adds its own to the list.
+    Each entry is ``(name, check, required)``; a check returns ``{"ok": bool, ...}`` (raising
+    counts as not ok). A failing required check (``dot``) is 503 ``unavailable``: take this
+    instance out of rotation. A failing optional one is 200 ``degraded`` (say, storage shared by
+    every instance). Never takes a render slot, so it answers while renders are stuck.
     """
     started = time.perf_counter()
-    checks = {}
-    for name, check in current_app.extensions["health"]:
+    checks, down, degraded = {}, False, False
+    for name, check, required in current_app.extensions["health"]:
         try:
             checks[name] = check()
-        except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready" answer, not a 500
+        except Exception as exc:  # noqa: BLE001 - a failing check is an answer, not a 500
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
-    ready = all(c.get("ok") for c in checks.values())
+        if not checks[name].get("ok"):
+            down, degraded = down or required, degraded or not required
     body = {
-        "status": "ok" if ready else "unavailable",
+        "status": "unavailable" if down else "degraded" if degraded else "ok",
         "checks": checks,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     response = jsonify(body)
-    response.status_code = 200 if ready else 503
+    response.status_code = 503 if down else 200
     response.headers["Cache-Control"] = "no-store"
     return response
