@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import config
-from ..errors import HostRefused, RateLimited, Refusal, RenderBusy
+from ..errors import HostRefused, Refusal, RenderBusy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -243,4 +243,4 @@ def _passed_headers(exc: HTTPException):
         yield "Allow", response.headers["Allow"]
 
 
-__all__ = ["PAGE_CSP", "SVG_CSP", "RateLimited", "create_app", "error_response", "refusal_headers"]
+__all__ = ["PAGE_CSP", "SVG_CSP", "create_app", "error_response", "refusal_headers"]
