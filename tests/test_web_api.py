@@ -537,3 +537,24 @@ def test_a_failing_rate_limit_store_lets_requests_through(monkeypatch):
     for i in range(3):
         assert client.get(links.stateless_path(f"FROM alpine:{i}\n") + ".svg").status_code == 200
         assert client.post("/api/render", json={"dockerfile": f"FROM a{i}\n"}).status_code == 200
+
+
+def test_cached_refusals_expire_timeouts_sooner():
+    from webapp.cache import FAILURE_TTL, RenderCache
+
+    now = [0.0]
+    cache = RenderCache(10_000, clock=lambda: now[0])
+    cache.put_failure("slow", RenderTimeout("Graphviz took longer than 10 s"))
+    cache.put_failure("big", RenderTooLarge("graph too large to draw"))
+    cache.put_failure("busy", RenderBusy("busy"))  # never remembered
+    assert cache.get("busy") is None
+    for key, kind in (("slow", RenderTimeout), ("big", RenderTooLarge)):
+        with pytest.raises(kind):
+            cache.get(key)
+    now[0] = 61.0
+    assert cache.get("slow") is None  # tried again after a minute
+    with pytest.raises(RenderTooLarge):
+        cache.get("big")
+    now[0] = FAILURE_TTL + 1
+    assert cache.get("big") is None
+    assert cache.size == 0

@@ -7,8 +7,8 @@ can never be stale and a strong ETag can be derived from it.
 
 Refusals that the same input would meet again (graph too large, too slow to draw, Graphviz
 failing) are cached under the same key, so a repeated hostile request costs a lookup, not another
-``dot`` run. They expire after :data:`FAILURE_TTL` seconds, since a timeout on a loaded machine
-might not recur on a quiet one.
+``dot`` run. They expire after the refusal's ``cache_seconds`` (:data:`FAILURE_TTL` unless the
+class says otherwise: a timeout, which a loaded machine may cause and a quiet one not, a minute).
 """
 
 from __future__ import annotations
@@ -83,12 +83,13 @@ class RenderCache:
         return item
 
     def put_failure(self, key: str, exc: Refusal) -> None:
-        """Remember that rendering ``key`` is refused with ``exc`` (for :data:`FAILURE_TTL` s)."""
+        """Remember that rendering ``key`` is refused with ``exc`` (for its ``cache_seconds``)."""
         if not exc.cacheable or _FAILURE_COST > self.max_bytes:
             return
         with self._lock:
             self._drop(key)
-            self._items[key] = _Failure(exc, self._clock() + FAILURE_TTL)
+            ttl = exc.cache_seconds if exc.cache_seconds is not None else FAILURE_TTL
+            self._items[key] = _Failure(exc, self._clock() + ttl)
             self._bytes += _FAILURE_COST
             self._evict()
 

@@ -14,12 +14,14 @@ class Refusal(Exception):
     ``status`` is the HTTP answer, ``line`` the 1-based Dockerfile line it is about (or None),
     ``retry_after`` the seconds to wait before trying again, set only when the service is busy
     (503): a refusal that would fail again the same way has none. ``cacheable`` says the same
-    input always fails the same way, so the answer may be cached like a successful render.
+    input always fails the same way, so the answer may be cached like a successful render, for
+    ``cache_seconds`` (None: the cache's default).
     """
 
     status = 400
     retry_after: int | None = None
     cacheable = True
+    cache_seconds: float | None = None
 
     def __init__(
         self,
@@ -109,7 +111,12 @@ class RenderTooLarge(RenderError):
 
 
 class RenderTimeout(RenderError):
-    """Graphviz ran past its time limit and was killed: too slow to draw, not worth retrying."""
+    """Graphviz ran past its time limit and was killed: too slow to draw, not worth retrying.
+
+    Cached for a minute only: on a machine busy with other renders a graph may time out that
+    would not on a quiet one."""
+
+    cache_seconds = 60.0
 
 
 class RenderUnavailable(RenderError):
