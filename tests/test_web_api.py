@@ -558,3 +558,8 @@ def test_cached_refusals_expire_timeouts_sooner():
     now[0] = FAILURE_TTL + 1
     assert cache.get("big") is None
     assert cache.size == 0
+
+
+def test_an_unusable_rate_limit_storage_stops_start_up():
+    with pytest.raises(ValueError, match="WEBAPP_RATE_STORAGE_URI"):
+        create_app({"RATE_STORAGE_URI": "bogus://nowhere"})

@@ -26,6 +26,7 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse
+from limits.errors import ConfigurationError
 
 from ..errors import RateLimited
 
@@ -63,22 +64,30 @@ class RateLimits:
     def __init__(self, app: Flask):
         settings = app.config["SETTINGS"]
         self.per_minute = {name: int(settings[setting]) for name, (setting, _) in BUDGETS.items()}
+        uri = settings["RATE_STORAGE_URI"] or "memory://"
         with warnings.catch_warnings():  # in-memory storage is the documented default
             warnings.simplefilter("ignore", UserWarning)
-            self.limiter = Limiter(
-                key_func=client_key,
-                app=app,
-                storage_uri=settings["RATE_STORAGE_URI"] or "memory://",
-                strategy="moving-window",
-                key_prefix=KEY_PREFIX,
-                headers_enabled=False,
-                swallow_errors=True,  # a rate-limit store that is down lets requests through, logged
-            )
+            try:
+                self.limiter = self._limiter(app, uri)
+            except ConfigurationError as exc:
+                raise ValueError(f"WEBAPP_RATE_STORAGE_URI={uri!r} cannot be used: {exc}") from None
         for endpoint, view in list(app.view_functions.items()):
             budget = getattr(view, "rate_budget", None)
             if budget and self.per_minute[budget] > 0:
                 limit = self.limiter.shared_limit(self._limit_text(budget), scope=budget)
                 app.view_functions[endpoint] = limit(view)
+
+    @staticmethod
+    def _limiter(app: Flask, uri: str) -> Limiter:
+        return Limiter(
+            key_func=client_key,
+            app=app,
+            storage_uri=uri,
+            strategy="moving-window",
+            key_prefix=KEY_PREFIX,
+            headers_enabled=False,
+            swallow_errors=True,  # a rate-limit store that is down lets requests through, logged
+        )
 
     def check(self, budget: str) -> None:
         """Charge one request to the client's ``budget``, or raise :class:`RateLimited`."""
