@@ -50,6 +50,9 @@ class Server:
                 "HOST": "127.0.0.1",
                 "PORT": str(self.port),
                 "WEBAPP_WORKERS": str(workers),
+                # one test client is one address: rate limits off unless a test sets them
+                "WEBAPP_RATE_RENDERS": "0",
+                "WEBAPP_RATE_SHARES": "0",
                 "PYTHONUNBUFFERED": "1",
                 **(env or {}),
             }
