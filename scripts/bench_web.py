@@ -54,14 +54,32 @@ def server_vs_dot(moby: str, runs: int = 21) -> tuple[float, float]:
     return _interleaved(server, bare, runs)
 
 
+IMPORT_RE = re.compile(r'^\s*import\s[^;]*?from\s+"(\./[^"]+)"', re.M)
+
+
+def page_assets(html: str) -> list[str]:
+    """The /static/ JavaScript and CSS a page loads, with the ES modules its scripts import."""
+    files = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"', html)
+    seen: list[str] = []
+    while files:
+        f = files.pop()
+        if f in seen:
+            continue
+        seen.append(f)
+        path = ROOT / f.lstrip("/")
+        if f.endswith(".js") and "/vendor/" not in f and path.is_file():
+            base = f.rsplit("/", 1)[0]
+            for rel in IMPORT_RE.findall(path.read_text()):
+                files.append(f"{base}/{rel[2:]}")
+    return seen
+
+
 def page_weight_kb() -> float:
-    """Size of the JavaScript and CSS the editor page loads, in KB."""
+    """Size of the JavaScript and CSS the editor page loads (modules included), in KB."""
     from webapp.web import create_app
 
     html = create_app().test_client().get("/").get_data(as_text=True)
-    files = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"', html)
-    files.append("/static/share.css")  # share.js adds it
-    return sum((ROOT / f.lstrip("/")).stat().st_size for f in set(files)) / 1024
+    return sum((ROOT / f.lstrip("/")).stat().st_size for f in page_assets(html)) / 1024
 
 
 def page_usable_ms(runs: int = 3) -> float:

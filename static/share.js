@@ -1,265 +1,291 @@
-/* Dockerfile Graph: share links.
+/* Dockerfile Graph: share links (an ES module).
  *
  * On the editor page: the Share button (data-testid="share-button") scans the Dockerfile for likely
  * secrets (POST /api/secrets), asks for confirmation or redaction when it finds any, creates a stored
- * link (POST /api/share) and shows it in data-testid="share-url" with the stateless link beside it.
- * It also opens a shared diagram in the editor: /?s=<id> loads GET /api/share/<id>, /?d=1/<payload>
- * loads GET /api/link/1/<payload>, both through window.dfviz.load(text, options) from app.js.
+ * link (POST /api/share) and shows, in a dialog with labelled fields and Copy buttons: the stored
+ * link, the stateless one when the server made it (up to its LINK_MAX_CHARS), and the delete token,
+ * shown only then, with a "Delete this link" button. It also opens a shared diagram in the editor:
+ * /?s=<id> loads GET /api/share/<id>, /?d=1/<payload> loads GET /api/link/1/<payload>, both
+ * through window.dfviz.load(text, options) from app.js.
  *
- * On a share page (/s/<id>, /d/1/<payload>): the "Copy" buttons of the embed snippets.
+ * On a share page (/s/<id>, /d/1/<payload>): pan/zoom (pinch on touch screens) of the diagram, its
+ * Problems (from the link's .json), and the "Copy" buttons of the embed snippets.
  *
  * No inline handlers or styles, no innerHTML of user text: the page runs under script-src 'self'.
  */
-(function () {
-  "use strict";
+import { copyText, span } from "./js/util.js";
+import { PanZoom, parseViewBox } from "./js/panzoom.js";
 
-  const STATELESS_MAX = 2000; // longest stateless link offered beside the stored one
+function byTestId(id) {
+  return document.querySelector(`[data-testid="${id}"]`);
+}
 
-  function byTestId(id) {
-    return document.querySelector(`[data-testid="${id}"]`);
-  }
+async function postJSON(url, body) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new Error((data && data.error && data.error.message) || `${res.status} ${res.statusText}`);
+  return data;
+}
 
-  async function copyText(text, field) {
-    try {
-      await navigator.clipboard.writeText(text);
-      return true;
-    } catch (e) {
-      if (field && field.select) {
-        field.focus();
-        field.select();
-        try {
-          return document.execCommand("copy");
-        } catch (e2) {
-          return false;
-        }
-      }
-      return false;
-    }
-  }
-
-  async function postJSON(url, body) {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
+function bindCopyButtons(root, status) {
+  root.querySelectorAll("[data-copy-from]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const field = document.getElementById(button.dataset.copyFrom);
+      if (!field || !field.value) return;
+      const ok = await copyText(field.value, field);
+      const label = (field.labels && field.labels[0] && field.labels[0].textContent.split("(")[0].trim()) || "Text";
+      if (status) status.textContent = ok ? `Copied: ${label}.` : "Select the text and copy it.";
     });
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (e) {
-      data = null;
-    }
-    if (!res.ok) {
-      const message = (data && data.error && data.error.message) || `${res.status} ${res.statusText}`;
-      const wait = res.headers.get("Retry-After");
-      throw new Error(wait ? `${message}` : message);
-    }
-    return data;
-  }
+  });
+}
 
-  // ------------------------------------------------------------------ the share page
-  function initSharePage() {
-    const toast = document.getElementById("share-toast");
-    document.querySelectorAll("[data-copy-from]").forEach((button) => {
-      button.addEventListener("click", async () => {
-        const field = document.getElementById(button.dataset.copyFrom);
-        if (!field) return;
-        const ok = await copyText(field.value, field);
-        if (toast) toast.textContent = ok ? "Copied." : "Select the text and copy it.";
+// ------------------------------------------------------------------ the share page
+function initSharePage() {
+  const toast = document.getElementById("share-toast");
+  bindCopyButtons(document, null);
+  document.querySelectorAll("[data-copy-from]").forEach((button) => {
+    button.addEventListener("click", () => {
+      if (toast) toast.textContent = "Copied.";
+    });
+  });
+  const box = document.querySelector(".share-svg");
+  const svg = box && box.querySelector("svg");
+  if (!svg) return;
+  document.documentElement.classList.add("js");
+  const fallback = parseViewBox(svg);
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  box.classList.add("pannable");
+  const pz = new PanZoom(box);
+  pz.attach(svg, fallback);
+  box.addEventListener("keydown", (e) => {
+    if (pz.key(e)) e.preventDefault();
+  });
+  const click = (id, fn) => {
+    const b = document.getElementById(id);
+    if (b) b.addEventListener("click", fn);
+  };
+  click("share-zoom-in", () => pz.zoom(1.25));
+  click("share-zoom-out", () => pz.zoom(0.8));
+  click("share-zoom-fit", () => {
+    pz.userMoved = false;
+    pz.fit();
+  });
+  loadProblems();
+}
+
+async function loadProblems() {
+  const list = document.getElementById("share-problems");
+  if (!list || !list.dataset.graphUrl) return;
+  try {
+    const res = await fetch(list.dataset.graphUrl, { headers: { Accept: "application/json" } });
+    if (!res.ok) throw new Error(String(res.status));
+    const graph = await res.json();
+    const rank = { error: 0, warning: 1, info: 2 };
+    const items = (graph.diagnostics || [])
+      .filter((d) => d.severity !== "info")
+      .sort((a, b) => rank[a.severity] - rank[b.severity] || (a.line || 0) - (b.line || 0));
+    list.replaceChildren();
+    if (!items.length) {
+      const li = document.createElement("li");
+      li.className = "diag diag-none";
+      li.textContent = "No problems found.";
+      list.appendChild(li);
+    }
+    for (const d of items) {
+      const li = document.createElement("li");
+      li.className = `diag diag-${d.severity}`;
+      li.append(span("diag-sev", d.severity));
+      if (d.line) li.append(span("diag-line", `line ${d.line}`));
+      li.append(span("diag-msg", d.message));
+      list.appendChild(li);
+    }
+  } catch (_) {
+    list.replaceChildren(span("share-note", "The problems could not be loaded."));
+  }
+}
+
+// ------------------------------------------------------------------ the editor page
+function currentState() {
+  return window.dfviz.getState();
+}
+
+const dialog = () => document.getElementById("share-dialog");
+
+function showLinks(result) {
+  const origin = window.location.origin;
+  const d = dialog();
+  d.querySelector("#share-error").hidden = true;
+  d.querySelector("#share-fields").hidden = false;
+  document.getElementById("share-url").value = origin + result.url;
+  document.getElementById("share-token").value = result.delete_token;
+  const del = document.getElementById("share-delete");
+  del.hidden = false;
+  del.disabled = false;
+  del.dataset.url = result.delete_url;
+  del.dataset.token = result.delete_token;
+  const row = document.getElementById("share-stateless-row");
+  const note = document.getElementById("share-stateless-note");
+  if (result.stateless_url) {
+    row.hidden = false;
+    note.hidden = true;
+    document.getElementById("share-stateless-url").value = origin + result.stateless_url;
+  } else {
+    row.hidden = true;
+    note.hidden = false;
+    document.getElementById("share-stateless-url").value = "";
+    note.textContent = "No link with the Dockerfile inside: it would be too long for a link. Use the stored link.";
+  }
+  const status = document.getElementById("share-copied");
+  status.textContent = "";
+  if (!d.open) d.showModal();
+  const field = document.getElementById("share-url");
+  field.focus();
+  field.select();
+  copyText(field.value, null).then((ok) => {
+    if (ok) status.textContent = "Copied: Link.";
+  });
+}
+
+function showError(message) {
+  const d = dialog();
+  const error = d.querySelector("#share-error");
+  error.hidden = false;
+  error.textContent = message;
+  d.querySelector("#share-fields").hidden = true;
+  document.getElementById("share-url").value = "";
+  document.getElementById("share-delete").hidden = true;
+  if (!d.open) d.showModal();
+}
+
+async function deleteShare(button) {
+  const status = document.getElementById("share-copied");
+  button.disabled = true;
+  try {
+    const res = await fetch(button.dataset.url, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${button.dataset.token}` },
+    });
+    if (res.status !== 204) {
+      const data = await res.json().catch(() => null);
+      throw new Error((data && data.error && data.error.message) || `${res.status}`);
+    }
+    status.textContent = "Deleted: the stored link no longer works.";
+    document.getElementById("share-url").value = "";
+    document.getElementById("share-token").value = "";
+  } catch (e) {
+    status.textContent = `Could not delete: ${e.message}`;
+    button.disabled = false;
+  }
+}
+
+/** Ask about likely secrets; resolves to the text to share, or null when the user cancels. */
+function confirmSecrets(findings, original, redacted) {
+  return new Promise((resolve) => {
+    const box = document.createElement("dialog");
+    box.className = "dialog share-dialog";
+    box.dataset.testid = "secrets-dialog";
+    box.setAttribute("aria-label", "This Dockerfile may contain secrets");
+    const title = document.createElement("h2");
+    title.textContent = "This Dockerfile may contain secrets";
+    const intro = document.createElement("p");
+    intro.textContent = "Anyone with the link will see the whole Dockerfile. Found:";
+    const list = document.createElement("ul");
+    for (const f of findings.slice(0, 20)) {
+      const item = document.createElement("li");
+      item.textContent = `line ${f.line}: ${f.message}`;
+      list.appendChild(item);
+    }
+    if (findings.length > 20) {
+      const more = document.createElement("li");
+      more.textContent = `and ${findings.length - 20} more`;
+      list.appendChild(more);
+    }
+    const actions = document.createElement("div");
+    actions.className = "dialog-actions";
+    const make = (label, testid, cls, value) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.textContent = label;
+      b.dataset.testid = testid;
+      b.addEventListener("click", () => {
+        box.close();
+        box.remove();
+        resolve(value);
       });
-    });
-  }
-
-  // ------------------------------------------------------------------ the editor page
-  function currentState() {
-    if (window.dfviz && typeof window.dfviz.getState === "function") return window.dfviz.getState();
-    const source = document.getElementById("source");
-    const value = (id) => {
-      const e = document.getElementById(id);
-      return e && e.value ? e.value : null;
+      actions.appendChild(b);
+      return b;
     };
-    return {
-      dockerfile: source ? source.value : "",
-      target: value("target-select"),
-      platform: value("platform-select"),
-      view: value("view-select") || "stages",
-    };
-  }
-
-  function ensureStylesheet() {
-    if (document.querySelector('link[href$="share.css"]')) return;
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/share.css";
-    document.head.appendChild(link);
-  }
-
-  function linksBox(urlField) {
-    let box = document.getElementById("share-links");
-    if (box) return box;
-    box = document.createElement("span");
-    box.id = "share-links";
-    box.className = "share-links";
-    urlField.insertAdjacentElement("afterend", box);
-    return box;
-  }
-
-  function showLinks(urlField, result) {
-    const origin = window.location.origin;
-    urlField.value = origin + result.url;
-    urlField.title = "Stored link (it can be deleted with its delete token)";
-    urlField.hidden = false;
-    urlField.dataset.deleteUrl = result.delete_url;
-    urlField.dataset.deleteToken = result.delete_token;
-    const box = linksBox(urlField);
-    box.replaceChildren();
-    const stateless = result.stateless_url ? origin + result.stateless_url : null;
-    if (stateless && stateless.length <= STATELESS_MAX) {
-      const input = document.createElement("input");
-      input.type = "text";
-      input.readOnly = true;
-      input.value = stateless;
-      input.title = "Stateless link: the Dockerfile is in the link itself, nothing is stored";
-      input.setAttribute("aria-label", "Stateless link");
-      input.dataset.testid = "share-stateless-url";
-      input.addEventListener("focus", () => input.select());
-      box.appendChild(input);
-    } else {
-      const note = document.createElement("span");
-      note.className = "share-note";
-      note.dataset.testid = "share-stateless-note";
-      note.textContent = stateless
-        ? `No stateless link: it would be ${stateless.length} characters (over ${STATELESS_MAX}); use the stored link.`
-        : "No stateless link: this Dockerfile is too large; use the stored link.";
-      box.appendChild(note);
-    }
-    urlField.focus();
-    urlField.select();
-    copyText(urlField.value, null);
-  }
-
-  function showError(urlField, message) {
-    urlField.hidden = false;
-    urlField.value = "";
-    urlField.placeholder = message;
-    urlField.title = message;
-    const box = linksBox(urlField);
-    box.replaceChildren();
-    const note = document.createElement("span");
-    note.className = "share-note";
-    note.dataset.testid = "share-error";
-    note.textContent = message;
-    box.appendChild(note);
-  }
-
-  /** Ask about likely secrets; resolves to the text to share, or null when the user cancels. */
-  function confirmSecrets(findings, original, redacted) {
-    return new Promise((resolve) => {
-      const dialog = document.createElement("dialog");
-      dialog.className = "dialog share-dialog";
-      dialog.dataset.testid = "secrets-dialog";
-      const title = document.createElement("h2");
-      title.textContent = "This Dockerfile may contain secrets";
-      const intro = document.createElement("p");
-      intro.textContent = "Anyone with the link will see the whole Dockerfile. Found:";
-      const list = document.createElement("ul");
-      for (const f of findings.slice(0, 20)) {
-        const item = document.createElement("li");
-        item.textContent = `line ${f.line}: ${f.message}`;
-        list.appendChild(item);
-      }
-      if (findings.length > 20) {
-        const more = document.createElement("li");
-        more.textContent = `and ${findings.length - 20} more`;
-        list.appendChild(more);
-      }
-      const actions = document.createElement("div");
-      actions.className = "dialog-actions";
-      const make = (label, testid, cls, value) => {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = cls;
-        b.textContent = label;
-        b.dataset.testid = testid;
-        b.addEventListener("click", () => {
-          dialog.close();
-          dialog.remove();
-          resolve(value);
-        });
-        actions.appendChild(b);
-        return b;
-      };
-      make("Cancel", "secrets-cancel", "btn", null);
-      make("Share anyway", "secrets-share-anyway", "btn", original);
-      const redact = make("Redact and share", "secrets-redact", "btn btn-primary", redacted);
-      dialog.addEventListener("cancel", () => {
-        dialog.remove();
-        resolve(null);
-      });
-      dialog.append(title, intro, list, actions);
-      document.body.appendChild(dialog);
-      dialog.showModal();
-      redact.focus();
+    make("Cancel", "secrets-cancel", "btn", null);
+    make("Share anyway", "secrets-share-anyway", "btn", original);
+    const redact = make("Redact and share", "secrets-redact", "btn btn-primary", redacted);
+    box.addEventListener("cancel", () => {
+      box.remove();
+      resolve(null);
     });
-  }
+    box.append(title, intro, list, actions);
+    document.body.appendChild(box);
+    box.showModal();
+    redact.focus();
+  });
+}
 
-  async function share(button, urlField) {
-    const state = currentState();
-    button.disabled = true;
-    try {
-      const scan = await postJSON("/api/secrets", { dockerfile: state.dockerfile });
-      if (scan.findings && scan.findings.length) {
-        const text = await confirmSecrets(scan.findings, state.dockerfile, scan.redacted);
-        if (text === null) return;
-        if (text !== state.dockerfile && window.dfviz && typeof window.dfviz.load === "function") {
-          window.dfviz.load(text, { ...state, dockerfile: undefined });
-        }
-        state.dockerfile = text;
-      }
-      const result = await postJSON("/api/share", state);
-      showLinks(urlField, result);
-      button.dataset.shared = result.id;
-    } catch (e) {
-      showError(urlField, `Could not share: ${e.message}`);
-    } finally {
-      button.disabled = false;
+async function share(button) {
+  const state = currentState();
+  button.disabled = true;
+  try {
+    const scan = await postJSON("/api/secrets", { dockerfile: state.dockerfile });
+    if (scan.findings && scan.findings.length) {
+      const text = await confirmSecrets(scan.findings, state.dockerfile, scan.redacted);
+      if (text === null) return;
+      if (text !== state.dockerfile) window.dfviz.load(text, { ...state, dockerfile: undefined, name: window.dfviz.fileName });
+      state.dockerfile = text;
     }
+    const result = await postJSON("/api/share", state);
+    showLinks(result);
+    button.dataset.shared = result.id;
+  } catch (e) {
+    showError(`Could not share: ${e.message}`);
+  } finally {
+    button.disabled = false;
   }
+}
 
-  /** /?s=<id> or /?d=1/<payload>: load the shared Dockerfile and options into the editor. */
-  async function openShared() {
-    const params = new URLSearchParams(window.location.search);
-    const id = params.get("s");
-    const link = params.get("d");
-    let url = null;
-    if (id && /^[A-Za-z0-9_-]{16,64}$/.test(id)) url = `/api/share/${id}`;
-    else if (link && /^[0-9]{1,4}\/[A-Za-z0-9_-]+$/.test(link)) url = `/api/link/${link}`;
-    if (!url) return;
-    try {
-      const res = await fetch(url, { headers: { Accept: "application/json" } });
-      const data = await res.json();
-      if (!res.ok) throw new Error((data && data.error && data.error.message) || res.statusText);
-      if (window.dfviz && typeof window.dfviz.load === "function") {
-        window.dfviz.load(data.dockerfile, data.options || {});
-      } else {
-        const source = document.getElementById("source");
-        if (source) source.value = data.dockerfile;
-      }
-    } catch (e) {
-      const urlField = byTestId("share-url");
-      if (urlField) showError(urlField, `Could not open the shared diagram: ${e.message}`);
-    }
+/** /?s=<id> or /?d=1/<payload>: load the shared Dockerfile and options into the editor. */
+async function openShared() {
+  const params = new URLSearchParams(window.location.search);
+  const id = params.get("s");
+  const link = params.get("d");
+  let url = null;
+  if (id && /^[A-Za-z0-9_-]{16,64}$/.test(id)) url = `/api/share/${id}`;
+  else if (link && /^[0-9]{1,4}\/[A-Za-z0-9_-]+$/.test(link)) url = `/api/link/${link}`;
+  if (!url) return;
+  try {
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    const data = await res.json();
+    if (!res.ok) throw new Error((data && data.error && data.error.message) || res.statusText);
+    window.dfviz.load(data.dockerfile, { ...(data.options || {}), name: "shared.Dockerfile" });
+  } catch (e) {
+    showError(`Could not open the shared diagram: ${e.message}`);
   }
+}
 
-  function initEditor(button) {
-    ensureStylesheet();
-    const urlField = byTestId("share-url");
-    button.addEventListener("click", () => share(button, urlField));
-    if (urlField) urlField.addEventListener("focus", () => urlField.select());
-    openShared();
-  }
+function initEditor(button) {
+  button.addEventListener("click", () => share(button));
+  const d = dialog();
+  bindCopyButtons(d, document.getElementById("share-copied"));
+  for (const f of d.querySelectorAll("input[readonly]")) f.addEventListener("focus", () => f.select());
+  document.getElementById("share-close").addEventListener("click", () => d.close());
+  document.getElementById("share-delete").addEventListener("click", (e) => deleteShare(e.currentTarget));
+  openShared();
+}
 
-  initSharePage();
-  const button = byTestId("share-button");
-  if (button) initEditor(button);
-})();
+const button = byTestId("share-button");
+if (button && window.dfviz) initEditor(button);
+else initSharePage();

@@ -116,3 +116,21 @@ def chromium():
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def big_dockerfile(tools: int = 56) -> str:
+    """A generated Dockerfile shaped like moby's: 59 stages, a ``binary`` target that builds few of
+    them, a meta ARG declared six times (as moby's DELVE_SUPPORTED), quoted defaults."""
+    lines = ['ARG GO_VERSION="1.22"', "ARG BASE_DEBIAN_DISTRO=bookworm"]
+    lines += ["ARG DELVE_SUPPORTED=yes"] + ["ARG DELVE_SUPPORTED"] * 5
+    lines += ["", "FROM golang:${GO_VERSION}-${BASE_DEBIAN_DISTRO} AS base", "WORKDIR /go/src", ""]
+    for i in range(tools):
+        lines.append(f"FROM base AS tool-{i}")
+        if i % 4:
+            lines.append(f"COPY --from=tool-{i - 1} /out /in")
+        lines += [f"RUN make tool-{i} && install tool-{i} /out/tool-{i}", ""]
+    lines += ["FROM base AS binary", "COPY --from=tool-0 /out /usr/local/bin", "RUN make binary", ""]
+    lines += ["FROM base AS dev"]
+    lines += [f"COPY --from=tool-{i} /out /usr/local/bin" for i in range(0, tools, 3)]
+    lines += ['CMD ["bash"]', ""]
+    return "\n".join(lines)

@@ -10,13 +10,12 @@ import json
 import time
 
 import pytest
-from browser_util import Server, chromium
+from browser_util import Server, big_dockerfile, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-MOBY = "real/moby__moby__Dockerfile.Dockerfile"
 TIMEOUT = 15_000
 
 
@@ -163,9 +162,11 @@ def test_switching_the_target_greys_the_right_stages(page, server):
     page.wait_for_selector("#diagram svg #ins-1-0")
 
 
-def test_upload_moby_and_download_every_format(page, server, corpus, tmp_path):
+def test_upload_a_big_file_and_download_every_format(page, server, tmp_path):
     open_page(page, server)
-    by(page, "file-input").set_input_files(str(corpus / MOBY))
+    big = tmp_path / "moby.Dockerfile"
+    big.write_text(big_dockerfile())
+    by(page, "file-input").set_input_files(str(big))
     page.wait_for_selector("#diagram svg #stage-58", timeout=30_000)
     assert len(graph_of(page)["stages"]) == 59
     assert page.locator("#file-name").inner_text().endswith(".Dockerfile")
@@ -218,9 +219,9 @@ def test_copy_as_mermaid_puts_a_fenced_flowchart_on_the_clipboard(page, server):
     assert "\nflowchart LR\n" in copied and "stage_0" in copied
 
 
-def test_problems_put_errors_first_and_fold_many_notes(page, server, corpus):
+def test_problems_put_errors_first_and_fold_many_notes(page, server):
     open_page(page, server)
-    text = (corpus / MOBY).read_text() + "\nFROM scratch AS extra\nCOPY --from=nosuchstage / /\n"
+    text = big_dockerfile() + "\nFROM scratch AS extra\nCOPY --from=nosuchstage / /\n"
     page.evaluate("t => window.dfviz.load(t, {})", text)
     wait_js(page, "window.dfviz.graph && window.dfviz.graph.stages.length === 60")
     items = page.locator('[data-testid="diagnostics"] li.diag')

@@ -226,23 +226,47 @@ def test_static_files_are_served_with_nosniff(client):
 def test_page_code_has_no_inline_style_or_eval():
     from webapp.web import ROOT
 
-    js = (ROOT / "static" / "app.js").read_text()
+    scripts = [*(ROOT / "static").glob("*.js"), *(ROOT / "static" / "js").glob("*.js")]
+    assert len(scripts) >= 5
     risky_calls = (".innerHTML", ".outerHTML", "insertAdjacentHTML", "eval(", "new Function")
     risky_calls += ('setAttribute("style"',)
-    for risky in risky_calls:
-        assert risky not in js, risky
+    for path in scripts:
+        js = path.read_text()
+        for risky in risky_calls:
+            assert risky not in js, (path.name, risky)
 
 
 def test_page_weight_is_under_500_kb(client):
     """The page's own JavaScript and CSS, libraries included (static/vendor is built by `make setup`)."""
+    from scripts.bench_web import page_assets
     from webapp.web import ROOT
 
-    html = client.get("/").data
-    files = [a.get("src") or a.get("href") for t, a in tags_of(html) if t in ("script", "link")]
-    files = [f for f in files if f and f.endswith((".js", ".css"))]
-    files.append("/static/share.css")  # share.js adds it
+    files = page_assets(client.get("/").get_data(as_text=True))
     assert "/static/vendor/codemirror.js" in files
+    assert {"/static/js/panzoom.js", "/static/js/util.js", "/static/js/theme.js"} <= set(files)
     missing = [f for f in files if not (ROOT / f.lstrip("/")).is_file()]
     assert not missing, f"missing {missing}: run `make setup` (scripts/ensure-static) first"
     total = sum((ROOT / f.lstrip("/")).stat().st_size for f in files)
     assert total < 500 * 1024, f"{total} bytes"
+
+
+@pytest.mark.dot
+def test_the_page_is_given_the_svg_ids_the_renderer_writes(client):
+    """One contract (webapp.render.scene.SVG_IDS): the page reads it from data-config, and the
+    ids it names are the ones in the drawn SVG, in both views."""
+    import json
+
+    from webapp.render.scene import SVG_IDS
+
+    body = [a for t, a in tags_of(client.get("/").data) if t == "body"][0]
+    config = json.loads(body["data-config"])
+    assert config["svgIds"] == SVG_IDS
+    assert config["maxInputBytes"] == 64 * 1024 and config["linkMaxChars"] > 2000
+    views = (("stages", ("stage", "edge")), ("layers", ("stage_box", "from", "instruction", "edge")))
+    for view, kinds in views:
+        svg = client.post("/api/diagram", json={"dockerfile": TWO_STAGES, "view": view}).get_json()["svg"]
+        ids = set(re.findall(r'\bid="([^"]+)"', svg))
+        for kind in kinds:
+            wanted = SVG_IDS[kind].format(stage=1, k=0, n=0)
+            assert wanted in ids, (view, kind, wanted)
+        assert SVG_IDS["legend"] in ids

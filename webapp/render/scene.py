@@ -8,7 +8,10 @@ The scene holds our ids, kinds, state classes and raw (unescaped) label lines; :
 * edges: ``edge-<n>`` where ``n`` is the index in ``graph.edges``; ``chain-<stage>-<k>`` for the
   order of instructions in the layers view;
 * clusters: ``cluster_stage_<i>`` (layers view) and ``cluster_legend``, whose parts are
-  ``legend-*``.
+  ``legend-*``; in SVG a cluster's id has ``-`` for ``_`` (``cluster-stage-<i>``).
+
+:data:`SVG_IDS` states the SVG ids the editor page finds things by; the page receives it from the
+server (``data-svg-ids``), so the pattern is written in this one place.
 
 ``k`` numbers external sources in order of first use, so the same graph always gives the same ids.
 """
@@ -21,6 +24,16 @@ from ..model import Diagnostic, Edge, Graph, Instruction, Severity, SourceKind, 
 from .escape import shorten
 
 VIEWS = ("stages", "layers")
+SVG_IDS = {
+    "stage": "stage-{stage}",
+    "stage_box": "cluster-stage-{stage}",
+    "from": "ins-{stage}-from",
+    "instruction": "ins-{stage}-{k}",
+    "edge": "edge-{n}",
+    "legend": "cluster-legend",
+}
+"""The SVG ids of a stage (stages view), its box (layers view), its FROM and k-th instruction
+(layers view), graph edge n and the legend: the contract between this renderer and the page."""
 LINE_WIDTH = 60
 """Longest single label line before it is cut (per line; the escape functions cap the total)."""
 INSTRUCTION_WIDTH = 44

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from ..errors import Refusal
 from ..options import DEFAULT_PLATFORM
 from ..render import render
+from ..render.scene import SVG_IDS
 from . import refusal_headers, share
 from .inputs import RenderRequest, analyze_request, read_render_request
 from .ratelimit import costs
@@ -76,7 +77,18 @@ def render_index(
         error=error,
         file_name=file_name,
         shared=shared,
+        page_config=page_config(),
     )
+
+
+def page_config() -> dict:
+    """What the page's script must agree on with the server: limits and the SVG id contract."""
+    settings = current_app.config["SETTINGS"]
+    return {
+        "maxInputBytes": settings["MAX_INPUT_BYTES"],
+        "linkMaxChars": settings["LINK_MAX_CHARS"],
+        "svgIds": SVG_IDS,
+    }
 
 
 @bp.get("/")
