@@ -329,7 +329,7 @@ function showGraph(graph, svgText) {
   svg.removeAttribute("width");
   svg.removeAttribute("height");
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-  svg.setAttribute("role", "img");
+  svg.setAttribute("role", "group");
   svg.setAttribute("aria-label", `Build graph: ${graph.stages.length} stages`);
   // Wide transparent strokes under each edge, so a thin line is easy to hover and click.
   for (const path of svg.querySelectorAll("g.edge > path")) {
@@ -418,9 +418,11 @@ function makeFocusable(graph) {
       if (!g) continue;
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
+      // the name starts with the text drawn in the node (so speech matches what is seen)
+      const shown = [...g.querySelectorAll(":scope > text")].map((t) => t.textContent.trim()).join(" ");
       g.setAttribute(
         "aria-label",
-        `Stage ${s.display_name}, lines ${s.line} to ${s.end_line}${s.reachable ? "" : ", not built for this target"}`,
+        `${shown || s.display_name}, lines ${s.line} to ${s.end_line}${s.reachable ? "" : ", not built for this target"}`,
       );
     }
   }

@@ -1,0 +1,374 @@
+"""The editor and share pages on phones, tablets and desktops, light and dark (issue 9).
+
+One gunicorn (with a temporary share database) and one Chromium for the module. Each test gets a
+fresh context whose console must stay free of errors. axe-core comes from node_modules (a pinned
+devDependency installed by scripts/ensure-static) and is evaluated in the page by Playwright.
+``WEBAPP_SCREENSHOTS=<dir>`` also saves a picture of each size and theme.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser_util import ROOT, Server, big_dockerfile, chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.dot]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+TIMEOUT = 15_000
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = os.environ.get("WEBAPP_SCREENSHOTS")
+
+TYPO = """\
+FROM golang:1.22 AS build
+RUN go build -o /out/app .
+
+FROM alpine:3.20
+COPY --from=builder /out/app /app
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    database = tmp_path_factory.mktemp("shares") / "shares.sqlite3"
+    srv = Server(workers=2, env={"WEBAPP_DATABASE": str(database)})
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+class Pages:
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts = []
+        self.problems: list[str] = []
+        self.http_errors_expected = False
+
+    def _console(self, m) -> None:
+        if m.type != "error":
+            return
+        if self.http_errors_expected and "the server responded with a status of 4" in m.text:
+            return  # the test sends files the server refuses on purpose
+        self.problems.append(f"console.{m.type}: {m.text}")
+
+    def new(self, size="desktop", scheme="light", **kw):
+        width, height = SIZES[size]
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=scheme, **kw
+        )
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        return page
+
+
+@pytest.fixture
+def pages(browser, server):
+    p = Pages(browser)
+    try:
+        yield p
+        assert not p.problems, "browser console:\n" + "\n".join(p.problems)
+    finally:
+        for context in p.contexts:
+            context.close()
+        print("---- server log ----\n" + server.log())
+
+
+def by(page, testid: str):
+    return page.locator(f'[data-testid="{testid}"]')
+
+
+def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
+    """Poll a JS expression from Python (the page CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)
+
+
+def open_editor(page, server, path="/"):
+    page.goto(server.url + path)
+    page.wait_for_selector("#diagram svg [id^='stage-'], #diagram svg [id^='cluster-stage-']")
+
+
+def load(page, text: str, name: str = "") -> None:
+    page.evaluate(
+        "([t, n]) => { window.__before = window.dfviz.graph; window.dfviz.load(t, {name: n}); }", [text, name]
+    )
+    wait_js(page, "window.dfviz.graph && window.dfviz.graph !== window.__before")
+    assert page.evaluate("window.dfviz.getState().dockerfile") == text
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe-core findings on the page as it is."""
+    assert AXE.is_file(), "axe-core is missing: run `make setup` (scripts/ensure-static runs npm ci)"
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))"
+    )
+    return result
+
+
+def inside_viewport(page, selector: str) -> bool:
+    return page.evaluate(
+        """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+            return r.width > 0 && r.left >= 0 && r.right <= innerWidth + 0.5
+                && r.top >= 0 && r.bottom <= innerHeight; }""",
+        selector,
+    )
+
+
+def view_box(page) -> list[float]:
+    return [float(x) for x in page.get_attribute("#diagram svg", "viewBox").split()]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_diagram_is_visible_and_usable_at_every_size(pages, server, size, scheme):
+    page = pages.new(size, scheme)
+    open_editor(page, server)
+    width, _ = SIZES[size]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "page wider than the screen"
+    box = page.locator("#diagram").bounding_box()
+    assert box["height"] > 300 and box["width"] > 300, box
+    for selector in ("#share-button", "[data-testid=download-button]", "#zoom-in", "#theme-toggle"):
+        assert inside_viewport(page, selector), selector
+    x, y, w, h = view_box(page)
+    assert w > 0 and h > 0
+    # the drawn stage is on screen and big enough to read
+    stage = page.locator("#diagram svg #stage-1").bounding_box()
+    assert stage["width"] > 80 and 0 <= stage["x"] and stage["x"] + stage["width"] <= width
+    by(page, "zoom-in").click()
+    assert view_box(page)[2] < w
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    channels = [int(c) for c in dark[dark.index("(") + 1 : -1].split(",")[:3]]
+    assert (sum(channels) < 150) is (scheme == "dark"), dark
+    if size == "phone":
+        # the editor is a tab away; switching shows it and hides the diagram
+        by(page, "tab-editor").click()
+        assert page.locator(".cm-content").is_visible() and not page.locator("#diagram").is_visible()
+        by(page, "tab-diagram").click()
+        page.locator("#diagram svg #stage-1").wait_for()
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"editor-{size}-{scheme}.png"))
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_share_page_zooms_lists_problems_and_passes_axe(pages, server, size):
+    page = pages.new(size, "dark" if size == "phone" else "light")
+    open_editor(page, server)
+    load(page, TYPO, "typo.Dockerfile")
+    by(page, "share-button").click()
+    url = by(page, "share-url")
+    wait_js(page, "document.getElementById('share-url').value.includes('/s/')")
+    link = url.input_value()
+    viewer = pages.new(size)
+    viewer.goto(link)
+    viewer.wait_for_selector('[data-testid="diagram"] svg #stage-0')
+    problems = by(viewer, "share-problems")
+    sync_api.expect(problems).to_contain_text("did you mean the stage 'build'")
+    before = viewer.get_attribute('[data-testid="diagram"] svg', "viewBox")
+    by(viewer, "zoom-in").click()
+    assert viewer.get_attribute('[data-testid="diagram"] svg', "viewBox") != before
+    width = SIZES[size][0]
+    assert viewer.evaluate("document.documentElement.scrollWidth") <= width
+    assert viewer.locator('[data-testid="diagram"]').bounding_box()["height"] > 300
+    if SHOTS:
+        viewer.screenshot(path=str(Path(SHOTS) / f"share-{size}.png"))
+    assert axe_violations(viewer) == []
+
+
+def test_a_failing_new_file_never_shows_the_last_files_diagram(pages, server, tmp_path):
+    pages.http_errors_expected = True
+    page = pages.new()
+    open_editor(page, server)
+    assert "builder" in by(page, "ships").inner_text()
+    text_before = page.evaluate("window.dfviz.getState().dockerfile")
+
+    # not a Dockerfile (no FROM): the diagram and What ships are cleared, the message names the file
+    nofrom = tmp_path / "notes.txt"
+    nofrom.write_text("RUN echo hello\n")
+    by(page, "file-input").set_input_files(str(nofrom))
+    empty = by(page, "diagram-empty")
+    empty.wait_for()
+    assert "notes.txt" in empty.inner_text()
+    assert page.locator("#diagram svg").count() == 0
+    assert "builder" not in by(page, "ships").inner_text()
+    assert by(page, "file-name").inner_text() == "notes.txt"
+
+    # a PNG renamed: refused with a message, the editor keeps its text
+    open_editor(page, server)
+    png = tmp_path / "Dockerfile"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    by(page, "file-input").set_input_files(str(png))
+    sync_api.expect(by(page, "diagnostics")).to_contain_text("not a text file")
+    assert page.evaluate("window.dfviz.getState().dockerfile") == text_before
+    assert page.locator("#diagram svg #stage-1").count() == 1
+
+    # too large: refused, the limit told in MB (the server's MAX_INPUT_BYTES, 1 MiB by default)
+    big = tmp_path / "huge.Dockerfile"
+    big.write_text("FROM alpine\n" + "RUN true\n" * 130_000)
+    by(page, "file-input").set_input_files(str(big))
+    sync_api.expect(by(page, "diagnostics")).to_contain_text("at most 1 MB")
+
+    # the same file with an error: its last good diagram stays, marked as not the current text
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nFORM alpine\n")
+    by(page, "stale-banner").wait_for()
+    assert "Not the current text" in by(page, "stale-banner").inner_text()
+    assert "stale" in by(page, "ships").get_attribute("class")
+
+
+def test_layers_view_clicking_a_stage_box_selects_its_lines(pages, server):
+    page = pages.new()
+    open_editor(page, server)
+    by(page, "view-select").select_option("layers")
+    page.wait_for_selector("#diagram svg #cluster-stage-0")
+    graph = page.evaluate("window.dfviz.graph")
+    builder = graph["stages"][0]
+    page.locator("#diagram svg #cluster-stage-0 > text").first.click()
+    lines = page.locator(".cm-linked-line")
+    sync_api.expect(lines).to_have_count(builder["end_line"] - builder["line"] + 1)
+    assert "is-selected" in page.get_attribute("#diagram svg #cluster-stage-0", "class")
+
+
+def test_quick_fix_and_the_explained_image(pages, server):
+    page = pages.new()
+    open_editor(page, server)
+    load(page, TYPO)
+    # hovering the image the typo pulls explains it
+    image = page.locator("#diagram svg g.node", has_text="builder").first
+    image.hover()
+    tooltip = page.locator("#tooltip")
+    sync_api.expect(tooltip).to_contain_text("not a stage name")
+    sync_api.expect(tooltip).to_contain_text("Use stage build")
+    fix = by(page, "quick-fix")
+    sync_api.expect(fix).to_have_text("Use stage build")
+    fix.click()
+    wait_js(page, "window.dfviz.getState().dockerfile.includes('COPY --from=build /out')")
+    wait_js(page, "window.dfviz.graph.diagnostics.every(d => d.code !== 'unknown-stage')")
+    sync_api.expect(fix).to_have_count(0)
+    # the stage edge now exists: the warning colour is gone, selection is not amber
+    colour = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--select').trim()")
+    assert colour.lower() not in ("#f59e0b", "#eab308", "#d97706")
+
+
+def test_share_shows_the_delete_token_once_and_deletes(pages, server):
+    page = pages.new()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    open_editor(page, server)
+    by(page, "share-button").click()
+    wait_js(page, "document.getElementById('share-url').value.includes('/s/')")
+    link = by(page, "share-url").input_value()
+    assert by(page, "share-dialog").is_visible()
+    assert page.locator("label[for=share-url]").inner_text().startswith("Link")
+    token = by(page, "share-token").input_value()
+    assert len(token) >= 16
+    by(page, "copy-share-token").click()
+    sync_api.expect(by(page, "share-copied")).to_contain_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    assert by(page, "share-stateless-url").input_value().startswith(server.url + "/d/1/")
+    with urllib.request.urlopen(link, timeout=10) as response:
+        assert response.status == 200
+    by(page, "share-delete").click()
+    sync_api.expect(by(page, "share-copied")).to_contain_text("Deleted")
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(link, timeout=10)
+    assert gone.value.code == 404
+
+
+def test_the_last_file_and_options_survive_a_reload_and_travel_in_the_url(pages, server):
+    page = pages.new()
+    open_editor(page, server)
+    text = "FROM alpine:3.20 AS one\nFROM busybox AS two\nCOPY --from=one / /\n"
+    load(page, text, "mine.Dockerfile")
+    by(page, "view-select").select_option("layers")
+    page.wait_for_selector("#diagram svg #cluster-stage-1")
+    wait_js(page, "location.hash.startsWith('#z=')")
+    url = page.url
+    page.goto(server.url + "/")
+    page.wait_for_selector("#diagram svg #cluster-stage-1")
+    assert page.evaluate("window.dfviz.getState()")["dockerfile"] == text
+    assert by(page, "view-select").input_value() == "layers"
+    assert by(page, "file-name").inner_text() == "mine.Dockerfile"
+    # a fresh browser (no storage) opening the address gets the same state from its #z= part
+    other = pages.new()
+    other.goto(url)
+    other.wait_for_selector("#diagram svg #cluster-stage-1")
+    assert other.evaluate("window.dfviz.getState()")["dockerfile"] == text
+
+
+def test_big_graph_find_only_the_target_and_build_args(pages, server):
+    page = pages.new()
+    open_editor(page, server)
+    load(page, big_dockerfile(), "big.Dockerfile")
+    search = by(page, "stage-search")
+    search.fill("tool-40")
+    search.press("Enter")
+    page.wait_for_selector("#diagram svg #stage-41.is-selected")
+    sync_api.expect(page.locator(".cm-linked-line").first).to_contain_text("AS tool-40")
+    # the found stage is on screen and readable
+    box = page.locator("#diagram svg #stage-41").bounding_box()
+    area = page.locator("#diagram").bounding_box()
+    assert area["x"] <= box["x"] and box["x"] + box["width"] <= area["x"] + area["width"] + 1
+    assert box["height"] > 30
+    # only what the target builds: the stages binary does not need fade out
+    by(page, "target-select").select_option("binary")
+    wait_js(page, "window.dfviz.graph.target === 57")
+    by(page, "only-target").check()
+    opacity = page.evaluate("getComputedStyle(document.querySelector('#diagram svg #stage-30')).opacity")
+    assert float(opacity) < 0.3
+    assert page.evaluate("getComputedStyle(document.querySelector('#diagram svg #stage-57')).opacity") == "1"
+    # build args: one row per name, unique ids, defaults without quotes, wide enough inputs
+    by(page, "build-args-button").click()
+    assert by(page, "build-arg-DELVE_SUPPORTED").count() == 1
+    ids = page.evaluate("[...document.querySelectorAll('#build-args input')].map(i => i.id)")
+    assert len(ids) == len(set(ids)) == 3
+    go = by(page, "build-arg-GO_VERSION")
+    assert go.get_attribute("placeholder") == "1.22"
+    assert go.bounding_box()["width"] > 120
+    go.fill("1.23")
+    sync_api.expect(by(page, "build-args-count")).to_have_text("1 set")
+
+
+def test_keyboard_esc_leaves_the_editor_and_stages_are_operable(pages, server):
+    page = pages.new()
+    open_editor(page, server)
+    assert "Esc leaves the editor" in page.locator("#esc-hint").inner_text()
+    page.locator(".cm-content").click()
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") == "diagram"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused.startswith("stage-"), focused
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator(".cm-linked-line").first).to_be_visible()
+    assert "is-selected" in page.get_attribute(f"#diagram svg #{focused}", "class")
+    # the theme toggle cycles as the system -> light -> dark
+    by(page, "theme-toggle").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    by(page, "theme-toggle").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
