@@ -185,7 +185,7 @@ def share_section(ctx: dict) -> list[Result]:
 
 def web_section(ctx: dict) -> list[Result]:
     """The web app: server render time against bare dot, page weight, page usable (issue 3)."""
-    from scripts.bench_web import page_usable_ms, page_weight_kb, server_vs_dot
+    from scripts.bench_web import page_usable_ms, page_weight_gzip_kb, page_weight_kb, server_vs_dot
 
     server_ms, bare_ms = server_vs_dot(ctx["moby"])
     rows = [
@@ -196,6 +196,7 @@ def web_section(ctx: dict) -> list[Result]:
             1.2,
         ),
         Result("editor page JavaScript + CSS, libraries included", page_weight_kb(), "KB", 500.0),
+        Result("the same as served (gzip)", page_weight_gzip_kb(), "KB", 160.0),
     ]
     if shutil.which(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
         rows.append(

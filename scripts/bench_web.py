@@ -82,6 +82,20 @@ def page_weight_kb() -> float:
     return sum((ROOT / f.lstrip("/")).stat().st_size for f in page_assets(html)) / 1024
 
 
+def page_weight_gzip_kb() -> float:
+    """The same files as the server sends them to a browser (gzip, webapp/web/compress.py), in KB."""
+    from webapp.web import create_app
+
+    client = create_app().test_client()
+    html = client.get("/").get_data(as_text=True)
+    total = 0
+    for f in page_assets(html):
+        response = client.get(f, headers={"Accept-Encoding": "gzip"})
+        total += len(response.get_data())
+        response.close()
+    return total / 1024
+
+
 def page_usable_ms(runs: int = 3) -> float:
     """Median time from navigation until the editor page shows its first diagram, in ms."""
     sys.path.insert(0, str(ROOT / "tests"))

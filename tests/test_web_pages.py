@@ -270,3 +270,20 @@ def test_the_page_is_given_the_svg_ids_the_renderer_writes(client):
             wanted = SVG_IDS[kind].format(stage=1, k=0, n=0)
             assert wanted in ids, (view, kind, wanted)
         assert SVG_IDS["legend"] in ids
+
+
+def test_static_text_files_are_served_gzipped_to_clients_that_accept_it(client):
+    import gzip
+
+    from webapp.web import ROOT
+
+    for name in ("app.js", "app.css", "js/panzoom.js"):
+        raw = client.get(f"/static/{name}")
+        assert "Content-Encoding" not in raw.headers and raw.headers["Vary"] == "Accept-Encoding"
+        packed = client.get(f"/static/{name}", headers={"Accept-Encoding": "gzip, br"})
+        assert packed.headers["Content-Encoding"] == "gzip", name
+        assert gzip.decompress(packed.data) == (ROOT / "static" / name).read_bytes()
+        assert len(packed.data) < len(raw.data) / 2
+        assert packed.headers["ETag"] != raw.headers["ETag"]
+        raw.close()
+        packed.close()

@@ -55,7 +55,7 @@ def create_app(settings: dict | None = None) -> Flask:
     if hops > 0:  # the client address (and scheme) come from that many X-Forwarded-* hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import api, pages, share
+    from . import api, compress, pages, share
     from .ratelimit import RateLimits
     from .rendering import Renders
 
@@ -68,6 +68,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.before_request(_check_host)  # before the limiter's own check: a refused Host costs nothing
     app.extensions["rate_limits"] = RateLimits(app)  # after the blueprints: it wraps their views
     app.after_request(_security_headers)
+    compress.init_app(app)  # gzip for static JS, CSS and SVG (webapp/web/compress.py)
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
