@@ -1,8 +1,11 @@
 """Pictures of the editor page for a person to look at (not a test).
 
 usage: .venv/bin/python -m scripts.screenshots OUT_DIR [DOCKERFILE]
-Starts the app like `make run` on a free port, opens it in Debian's Chromium, and saves
-example.png, then file.png and file-layers.png for the given Dockerfile (default: moby's).
+Starts the app like `make run` on a free port, opens it in Debian's Chromium at phone (390x844),
+tablet (820x1180) and desktop (1400x900) sizes, light and dark, and saves for each
+``<size>-<theme>-example.png`` (the first example), ``<size>-<theme>-file.png`` (the given
+Dockerfile, default moby's, vendored in tests/data) and, on the desktop, ``-layers.png`` and a
+share page.
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser_util import Server, launch_chromium  # noqa: E402
 
 DEFAULT = ROOT / "tests" / "data" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
+
+
+def _drawn(page, timeout: int = 30_000) -> None:
+    page.wait_for_selector("#diagram svg g[id]", timeout=timeout)
+    page.wait_for_timeout(400)
 
 
 def main(argv: list[str]) -> int:
@@ -29,17 +38,24 @@ def main(argv: list[str]) -> int:
         server.wait_ready()
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(server.url + "/")
-            page.wait_for_selector("#diagram svg", timeout=30_000)
-            page.screenshot(path=str(out / "example.png"))
-            page.get_by_test_id("file-input").set_input_files(str(dockerfile))
-            page.wait_for_timeout(1500)
-            page.wait_for_selector("#diagram svg", timeout=30_000)
-            page.screenshot(path=str(out / "file.png"))
-            page.get_by_test_id("view-select").select_option("layers")
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(out / "file-layers.png"))
+            for size, (width, height) in SIZES.items():
+                for theme in ("light", "dark"):
+                    viewport = {"width": width, "height": height}
+                    context = browser.new_context(viewport=viewport, color_scheme=theme)
+                    page = context.new_page()
+                    page.goto(server.url + "/")
+                    _drawn(page)
+                    page.screenshot(path=str(out / f"{size}-{theme}-example.png"))
+                    page.get_by_test_id("file-input").set_input_files(str(dockerfile))
+                    page.wait_for_timeout(1500)
+                    _drawn(page)
+                    page.screenshot(path=str(out / f"{size}-{theme}-file.png"))
+                    if size == "desktop":
+                        page.get_by_test_id("view-select").select_option("layers")
+                        page.wait_for_timeout(2000)
+                        _drawn(page)
+                        page.screenshot(path=str(out / f"{size}-{theme}-file-layers.png"))
+                    context.close()
             browser.close()
     finally:
         server.stop()

@@ -395,8 +395,10 @@ function moveLegend(svg) {
     const k = m ? m.matrix : { e: 0, f: 0 };
     // the legend cluster's own title ("Legend") is the summary's job
     small.setAttribute("viewBox", `${bb.x + k.e - 2} ${bb.y + k.f - 2} ${bb.width + 4} ${bb.height + 4}`);
-    small.setAttribute("width", String(Math.round((bb.width + 4) * 0.6)));
-    small.setAttribute("height", String(Math.round((bb.height + 4) * 0.6)));
+    // at most 420 px wide, and never smaller than 3/4 of the drawing's size (9 pt text stays legible)
+    const k2 = Math.max(0.75, Math.min(1, 420 / (bb.width + 4)));
+    small.setAttribute("width", String(Math.round((bb.width + 4) * k2)));
+    small.setAttribute("height", String(Math.round((bb.height + 4) * k2)));
   }
 }
 

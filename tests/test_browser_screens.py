@@ -372,3 +372,26 @@ def test_keyboard_esc_leaves_the_editor_and_stages_are_operable(pages, server):
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
     by(page, "theme-toggle").click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+
+
+def test_the_no_js_page_and_the_js_page_draw_the_same_panels(pages, server):
+    """Problems and What ships: the template (no JavaScript) and app.js must not drift."""
+    text = big_dockerfile() + "\nFROM scratch AS extra\nCOPY --from=nosuchstage / /\n"
+    panels = """() => {
+        const words = (e) => e.textContent.split(/\\s+/).join(' ').trim();
+        return [words(document.querySelector('#diag-count')),
+                ...[...document.querySelectorAll('#diag-list li.diag, #diag-list summary')]
+                    .map(li => li.children.length ? [...li.children].map(words).join(' | ') : words(li)),
+                ...[...document.querySelectorAll('#ships-body .ships-item')].map(words)];
+    }"""
+    plain = pages.new(java_script_enabled=False)
+    plain.goto(server.url + "/")
+    plain.fill("#source", text)
+    by(plain, "render-button").click()
+    plain.wait_for_selector("#diagram svg #stage-59")
+    page = pages.new()
+    open_editor(page, server)
+    load(page, text)
+    drawn, served = page.evaluate(panels), plain.evaluate(panels)
+    assert "nosuchstage" in served[1] and any(line.endswith(" notes") for line in served)
+    assert drawn == served

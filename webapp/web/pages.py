@@ -78,7 +78,35 @@ def render_index(
         file_name=file_name,
         shared=shared,
         page_config=page_config(),
+        problems=problem_list(graph.to_dict()["diagnostics"] if graph is not None else [], error),
     )
+
+
+RANK = {"error": 0, "warning": 1, "info": 2}
+FOLD_NOTES = 3
+"""More notes than this fold away under "N notes" (moby has dozens of unbuilt stages)."""
+
+
+def problem_list(diagnostics: list[dict], error: dict | None) -> dict:
+    """The Problems panel as static/app.js draws it: errors, warnings, then notes, by line; many
+    notes folded; the count line. The template and the script must agree (a browser test checks)."""
+    items = [{"severity": "error", "code": "", **error}] if error else []
+    items += diagnostics
+    items.sort(key=lambda d: (RANK.get(d["severity"], 3), d.get("line") or 0))
+    notes = [d for d in items if d["severity"] == "info"]
+    folded = notes if len(notes) > FOLD_NOTES else []
+    shown = [d for d in items if d not in folded]
+    errors = sum(d["severity"] == "error" for d in items)
+    warnings = sum(d["severity"] == "warning" for d in items)
+    count = ", ".join(
+        part
+        for part in (
+            errors and f"{errors} error{'s' if errors > 1 else ''}",
+            warnings and f"{warnings} warning{'s' if warnings > 1 else ''}",
+        )
+        if part
+    )
+    return {"shown": shown, "folded": folded, "count": count, "clean": not errors and not warnings}
 
 
 def page_config() -> dict:
