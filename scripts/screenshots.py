@@ -27,6 +27,34 @@ def _drawn(page, timeout: int = 30_000) -> None:
     page.wait_for_timeout(400)
 
 
+TYPO = """\
+# syntax=docker/dockerfile:1
+FROM golang:1.22-alpine AS build
+WORKDIR /src
+COPY . .
+RUN go build -o /out/app ./cmd/app
+
+FROM alpine:3.20
+RUN apk add --no-cache ca-certificates
+COPY --from=builder /out/app /usr/local/bin/app
+ENTRYPOINT ["/usr/local/bin/app"]
+"""
+
+
+def readme_picture(browser, server, path: Path) -> None:
+    """The README's picture (docs/editor.png): the typo BuildKit does not report, explained."""
+    context = browser.new_context(viewport={"width": 1280, "height": 640}, color_scheme="light")
+    page = context.new_page()
+    page.goto(server.url + "/")
+    _drawn(page)
+    page.evaluate("t => window.dfviz.load(t, {name: 'Dockerfile'})", TYPO)
+    page.wait_for_selector("[data-testid=quick-fix]", timeout=30_000)
+    page.locator("#diagram svg g.node", has_text="builder").first.hover()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+    context.close()
+
+
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -56,6 +84,7 @@ def main(argv: list[str]) -> int:
                         _drawn(page)
                         page.screenshot(path=str(out / f"{size}-{theme}-file-layers.png"))
                     context.close()
+            readme_picture(browser, server, out / "readme.png")
             browser.close()
     finally:
         server.stop()

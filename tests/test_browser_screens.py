@@ -8,6 +8,7 @@ devDependency installed by scripts/ensure-static) and is evaluated in the page b
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.error
@@ -62,7 +63,7 @@ class Pages:
     def _console(self, m) -> None:
         if m.type != "error":
             return
-        if self.http_errors_expected and "the server responded with a status of 4" in m.text:
+        if self.http_errors_expected and "the server responded with a status of " in m.text:
             return  # the test sends files the server refuses on purpose
         self.problems.append(f"console.{m.type}: {m.text}")
 
@@ -395,3 +396,75 @@ def test_the_no_js_page_and_the_js_page_draw_the_same_panels(pages, server):
     drawn, served = page.evaluate(panels), plain.evaluate(panels)
     assert "nosuchstage" in served[1] and any(line.endswith(" notes") for line in served)
     assert drawn == served
+
+
+def test_busy_server_is_retried_a_few_times_and_a_4xx_never(pages, server):
+    pages.http_errors_expected = True
+    page = pages.new()
+    open_editor(page, server)
+    toolbar = page.locator(".diagram-toolbar").bounding_box()
+    calls = []
+
+    def busy(route):
+        calls.append(route.request.url)
+        body = json.dumps({"error": {"message": "renderer busy", "line": None}})
+        route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json", body=body)
+
+    page.route("**/api/diagram", busy)
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("# a comment")
+    sync_api.expect(by(page, "diagnostics")).to_contain_text("Gave up", timeout=12_000)
+    assert len(calls) == 4  # the first try and three more
+    page.wait_for_timeout(1500)
+    assert len(calls) == 4
+    # the status floats over the diagram: typing and failing never moved the toolbar
+    assert page.locator(".diagram-toolbar").bounding_box() == toolbar
+
+    page.unroute("**/api/diagram")
+    refused = []
+
+    def bad(route):
+        refused.append(route.request.url)
+        body = json.dumps({"error": {"message": "bad request", "line": None}})
+        route.fulfill(status=400, content_type="application/json", body=body)
+
+    page.route("**/api/diagram", bad)
+    page.keyboard.type("!")
+    sync_api.expect(by(page, "diagnostics")).to_contain_text("bad request")
+    page.wait_for_timeout(2500)
+    assert len(refused) == 1
+
+
+def test_png_is_twice_the_size_and_only_what_i_see_cuts_the_svg(pages, server, tmp_path):
+    import struct
+
+    page = pages.new()
+    page.context.set_default_timeout(TIMEOUT)
+    open_editor(page, server)
+    # SVG of the whole drawing, then of the view on screen
+    by(page, "download-button").click()
+    with page.expect_download() as whole:
+        by(page, "download-svg").click()
+    by(page, "zoom-in").click()
+    by(page, "zoom-in").click()
+    view = view_box(page)
+    by(page, "download-button").click()
+    by(page, "export-visible").check()
+    by(page, "export-legend").uncheck()
+    with page.expect_download() as seen:
+        by(page, "download-svg").click()
+    whole_svg = Path(whole.value.path()).read_text()
+    seen_svg = Path(seen.value.path()).read_text()
+    assert 'id="cluster-legend"' in whole_svg and 'id="cluster-legend"' not in seen_svg
+    got = [float(x) for x in seen_svg.split('viewBox="', 1)[1].split('"', 1)[0].split()]
+    assert got == pytest.approx(view, rel=1e-3)
+    assert whole.value.suggested_filename == "builder-pattern.svg"
+    # PNG: twice the view's size in CSS pixels (1 pt = 4/3 px)
+    by(page, "download-button").click()
+    with page.expect_download() as png:
+        by(page, "download-png").click()
+    data = Path(png.value.path()).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])
+    assert width == round(view[2] * 4 / 3 * 2) and height == round(view[3] * 4 / 3 * 2)
