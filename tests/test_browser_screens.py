@@ -336,6 +336,25 @@ def test_big_graph_find_only_the_target_and_build_args(pages, server):
     area = page.locator("#diagram").bounding_box()
     assert area["x"] <= box["x"] and box["x"] + box["width"] <= area["x"] + area["width"] + 1
     assert box["height"] > 30
+
+    def on_screen(stage_id: str) -> bool:
+        b = page.locator(f"#diagram svg #{stage_id}").bounding_box()
+        return area["x"] <= b["x"] and b["x"] + b["width"] <= area["x"] + area["width"] + 1
+
+    # the diagram follows the cursor: a click in stage tool-3's lines pans to it
+    assert not on_screen("stage-4")
+    page.locator(".cm-content").click()  # the user is in the editor, then moves the cursor
+    page.evaluate(
+        "(v => v.dispatch({selection: {anchor:"
+        " v.state.doc.line(window.dfviz.graph.stages[4].line + 1).from}}))(window.dfviz.editor)"
+    )
+    page.wait_for_selector("#diagram svg #stage-4.is-current")
+    wait_js(
+        page,
+        "(() => { const b = document.querySelector('#diagram svg #stage-4').getBoundingClientRect(),"
+        " a = document.querySelector('#diagram').getBoundingClientRect();"
+        " return b.left >= a.left && b.right <= a.right + 1; })()",
+    )
     # only what the target builds: the stages binary does not need fade out
     by(page, "target-select").select_option("binary")
     wait_js(page, "window.dfviz.graph.target === 57")
