@@ -60,6 +60,10 @@ function initSharePage() {
   svg.removeAttribute("width");
   svg.removeAttribute("height");
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  // the page has its own background (and theme); the picture's white sheet would show as a box
+  const root = svg.querySelector("g.graph") || svg.querySelector("g");
+  const sheet = root && root.querySelector(":scope > polygon");
+  if (sheet) sheet.remove();
   box.classList.add("pannable");
   const pz = new PanZoom(box);
   pz.attach(svg, fallback);
