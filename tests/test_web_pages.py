@@ -285,5 +285,10 @@ def test_static_text_files_are_served_gzipped_to_clients_that_accept_it(client):
         assert gzip.decompress(packed.data) == (ROOT / "static" / name).read_bytes()
         assert len(packed.data) < len(raw.data) / 2
         assert packed.headers["ETag"] != raw.headers["ETag"]
+        again = client.get(
+            f"/static/{name}", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+        )
+        assert again.status_code == 304 and again.data == b""
+        again.close()
         raw.close()
         packed.close()
