@@ -4,8 +4,8 @@ usage: .venv/bin/python -m scripts.screenshots OUT_DIR [DOCKERFILE]
 Starts the app like `make run` on a free port, opens it in Debian's Chromium at phone (390x844),
 tablet (820x1180) and desktop (1400x900) sizes, light and dark, and saves for each
 ``<size>-<theme>-example.png`` (the first example), ``<size>-<theme>-file.png`` (the given
-Dockerfile, default moby's, vendored in tests/data) and, on the desktop, ``-layers.png`` and a
-share page.
+Dockerfile, default moby's, vendored in tests/data) and, on the desktop, ``-file-layers.png``;
+then ``readme.png``, the README's picture (docs/editor.png).
 """
 
 from __future__ import annotations

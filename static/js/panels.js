@@ -107,7 +107,14 @@ function diagItem(d) {
     });
     li.append(b);
   }
-  if (d.code) li.append(span("diag-code", d.code));
+  if (d.code && typeof d.url === "string" && d.url.startsWith("https://docs.docker.com/")) {
+    // A BuildKit build check: its code links to the rule's documentation.
+    const a = document.createElement("a");
+    Object.assign(a, { className: "diag-code", href: d.url, target: "_blank", rel: "noopener noreferrer" });
+    a.textContent = d.code;
+    a.title = "What this check means (docs.docker.com)";
+    li.append(a);
+  } else if (d.code) li.append(span("diag-code", d.code));
   return li;
 }
 
