@@ -25,6 +25,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 TIMEOUT = 15_000
 SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+MOBY = ROOT / "tests" / "data" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
 SHOTS = os.environ.get("WEBAPP_SCREENSHOTS")
 
 TYPO = """\
@@ -299,6 +300,15 @@ def test_share_shows_the_delete_token_once_and_deletes(pages, server):
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(link, timeout=10)
     assert gone.value.code == 404
+
+    # stateless links are offered up to the server's LINK_MAX_CHARS, not a page-side 2,000
+    by(page, "share-close").click()
+    load(page, MOBY.read_text(), "moby.Dockerfile")
+    by(page, "share-button").click()
+    field = "document.getElementById('share-url').value"
+    wait_js(page, f"{field}.includes('/s/') && {field} !== {json.dumps(link)}")
+    stateless = by(page, "share-stateless-url").input_value()
+    assert 2000 < len(stateless.removeprefix(server.url)) <= 8000 + len("/d/1/")
 
 
 def test_the_last_file_and_options_survive_a_reload_and_travel_in_the_url(pages, server):
