@@ -201,6 +201,7 @@ function showGraph(graph, svgText) {
   const background = root && root.querySelector(":scope > polygon");
   if (background) background.remove(); // the page has its own background (and theme)
   el.diagram.replaceChildren(document.importNode(svg, true));
+  el.diagram.dataset.drawn = String(++state.draws); // drawn by this script (not the server's first picture)
   const live = el.diagram.querySelector("svg");
   moveLegend(live);
   state.graph = graph;

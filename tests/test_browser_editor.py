@@ -59,7 +59,7 @@ def by(page, testid: str):
 
 def open_page(page, server, path="/"):
     page.goto(server.url + path)
-    page.wait_for_selector('[data-testid="diagram"] svg #stage-0')
+    page.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')  # drawn by the script
 
 
 def graph_of(page) -> dict:

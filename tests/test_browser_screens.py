@@ -108,7 +108,10 @@ def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
 
 def open_editor(page, server, path="/"):
     page.goto(server.url + path)
-    page.wait_for_selector("#diagram svg [id^='stage-'], #diagram svg [id^='cluster-stage-']")
+    # [data-drawn]: drawn by the script (the server's first picture comes before it)
+    page.wait_for_selector(
+        "#diagram[data-drawn] svg [id^='stage-'], #diagram[data-drawn] svg [id^='cluster-stage-']"
+    )
 
 
 def load(page, text: str, name: str = "") -> None:

@@ -114,7 +114,7 @@ def diagram_signature(page) -> list[str]:
 
 def open_editor(page, server):
     page.goto(server.url + "/")
-    page.wait_for_selector('[data-testid="diagram"] svg #stage-0')
+    page.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')  # drawn by the script
 
 
 def share(page) -> str:

@@ -292,3 +292,10 @@ def test_static_text_files_are_served_gzipped_to_clients_that_accept_it(client):
         again.close()
         raw.close()
         packed.close()
+
+
+@pytest.mark.dot
+def test_get_shows_the_examples_diagram_and_panels_without_javascript(client):
+    html = client.get("/?example=cache-mounts").get_data(as_text=True)
+    assert "<svg" in html and 'id="stage-3"' in html
+    assert "What ships" in html and "final</b> from" in html

@@ -49,6 +49,7 @@ export const state = {
   retries: 0,
   edgeEnds: {}, // edge id -> {tail, head} node ids (from Graphviz's titles)
   currentStage: null,
+  draws: 0, // diagrams drawn by the script
 };
 
 export const pz = new PanZoom(el.diagram);

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from ..errors import Refusal
+from .. import analyze
+from ..errors import Refusal, RenderError
 from ..options import DEFAULT_PLATFORM
 from ..render import render
 from ..render.scene import SVG_IDS
@@ -126,11 +127,27 @@ def index():
     if shared is not None:  # "Open in editor" from a share link: the file and its options
         text, options = shared
         return render_index(text=text, options=options, file_name="shared.Dockerfile", shared=True)
-    name = request.args.get("example")
-    text = example_text(name) if name else None
-    if name and text is None:
+    name = request.args.get("example") or EXAMPLES[0][0]
+    text = example_text(name)
+    if text is None:
         abort(404, description=f"no example called {name[:60]!r}")
-    return render_index(text=text, file_name=f"{name}.Dockerfile" if name else "")
+    graph, svg = _example_drawing(name)
+    return render_index(text=text, graph=graph, svg=svg, file_name=f"{name}.Dockerfile")
+
+
+def _example_drawing(name: str):
+    """An example's graph and SVG, drawn once per process: the page shows its diagram at once,
+    before any script runs (and without JavaScript); the script redraws it as usual."""
+    cache = current_app.extensions.setdefault("dfviz-examples", {})
+    if name not in cache:
+        settings = current_app.config["SETTINGS"]
+        graph = analyze(example_text(name), settings=settings)
+        try:
+            svg, _ = render(graph, "svg", "stages", settings=settings)
+        except RenderError:  # busy: the page comes without a picture, the script draws it
+            return graph, None
+        cache[name] = (graph, svg.decode("utf-8") if isinstance(svg, bytes) else svg)
+    return cache[name]
 
 
 @bp.post("/")
