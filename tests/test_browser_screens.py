@@ -500,3 +500,27 @@ def test_png_is_twice_the_size_and_only_what_i_see_cuts_the_svg(pages, server, t
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", data[16:24])
     assert width == round(view[2] * 4 / 3 * 2) and height == round(view[3] * 4 / 3 * 2)
+
+
+def test_two_finger_pinch_zooms_the_diagram_on_a_phone(pages, server):
+    page = pages.new("phone", has_touch=True, is_mobile=True)
+    open_editor(page, server)
+    before = view_box(page)
+    box = page.locator("#diagram").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, spread: float) -> None:
+        points = [{"x": cx - spread, "y": cy, "id": 0}, {"x": cx + spread, "y": cy, "id": 1}]
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else points}
+        )
+
+    touch("touchStart", 40)
+    for spread in (60, 80, 100, 120):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+    after = view_box(page)
+    assert after[2] < before[2] * 0.6, (before, after)  # fingers 3x apart: the view is much smaller
+    # the page itself did not zoom or scroll sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES["phone"][0]
