@@ -16,12 +16,15 @@ import { $, config, formatBytes, ids } from "./js/util.js";
 import { boxInSvg, parseViewBox } from "./js/panzoom.js";
 import { readFragment, readSaved, save, writeFragment } from "./js/state.js";
 import { initDownloads } from "./js/downloads.js";
+import { Minimap } from "./js/minimap.js";
 import { MAX_BYTES, el, pz, state, toast } from "./js/page.js";
 import { createEditor, editorText, setEditorText, view } from "./js/editor.js";
 import { makeFocusable, markReachability, moveLegend, onCursor, svgEl } from "./js/diagram.js";
 import { fillBuildArgs, fillShips, fillStageNames, fillTargets, showDiagnostics } from "./js/panels.js";
 
 const MAX_RETRIES = 3;
+const minimap = new Minimap($("minimap"), pz);
+pz.onChange = (v) => minimap.update(v);
 
 createEditor(el.editor, el.source.value, {
   onChange(text) {
@@ -160,6 +163,7 @@ function showEmpty(message) {
   state.good = false;
   state.drawnFile = -1;
   pz.clear();
+  minimap.clear();
   markStale(null);
   fillTargets(null);
   fillShips(null);
@@ -210,6 +214,7 @@ function showGraph(graph, svgText) {
     const g = svgEl(ids.stage(t)) || svgEl(ids.stageBox(t));
     return g ? boxInSvg(g) : null;
   });
+  minimap.show(live);
   markReachability(graph);
   makeFocusable(graph);
   fillTargets(graph);

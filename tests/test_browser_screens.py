@@ -368,6 +368,13 @@ def test_big_graph_find_only_the_target_and_build_args(pages, server):
         " a = document.querySelector('#diagram').getBoundingClientRect();"
         " return b.left >= a.left && b.right <= a.right + 1; })()",
     )
+    # the overview shows where the view is; a click there moves the view
+    minimap = by(page, "minimap")
+    assert minimap.is_visible()
+    before = view_box(page)
+    corner = minimap.bounding_box()
+    page.mouse.click(corner["x"] + corner["width"] - 8, corner["y"] + corner["height"] - 8)
+    assert view_box(page)[:2] != before[:2] and view_box(page)[2:] == before[2:]
     # only what the target builds: the stages binary does not need fade out
     by(page, "target-select").select_option("binary")
     wait_js(page, "window.dfviz.graph.target === 57")
