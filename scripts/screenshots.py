@@ -43,7 +43,7 @@ ENTRYPOINT ["/usr/local/bin/app"]
 
 def readme_picture(browser, server, path: Path) -> None:
     """The README's picture (docs/editor.png): the typo BuildKit does not report, explained."""
-    context = browser.new_context(viewport={"width": 1280, "height": 640}, color_scheme="light")
+    context = browser.new_context(viewport={"width": 1280, "height": 760}, color_scheme="light")
     page = context.new_page()
     page.goto(server.url + "/")
     _drawn(page)
