@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from .. import analyze
-from ..errors import Refusal, RenderError
+from ..errors import Refusal
 from ..options import DEFAULT_PLATFORM
 from ..render import render
 from ..render.scene import SVG_IDS
@@ -141,10 +141,15 @@ def _example_drawing(name: str):
     cache = current_app.extensions.setdefault("dfviz-examples", {})
     if name not in cache:
         settings = current_app.config["SETTINGS"]
-        graph = analyze(example_text(name), settings=settings)
-        try:
-            svg, _ = render(graph, "svg", "stages", settings=settings)
-        except RenderError:  # busy: the page comes without a picture, the script draws it
+        text = example_text(name)
+        graph = analyze(text, settings=settings)
+        service = renders()
+        try:  # through the app's render admission, like every drawing
+            with service.gate.slot():
+                key = cache_key(text, {}, "svg", codec="api")
+                draw = lambda: render(graph, "svg", "stages", settings=settings)  # noqa: E731
+                svg, _ = service.cached(key, draw, gated=False)
+        except Refusal:  # busy: the page comes without a picture, the script draws it
             return graph, None
         cache[name] = (graph, svg.decode("utf-8") if isinstance(svg, bytes) else svg)
     return cache[name]
