@@ -246,15 +246,26 @@ class SQLiteStore(ShareStore):
                 pass
         self._local.__dict__.clear()
 
-    def _readonly(self) -> sqlite3.Connection:
-        """A read-only connection for when the normal one cannot open (read-only or full disk)."""
+    def _read_only(self, query: str, params: tuple) -> list:
+        """Rows of ``query`` on a read-only connection (for a read-only or full disk)."""
         uri = "file:" + quote(str(self.path.resolve()))
-        try:
-            return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=self.busy_timeout)
-        except sqlite3.Error:
-            # A WAL database needs its -shm file: on a read-only disk without one, read the file
-            # as it is (nothing can be writing to it there).
-            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=self.busy_timeout)
+        # A WAL database needs its -shm file: on a read-only disk without one, read the file as
+        # it is (``immutable``: nothing can be writing to it there).
+        last: sqlite3.Error | None = None
+        for mode in ("?mode=ro", "?immutable=1"):
+            try:
+                conn = sqlite3.connect(uri + mode, uri=True, timeout=self.busy_timeout)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                return conn.execute(query, params).fetchall()
+            except sqlite3.Error as exc:
+                last = exc
+            finally:
+                conn.close()
+        assert last is not None
+        raise last
 
     @contextmanager
     def _write(self, what: str):
@@ -287,15 +298,9 @@ class SQLiteStore(ShareStore):
                 return self._conn().execute(query, params).fetchall()
         except StorageUnavailable as first:
             try:
-                conn = self._readonly()
-            except sqlite3.Error:
+                return self._read_only(query, params)
+            except (OSError, sqlite3.Error):
                 raise first from None
-            try:
-                return conn.execute(query, params).fetchall()
-            except sqlite3.Error:
-                raise first from None
-            finally:
-                conn.close()
 
     # --- schema ---------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from .. import analyze, links
 from .. import secrets as secret_scan
 from ..errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput
 from ..options import OptionError, Options
+from ..shares import storage_health
 from ..store import ShareStore, StoreError, open_store
 from .inputs import analyze_request, read_render_request
 from .ratelimit import costs, rate_limits
@@ -86,7 +87,9 @@ class _State:
 
 @bp.record_once
 def _setup(state) -> None:
-    state.app.extensions["share"] = _State(state.app)
+    app = state.app
+    app.extensions["share"] = _State(app)
+    app.extensions.setdefault("health", []).append(("storage", lambda: storage_health(app)))
 
 
 def _state() -> _State:
