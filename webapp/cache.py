@@ -9,6 +9,13 @@ Refusals that the same input would meet again (graph too large, too slow to draw
 failing) are cached under the same key, so a repeated hostile request costs a lookup, not another
 ``dot`` run. They expire after the refusal's ``cache_seconds`` (:data:`FAILURE_TTL` unless the
 class says otherwise: a timeout, which a loaded machine may cause and a quiet one not, a minute).
+
+Every cache has ``get(key)``, ``put(key, body, mimetype)`` and ``put_failure(key, exc)``
+(:class:`Cache`). :func:`open_cache` picks one from the settings: a per-process LRU
+(:class:`RenderCache`), or, with ``REDIS_URL``, that LRU in front of Redis (:class:`SharedCache`),
+so a render drawn by one instance is served by all. Refusals stay in the local LRU only. Redis is
+a cache, never a dependency: when it cannot be reached, lookups miss and stores are skipped (and
+logged once a minute), so the app keeps working on its local LRU.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 
 from .errors import Refusal
@@ -27,6 +36,8 @@ FAILURE_TTL = 600.0
 
 _FAILURE_COST = 256
 """Bytes a cached refusal counts for (its message and bookkeeping)."""
+
+log = logging.getLogger(__name__)
 
 
 def render_key(*, renderer: str, graphviz: str, codec: str, text: str, options: dict, fmt: str) -> str:
@@ -54,7 +65,22 @@ class _Failure:
         return copy.copy(self.refusal)
 
 
-class RenderCache:
+class Cache(ABC):
+    """A render cache: ``key -> (body, mimetype)`` or a refusal; thread-safe."""
+
+    @abstractmethod
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        """The cached ``(body, mimetype)``, or None; a cached refusal is raised again."""
+
+    @abstractmethod
+    def put(self, key: str, body: bytes, mimetype: str) -> None:
+        """Remember a render."""
+
+    def put_failure(self, key: str, exc: Refusal) -> None:  # noqa: B027 - optional
+        """Remember a refusal (caches that cannot hold one ignore it)."""
+
+
+class RenderCache(Cache):
     """Least-recently-used ``key -> (body, mimetype)`` or a refusal, at most ``max_bytes``; thread-safe."""
 
     def __init__(self, max_bytes: int, *, clock=time.monotonic):
@@ -125,3 +151,101 @@ class RenderCache:
 
 def _cost(item: tuple[bytes, str] | _Failure) -> int:
     return _FAILURE_COST if isinstance(item, _Failure) else len(item[0])
+
+
+class RedisCache(Cache):
+    """Renders in Redis under ``webapp:render:<key>``, each kept ``ttl`` seconds.
+
+    Redis bounds its memory itself (``maxmemory`` with an LRU policy, see docs/deploy.md). Any
+    Redis error is a miss or a skipped store: short socket timeouts keep a dead Redis from
+    holding requests.
+    """
+
+    PREFIX = "webapp:render:"
+
+    def __init__(self, url: str, *, ttl: int = 7 * 24 * 3600, timeout: float = 0.5, max_body: int = 8 << 20):
+        import redis
+
+        self.url = url
+        self.ttl = ttl
+        self.max_body = max_body
+        self._errors = (redis.RedisError, OSError)
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        self._last_log = 0.0
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_log > 60:
+            self._last_log = now
+            log.warning("redis render cache: %s failed: %s", what, exc)
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            raw = self._client.get(self.PREFIX + key)
+        except self._errors as exc:
+            self._failed("get", exc)
+            return None
+        if not raw:
+            return None
+        mimetype, sep, body = bytes(raw).partition(b"\n")
+        return (body, mimetype.decode("ascii")) if sep else None
+
+    def put(self, key: str, body: bytes, mimetype: str) -> None:
+        if len(body) > self.max_body:
+            return
+        try:
+            self._client.set(self.PREFIX + key, mimetype.encode("ascii") + b"\n" + body, ex=self.ttl)
+        except self._errors as exc:
+            self._failed("put", exc)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except self._errors:
+            return False
+
+
+class SharedCache(Cache):
+    """A per-process LRU in front of a shared cache: local hits cost nothing, misses ask the
+    shared one (and keep what it had), new renders go to both."""
+
+    def __init__(self, local: RenderCache, shared: Cache):
+        self.local = local
+        self.shared = shared
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        hit = self.local.get(key)
+        if hit is None:
+            hit = self.shared.get(key)
+            if hit is not None:
+                self.local.put(key, *hit)
+        return hit
+
+    def put(self, key: str, body: bytes, mimetype: str) -> None:
+        self.local.put(key, body, mimetype)
+        self.shared.put(key, body, mimetype)
+
+    def put_failure(self, key: str, exc: Refusal) -> None:
+        self.local.put_failure(key, exc)
+
+    @property
+    def hits(self) -> int:
+        return self.local.hits
+
+    @property
+    def size(self) -> int:
+        return self.local.size
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+
+def open_cache(settings: dict) -> Cache:
+    """The render cache the settings ask for: ``CACHE_BYTES`` locally, plus Redis at ``REDIS_URL``."""
+    local = RenderCache(settings["CACHE_BYTES"])
+    url = settings.get("REDIS_URL") or ""
+    if not url:
+        return local
+    return SharedCache(local, RedisCache(url))

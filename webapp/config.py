@@ -34,7 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("RENDER_WAIT", 0.3, "Seconds a costly request waits for a free slot before a 503."),
     Setting("WORKERS", 0, "gunicorn workers for `make run`; 0 means 2 x cores + 1."),
-    Setting("DATABASE", "", "Share database path; empty means shares.sqlite3 in the instance folder."),
+    Setting(
+        "DATABASE",
+        "",
+        "Share database: a SQLite path (empty means shares.sqlite3 in the instance folder) "
+        "or a postgresql:// URL.",
+    ),
     Setting("SHARE_MAX_BYTES", 256 * 1024, "Largest Dockerfile that can be stored as a share."),
     Setting("LINK_MAX_CHARS", 8000, "Longest stateless link payload accepted."),
     Setting("LINK_MAX_SOURCE", 64 * 1024, "Largest Dockerfile a stateless link may inflate to."),
@@ -61,6 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Public base URL (scheme://host[:port]) for absolute links; when set, other Host values get 400.",
     ),
+    Setting("REDIS_URL", "", "redis:// URL of a render cache shared by all instances; empty means none."),
     Setting("EMBED_ORIGIN", "", "Origin (scheme://host) for embedded images; empty means this app."),
 )
 
