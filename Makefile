@@ -5,9 +5,10 @@ VPY     := $(VENV)/bin/python
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 SHARED  ?= ../shared
+CLUSTER_PORT ?= 8080
 STAMP   := $(VENV)/.stamp
 
-.PHONY: setup run dev test lint unit conform bench clean static
+.PHONY: setup run dev test lint unit conform bench clean static cluster-up cluster-down cluster-status
 
 setup: $(STAMP) graphviz static
 
@@ -51,6 +52,18 @@ test: lint unit
 
 bench: setup
 	$(VPY) -m scripts.bench
+
+# A local cluster from Debian's packages (postgresql, redis-server, nginx): nginx on
+# 127.0.0.1:$(CLUSTER_PORT) in front of two app instances; all state in .cluster/ (docs/deploy.md).
+cluster-up: setup
+	@scripts/ensure-system-packages postgresql redis-server nginx
+	$(VPY) -m scripts.cluster up --port $(CLUSTER_PORT)
+
+cluster-down:
+	$(VPY) -m scripts.cluster down
+
+cluster-status:
+	$(VPY) -m scripts.cluster status
 
 clean:
 	rm -rf $(VENV) static/vendor .pytest_cache
