@@ -1,6 +1,7 @@
 """A local cluster from Debian's packages: PostgreSQL, Redis, app instances (gunicorn), nginx.
 
     python -m scripts.cluster up   [--dir .cluster] [--port 8080] [--instances 2] [--workers 2]
+                                   [--env WEBAPP_NAME=value ...]
     python -m scripts.cluster down [--dir .cluster]
     python -m scripts.cluster status [--dir .cluster]
 
@@ -118,8 +119,9 @@ class Cluster:
 
     # --- configuration ---------------------------------------------------------------------------
 
-    def configure(self, *, port: int, instances: int, workers: int) -> None:
+    def configure(self, *, port: int, instances: int, workers: int, env: dict | None = None) -> None:
         state = self.state
+        state["env"] = {**state.get("env", {}), **(env or {})}
         if state.get("port") not in (None, port):
             state["port"] = port
         state.setdefault("port", port)
@@ -156,6 +158,7 @@ class Cluster:
             "WEBAPP_RATE_STORAGE_URI": self.redis.url,
             "WEBAPP_TRUSTED_PROXIES": "1",
             "WEBAPP_WORKERS": str(self.state.get("workers", 2)),
+            **self.state.get("env", {}),
         }
 
     # --- app instances ------------------------------------------------------------------------
@@ -188,15 +191,19 @@ class Cluster:
             wait_http(self.app_url(index) + "/healthz", 60, proc.pid, log)
 
     def stop_app(self, index: int, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        pid = self.app_pid(index)
-        if pid is None:
-            return
-        os.killpg(pid, sig) if sig == signal.SIGKILL else os.kill(pid, sig)
+        """Stop one instance: SIGTERM (graceful), SIGQUIT (quick) or SIGKILL (a crash, workers too)."""
+        self.stop_apps([index], sig, timeout)
+
+    def stop_apps(self, indexes: list[int], sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        pids = [pid for pid in (self.app_pid(i) for i in indexes) if pid]
+        for pid in pids:
+            os.killpg(pid, sig) if sig == signal.SIGKILL else os.kill(pid, sig)
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while any(_pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _pid_alive(pid):
-            os.killpg(pid, signal.SIGKILL)
+        for pid in pids:
+            if _pid_alive(pid):
+                os.killpg(pid, signal.SIGKILL)
 
     # --- nginx --------------------------------------------------------------------------------
 
@@ -242,7 +249,7 @@ class Cluster:
         pid = self.nginx_pid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGQUIT)
+        os.kill(pid, signal.SIGTERM)  # fast shutdown: keep-alive connections are not waited for
         deadline = time.monotonic() + 15
         while _pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -268,8 +275,8 @@ class Cluster:
 
     def down(self) -> None:
         self.stop_nginx()
-        for index in range(len(self.state.get("apps", []))):
-            self.stop_app(index)
+        # gunicorn's quick shutdown: the proxy is gone, so nothing is in flight
+        self.stop_apps(list(range(len(self.state.get("apps", [])))), signal.SIGQUIT)
         if self.state.get("redis_port"):
             self.redis.stop()
         if self.state.get("pg_port"):
@@ -293,10 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("CLUSTER_PORT", "8080")))
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("CLUSTER_WORKERS", "2")))
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="a setting for every app instance"
+    )
     args = parser.parse_args(argv)
     cluster = Cluster(args.dir)
     if args.command == "up":
-        cluster.configure(port=args.port, instances=args.instances, workers=args.workers)
+        env = dict(item.split("=", 1) for item in args.env)
+        cluster.configure(port=args.port, instances=args.instances, workers=args.workers, env=env)
         try:
             cluster.up()
         except BaseException:
