@@ -96,3 +96,18 @@ def test_a_failed_commit_reports_its_own_error_not_cannot_rollback(store, monkey
         store.save(TEXT, Options())
     assert "cannot rollback" not in str(caught.value)
     assert store.health()["ok"] is False and "disk is full" in store.health()["error"]
+
+
+def test_memory_database_is_shared_by_threads_and_writes_no_file(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    store = open_store(":memory:", tmp_path)
+    share_id, _ = store.save(TEXT, Options())
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(store.load(share_id)))
+    thread.start()
+    thread.join()
+    assert seen == [(TEXT, Options())]
+    assert store.health()["ok"] is True
+    assert list(tmp_path.iterdir()) == []

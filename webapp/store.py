@@ -197,6 +197,11 @@ class SQLiteStore(ShareStore):
     def __init__(self, path: str | os.PathLike, *, busy_timeout: float = 30.0):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        # ":memory:": one in-memory database shared by this process's threads (tests, trials),
+        # kept alive by an anchor connection; nothing is written to disk.
+        self._memory = str(path) == ":memory:"
+        self._uri = f"file:webapp-shares-{id(self)}?mode=memory&cache=shared" if self._memory else None
+        self._anchor = sqlite3.connect(self._uri, uri=True, check_same_thread=False) if self._memory else None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._ready = False
@@ -220,7 +225,10 @@ class SQLiteStore(ShareStore):
             raise StorageUnavailable(f"sqlite {self.path}: {what} failed: {exc}") from exc
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        if self._uri:
+            conn = sqlite3.connect(self._uri, uri=True, timeout=self.busy_timeout, isolation_level=None)
+        else:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA synchronous = FULL")
@@ -248,11 +256,13 @@ class SQLiteStore(ShareStore):
 
     def _read_only(self, query: str, params: tuple) -> list:
         """Rows of ``query`` on a read-only connection (for a read-only or full disk)."""
+        if self._memory or not self.path.is_file():
+            raise sqlite3.OperationalError(f"no database file at {self.path}")
         uri = "file:" + quote(str(self.path.resolve()))
         # A WAL database needs its -shm file: on a read-only disk without one, read the file as
         # it is (``immutable``: nothing can be writing to it there).
         last: sqlite3.Error | None = None
-        for mode in ("?mode=ro", "?immutable=1"):
+        for mode in ("?mode=ro", "?mode=ro&immutable=1"):
             try:
                 conn = sqlite3.connect(uri + mode, uri=True, timeout=self.busy_timeout)
             except sqlite3.Error as exc:
@@ -310,7 +320,8 @@ class SQLiteStore(ShareStore):
         with self._lock, self._faults("creating the schema"):
             if self._ready:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             deadline = time.monotonic() + self.busy_timeout
             while True:
                 try:
@@ -324,7 +335,7 @@ class SQLiteStore(ShareStore):
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":
+        if mode.lower() != "wal" and not self._memory:
             raise StorageUnavailable(f"could not switch {self.path} to WAL (journal mode {mode})")
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -395,6 +406,8 @@ class SQLiteStore(ShareStore):
 
     def probe(self) -> None:
         self.schema_version()
+        if self._memory:
+            return
         with self._faults("checking the disk"):
             stat = os.statvfs(self.path.parent)
         if stat.f_flag & os.ST_RDONLY:
