@@ -106,10 +106,10 @@ def test_create_accepts_a_multipart_upload(client):
 def test_the_same_text_is_stored_once(app, client):
     a, b = create(client), create(client)
     assert a["id"] != b["id"]
-    from webapp.web.share import _State
+    from webapp.shares import ShareService
 
-    state: _State = app.extensions["share"]
-    assert state.store().count() == (2, 1)
+    service: ShareService = app.extensions["share"]
+    assert service.store().count() == (2, 1)
 
 
 @pytest.mark.parametrize(

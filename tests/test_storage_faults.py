@@ -184,3 +184,10 @@ def test_postgresql_down_answers_503_fast_then_recovers_without_a_restart():
     response = client.get(made["url"] + ".txt")
     assert response.status_code == 200 and response.get_data(as_text=True) == TEXT
     assert health(client)["storage"]["ok"] is True
+
+
+def test_the_editor_opens_empty_when_a_shared_link_cannot_be_read(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    client = make_app(str(tmp_path / "a-file" / "shares.sqlite3")).test_client()
+    response = client.get("/?s=" + "A" * 22)
+    assert response.status_code == 200 and response.mimetype == "text/html"

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from .errors import Refusal
 from .options import Options
 
 RETRY_AFTER = 30
@@ -41,19 +42,26 @@ SCHEMA_VERSION = 2
 """The newest migration this app knows (see ``_SQLITE_MIGRATIONS`` and store_postgres)."""
 
 
-class StoreError(RuntimeError):
-    """The share database cannot be used (misconfigured, unsupported URL)."""
-
-    status = 503
-    retry_after = RETRY_AFTER
-    message = "sharing is unavailable right now"
-
-
-class StorageUnavailable(StoreError):
-    """Any storage fault: the disk, the database file or the database server said no.
+class StoreError(Refusal, RuntimeError):
+    """The share database cannot be used (misconfigured, unsupported URL): 503 with Retry-After.
 
     ``str()`` (for logs and ``/healthz``) says what failed; ``message`` (for clients) does not.
     """
+
+    status = 503
+    retry_after = RETRY_AFTER
+    cacheable = False
+
+    def __init__(self, detail: str):
+        super().__init__("sharing is unavailable right now")
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class StorageUnavailable(StoreError):
+    """Any storage fault: the disk, the database file or the database server said no."""
 
 
 class ShareStore(ABC):
