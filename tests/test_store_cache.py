@@ -59,3 +59,25 @@ def test_a_redis_that_is_down_is_a_miss_not_an_error():
     assert cache.get("k") == (b"x", "text/plain"), "the local LRU still works"
     assert time.monotonic() - started < 3
     assert cache.shared.ping() is False
+
+
+@pytest.mark.dot
+def test_apps_sharing_redis_draw_a_stateless_link_once(redis_server, monkeypatch):
+    from webapp import links
+    from webapp.options import Options
+    from webapp.web import create_app
+
+    settings = {"REDIS_URL": redis_server.url, "DATABASE": ":memory:", "RATE_RENDERS": 0}
+    payload = links.encode("FROM alpine\nRUN echo redis\n", Options())
+    path = f"/d/{links.CURRENT_VERSION}/{payload}.svg"
+    first = create_app(settings).test_client().get(path)
+    assert first.status_code == 200
+
+    import webapp.render as render_module
+
+    def no_dot(*args, **kwargs):
+        raise AssertionError("the second instance must not draw")
+
+    monkeypatch.setattr(render_module, "render", no_dot)
+    second = create_app(settings).test_client().get(path)
+    assert second.status_code == 200 and second.data == first.data

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from .. import config
-from ..cache import RenderCache, render_key
+from ..cache import open_cache, render_key
 from ..errors import Refusal
 from .admission import RenderGate
 
@@ -32,7 +32,7 @@ class Renders:
             waiting=config.worker_threads(settings) - slots - config.SPARE_THREADS,
             wait=float(settings["RENDER_WAIT"]),
         )
-        self.cache = RenderCache(settings["CACHE_BYTES"])
+        self.cache = open_cache(settings)  # per-process LRU, in front of Redis with REDIS_URL
         self._lock = threading.Lock()
         self._inflight: dict[str, threading.Lock] = {}
 
