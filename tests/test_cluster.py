@@ -129,7 +129,7 @@ def test_a_link_made_on_one_instance_is_served_by_the_other(cluster):
     assert read_text(cluster.app_url(1), made["id"]) == (200, text)
     assert read_text(cluster.url, made["id"]) == (200, text)
     status, _, body = request(cluster.url, path="/healthz")
-    assert status == 200 and json.loads(body)["storage"] == {
+    assert status == 200 and json.loads(body)["checks"]["storage"] == {
         "backend": "postgresql",
         "ok": True,
         "error": None,
