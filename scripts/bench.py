@@ -207,6 +207,13 @@ def web_section(ctx: dict) -> list[Result]:
     return rows
 
 
+def cluster_section(ctx: dict) -> list[Result]:
+    """Cached link rps through the local cluster's nginx, two instances against one (issue 11)."""
+    from scripts.bench_cluster import cluster_section as section
+
+    return section(ctx)
+
+
 def load_section(ctx: dict) -> list[Result]:
     """The server under load through real gunicorn (issue 7): see scripts/bench_load.py."""
     from scripts.bench_load import bench_load
@@ -252,6 +259,7 @@ SECTIONS: list[tuple[str, Callable[[dict], list[Result]]]] = [
     ("share", share_section),
     ("web", web_section),
     ("load", load_section),
+    ("cluster", cluster_section),
 ]
 """(name, function) pairs run in order; later sections may read what earlier ones put in ctx."""
 

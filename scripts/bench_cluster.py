@@ -130,6 +130,28 @@ def bench_cluster(seconds: float = 4.0, concurrency: int = 16) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def cluster_section(ctx: dict) -> list:
+    """``make bench``'s ``cluster`` section: the figures of :func:`bench_cluster` with floors."""
+    from scripts.bench import Result
+
+    results = bench_cluster()
+    two, one = results["two"], results["one"]
+    rows = []
+    for name, r in (("two", two), ("one", one)):
+        label = f"cached link x16, {name} instance(s): {r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms; p99"
+        rows.append(Result(label, r["p99_ms"], "ms", 2000.0))
+    rows.append(Result("cluster: failed requests, both phases", two["errors"] + one["errors"], "", 0))
+    rows.append(
+        Result(
+            f"cluster: req/s with one instance / with two ({one['rps']:.0f} / {two['rps']:.0f})",
+            one["rps"] / max(two["rps"], 1e-9),
+            "x",
+            1.5,  # a second instance must never make the service slower (on 2 shared cores, ~1x)
+        )
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_cluster")
     parser.add_argument("--seconds", type=float, default=4.0)
