@@ -80,8 +80,13 @@ def _pid_alive(pid: int | None) -> bool:
         return False
     try:  # a zombie child of ours counts as gone
         done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
+        if done:
+            return False
     except ChildProcessError:
+        pass
+    try:  # and so does anyone's zombie (exited, not yet reaped by its parent)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
         return True
 
 
@@ -182,7 +187,8 @@ class Cluster:
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "webapp/gunicorn_conf.py",
-                 "--pid", str(folder / "gunicorn.pid"), "webapp.web:create_app()"],
+                 "--pid", str(folder / "gunicorn.pid"), "--control-socket", str(folder / "gunicorn.ctl"),
+                 "webapp.web:create_app()"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )  # fmt: skip
