@@ -69,6 +69,12 @@ class PgServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
+            reach = subprocess.run(self._as_owner("test", "-w", str(self.folder)), capture_output=True)
+            if reach.returncode != 0:
+                raise RuntimeError(
+                    f"the postgres user cannot reach {self.folder} (a parent folder is not "
+                    "world-searchable): choose another folder (CLUSTER_DIR=/tmp/... for the cluster)"
+                )
         if (self.data / "PG_VERSION").exists():
             return
         self._run(
