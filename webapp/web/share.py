@@ -52,7 +52,8 @@ def _setup(state) -> None:
     app.extensions["share"] = ShareService(
         app.config["SETTINGS"], lambda: app.instance_path, lambda: app.extensions["renders"]
     )
-    app.extensions.setdefault("health", []).append(("storage", lambda: storage_health(app)))
+    # optional for readiness: a storage fault is shared by every instance (200 "degraded")
+    app.extensions.setdefault("health", []).append(("storage", lambda: storage_health(app), False))
 
 
 def service() -> ShareService:
