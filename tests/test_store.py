@@ -111,3 +111,28 @@ def test_memory_database_is_shared_by_threads_and_writes_no_file(tmp_path, monke
     assert seen == [(TEXT, Options())]
     assert store.health()["ok"] is True
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_app_needs_neither_postgresql_nor_redis(tmp_path):
+    """`make run` alone: with psycopg and redis made unimportable, sharing and /healthz work."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = f"""
+import sys
+for name in ("psycopg", "psycopg_pool", "redis"):
+    sys.modules[name] = None  # import fails, as when not installed
+from webapp.web import create_app
+client = create_app({{"DATABASE": {str(tmp_path / "s.db")!r}}}).test_client()
+made = client.post("/api/share", json={{"dockerfile": "FROM alpine\\n"}})
+assert made.status_code == 201, made.data
+assert client.get(made.get_json()["url"] + ".txt").data == b"FROM alpine\\n"
+assert client.get("/healthz").get_json()["checks"]["storage"]["ok"] is True
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
