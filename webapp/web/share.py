@@ -24,12 +24,10 @@ from ..shares import (
     ShareService,
     UnknownFormat,
     WrongToken,
+    scan_secrets,
     split_name,
     storage_health,
     with_query,
-)
-from ..shares import (
-    scan_secrets as _scan,
 )
 from ..store import StoreError
 from .inputs import read_render_request
@@ -165,12 +163,12 @@ def _source_response(text: str, options: Options, cache_control: str) -> Respons
     return response
 
 
-@bp.post("/api/secrets")
+@bp.post("/api/secrets", endpoint="scan_secrets")
 @costs("renders")
-def scan_secrets():
+def secrets_view():
     """Likely secrets in the posted Dockerfile, and the text with them redacted."""
     req = read_render_request(require_source=False)
-    return jsonify(_scan(req.source))
+    return jsonify(scan_secrets(req.source))
 
 
 # --- serving ------------------------------------------------------------------------------------------
