@@ -13,6 +13,7 @@ import http.client
 import itertools
 import json
 import multiprocessing
+import os
 import shutil
 import signal
 import socket
@@ -304,3 +305,36 @@ def test_killing_an_instance_loses_no_acknowledged_link(cluster):
     finally:
         cluster.start_app(0)
     assert read_text(cluster.app_url(0), acknowledged[-1][2])[0] == 200
+
+
+def test_the_deployment_nginx_config_is_valid(tmp_path):
+    """deploy/nginx.conf (compose) with its shared rules passes `nginx -t` (names made local)."""
+    _need_packages()
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    for old, new in (
+        ("/tmp/", str(tmp_path) + "/"),
+        ("server app:5000", "server 127.0.0.1:5000"),
+        ("/etc/nginx/webapp-proxy.conf", str(ROOT / "deploy" / "nginx-proxy.conf")),
+        ("/var/cache/nginx/webapp", str(tmp_path / "cache")),
+    ):
+        assert old in conf
+        conf = conf.replace(old, new)
+    (tmp_path / "nginx.conf").write_text(conf)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    user = ["-g", "user root;"] if os.geteuid() == 0 else []
+    result = subprocess.run(
+        [
+            nginx,
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-e",
+            str(tmp_path / "error.log"),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            *user,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
