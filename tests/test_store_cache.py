@@ -4,6 +4,7 @@ Redis that is down is only a miss (tests/pg_util.py's sibling: a throw-away redi
 from __future__ import annotations
 
 import atexit
+import shutil
 import tempfile
 import time
 
@@ -21,11 +22,13 @@ def redis_server():
         if STRICT:
             pytest.fail("redis-server (Debian's redis-server package) is required in CI")
         pytest.skip("redis-server is not installed")
-    server = RedisServer(tempfile.mkdtemp(prefix="webapp-redis-"), free_port())
+    folder = tempfile.mkdtemp(prefix="webapp-redis-")
+    server = RedisServer(folder, free_port())
     server.start()
     atexit.register(server.stop)
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_without_a_url_the_cache_is_local():
