@@ -610,6 +610,14 @@ def test_onbuild_trigger_errors_only_for_a_reachable_child():
     assert [m for m, _ in errs(analyze(text, target="b"))] == ["invalid stage index 9"]
 
 
+def test_inherited_trigger_build_errors_are_located_at_the_child_from():
+    # Checked with BuildKit (oracle): a COPY of a URL in an inherited trigger fails the child's
+    # build at the child's FROM line, and only when the child is built.
+    text = "FROM alpine AS a\nONBUILD COPY https://example.com/x /y\nFROM a AS b\nFROM alpine\n"
+    assert errs(analyze(text)) == []
+    assert errs(analyze(text, target="b")) == [("source can't be a URL for COPY", 3)]
+
+
 # --- 3.8 target and reachability ------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ from .lexer import decode, lex, parse_heredoc
 from .model import (
     Base,
     BaseKind,
-    Diagnostic,
     Edge,
     EdgeKind,
     GlobalArg,
@@ -30,15 +29,15 @@ from .model import (
     SourceKind,
     Stage,
 )
+from .platforms import DEFAULT_PLATFORM, normalize_platform, platform_args
 from .reference import ReferenceError, normalize
+from .report import Report, Scope
 from .shell import ExpansionError, expand
+from .sources import classify_source
 
-DEFAULT_PLATFORM = "linux/amd64"
 _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
 _PLATFORM = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
-_SCP_GIT = re.compile(r"^([a-zA-Z0-9-_]+)@([a-zA-Z0-9-.]+):(.*?)(?:\?(.*?))?(?:#(.*))?$")
-_PROTO = re.compile(r"^([a-zA-Z0-9]+)://")
 
 
 @dataclass(slots=True)
@@ -59,52 +58,6 @@ class _Work:
     @property
     def display(self) -> str:
         return self.name or f"stage-{self.index}"
-
-
-def normalize_platform(platform: str) -> str:
-    """``linux/x86_64`` -> ``linux/amd64``, ``linux/arm64/v8`` -> ``linux/arm64``, as containerd does."""
-    parts = platform.lower().split("/")
-    os_name = "darwin" if parts[0] == "macos" else parts[0]
-    if len(parts) < 2:
-        return os_name
-    arch, variant = parts[1], (parts[2] if len(parts) > 2 else "")
-    if arch == "i386":
-        arch, variant = "386", ""
-    elif arch in ("x86_64", "x86-64", "amd64"):
-        arch = "amd64"
-        variant = "" if variant == "v1" else variant
-    elif arch in ("aarch64", "arm64"):
-        arch = "arm64"
-        if variant in ("8", "v8", "v8.0"):
-            variant = ""
-        elif variant in ("9", "9.0", "v9.0"):
-            variant = "v9"
-    elif arch == "armhf":
-        arch, variant = "arm", "v7"
-    elif arch == "armel":
-        arch, variant = "arm", "v6"
-    elif arch == "arm":
-        if variant in ("", "7"):
-            variant = "v7"
-        elif variant in ("5", "6", "8"):
-            variant = "v" + variant
-    return "/".join(p for p in (os_name, arch, variant) if p)
-
-
-def platform_args(platform: str, prefix: str) -> dict[str, str]:
-    """The builtin ``<prefix>PLATFORM/OS/ARCH/VARIANT/OSVERSION`` args for a platform string."""
-    platform = normalize_platform(platform)
-    parts = platform.split("/")
-    os_name = parts[0]
-    arch = parts[1] if len(parts) > 1 else ""
-    variant = parts[2] if len(parts) > 2 else ""
-    return {
-        f"{prefix}PLATFORM": platform,
-        f"{prefix}OS": os_name,
-        f"{prefix}OSVERSION": "",
-        f"{prefix}ARCH": arch,
-        f"{prefix}VARIANT": variant,
-    }
 
 
 def analyze(
@@ -146,7 +99,8 @@ class _Analyzer:
         self.build_args = build_args
         self.platform = platform
         self.escape = lexed.escape
-        self.diags: list[Diagnostic] = list(lexed.diagnostics)
+        self.report = Report(lexed.diagnostics)
+        self.error, self.warn, self.info = self.report.error, self.report.warn, self.report.info
         self.work: list[_Work] = []
         self.preamble: list[Instruction] = []
         self.meta_args: list[tuple[str, str | None, int]] = []
@@ -157,26 +111,6 @@ class _Analyzer:
         self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
         self.declared_meta: set[str] = set()
         self.names_seen: set[str] = set()
-        self.deferred_to: int | None = None
-        # (stage, line, code, message) of errors BuildKit raises only when it builds that stage.
-        self.pending_dispatch: list[tuple[int, int, str, str]] = []
-
-    # -- diagnostics ---------------------------------------------------------------------------
-
-    def error(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
-        if self.deferred_to is not None:
-            # Inside an inherited ONBUILD trigger: BuildKit raises this only when it builds the
-            # child stage, and locates it at the child's FROM.
-            child = self.work[self.deferred_to]
-            self.pending_dispatch.append((child.index, child.from_ins.line, code, message))
-            return
-        self.diags.append(Diagnostic(Severity.ERROR, code, message, line, stage))
-
-    def warn(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
-        self.diags.append(Diagnostic(Severity.WARNING, code, message, line, stage))
-
-    def info(self, code: str, message: str, line: int | None, stage: int | None = None) -> None:
-        self.diags.append(Diagnostic(Severity.INFO, code, message, line, stage))
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -192,7 +126,8 @@ class _Analyzer:
         self.check_cycles()
         target = self.resolve_target()
         reachable = self.reachable_from(target)
-        self.dispatch_checks(reachable)
+        self.forward_copies()
+        self.report.settle(reachable)
         stages = tuple(self.freeze(w, w.index in reachable) for w in self.work)
         if target is not None:
             target_name = self.work[target].display
@@ -204,12 +139,11 @@ class _Analyzer:
                         work.from_ins.line,
                         work.index,
                     )
-        diags = sorted(self.diags, key=lambda d: (d.line is not None, d.line or 0))
         return Graph(
             stages=stages,
             edges=tuple(self.edges),
             target=target,
-            diagnostics=tuple(_dedupe(diags)),
+            diagnostics=self.report.sorted(),
             directives=tuple((k, v) for k, v, _ in self.lexed.directives),
             global_args=global_args,
             platform=self.platform,
@@ -374,9 +308,10 @@ class _Analyzer:
     def add_commands(self, work: _Work, global_env: dict[str, str]) -> None:
         if work.base is not None and work.base.kind is BaseKind.STAGE:
             work.env = dict(self.work[work.base.stage].env)
+        scope = Scope(work.index, work.from_ins.line)
         for ins in work.instructions:
             self.apply_env(work, ins, global_env)
-            self.command_sources(work, ins, ins.line, onbuild=False)
+            self.command_sources(scope, work, ins)
 
     def apply_env(self, work: _Work, ins: Instruction, global_env: dict[str, str]) -> None:
         """Track ARG and ENV values of a stage, for expanding ADD and COPY sources."""
@@ -401,44 +336,47 @@ class _Analyzer:
                 except ExpansionError:
                     work.env[key] = value
 
-    def command_sources(self, work: _Work, ins: Instruction, line: int, onbuild: bool) -> None:
-        """Edges for one instruction of ``work`` (``line`` is where the edge is drawn)."""
+    def command_sources(self, scope: Scope, work: _Work, ins: Instruction) -> None:
+        """Edges for one instruction read in ``scope`` (drawn at the instruction's line)."""
         kw = ins.keyword
         if kw == "COPY" and len(ins.args) >= 2:
             source_from = ins.flag("from")
             if source_from:
-                self.copy_from(work, ins, source_from, line, onbuild)
+                self.copy_from(scope, work, ins, source_from)
                 return
         if kw in ("COPY", "ADD") and len(ins.args) >= 2:
-            self.context_sources(work, ins, line, onbuild)
+            self.context_sources(scope, work, ins)
         elif kw == "RUN":
             for value in ins.flag_values("mount"):
                 try:
                     mount = parse_mount(value)
                 except Problem:
                     continue
-                self.mount_source(work, ins, mount, line, onbuild)
+                self.mount_source(scope, work, ins, mount)
 
-    def copy_from(self, work: _Work, ins: Instruction, value: str, line: int, onbuild: bool) -> None:
+    def copy_from(self, scope: Scope, work: _Work, ins: Instruction, value: str) -> None:
         kind = EdgeKind.COPY
+        line, onbuild = ins.line, scope.inherited
         try:
             unchanged = expand(value, {}, self.escape).result == value
         except ExpansionError:
             unchanged = False
         if not unchanged:
-            self.error(
+            self.report.parse_error(
+                scope,
                 "from-variable",
                 "variable expansion is not supported for --from, define a new stage with FROM using ARG "
                 "from global scope as a workaround",
                 ins.line,
-                work.index,
             )
             self.edges.append(Edge(kind, Source(SourceKind.INVALID, text=value), work.index, line, onbuild))
             return
         if _INDEX.match(value) and abs(int(value)) < 2**63:
             index = int(value)
             if index < 0 or index >= len(self.states):
-                self.error("invalid-stage-index", f"invalid stage index {index}", ins.line, work.index)
+                self.report.parse_error(
+                    scope, "invalid-stage-index", f"invalid stage index {index}", ins.line
+                )
                 self.edges.append(
                     Edge(kind, Source(SourceKind.INVALID, text=value), work.index, line, onbuild)
                 )
@@ -447,7 +385,7 @@ class _Analyzer:
             if state_kind == "stage":
                 self.add_stage_edge(work, kind, payload, value, line, onbuild)
                 return
-            source = self.image_source(payload, ins.line, work, report=False)
+            source = self.image_source(scope, payload, ins.line, report=False)
             self.warn(
                 "index-implicit-image",
                 f"COPY --from={value}: index points past the stages at an implicit image source ({payload})",
@@ -461,7 +399,7 @@ class _Analyzer:
             self.add_stage_edge(work, kind, found, value, line, onbuild)
             return
         self.states.append(("image", value))
-        source = self.image_source(value, ins.line, work)
+        source = self.image_source(scope, value, ins.line)
         if source.kind is not SourceKind.SCRATCH:
             self.warn_not_stage(f"COPY --from={value}", value, ins.line, work)
         self.edges.append(Edge(kind, source, work.index, line, onbuild))
@@ -473,15 +411,15 @@ class _Analyzer:
             message += f"; did you mean the stage '{hint}'?"
         self.warn("unknown-stage", message, line, work.index)
 
-    def image_source(self, value: str, line: int, work: _Work, report: bool = True) -> Source:
+    def image_source(self, scope: Scope, value: str, line: int, report: bool = True) -> Source:
         if value == "scratch":
             return Source(SourceKind.SCRATCH, text=value)
         try:
             return Source(SourceKind.IMAGE, ref=normalize(value), text=value)
         except ReferenceError as exc:
             if report:
-                self.error(
-                    "invalid-reference", f'failed to parse stage name "{value}": {exc}', line, work.index
+                self.report.parse_error(
+                    scope, "invalid-reference", f'failed to parse stage name "{value}": {exc}', line
                 )
             return Source(SourceKind.IMAGE, ref=value, text=value)
 
@@ -508,8 +446,9 @@ class _Analyzer:
             )
         )
 
-    def context_sources(self, work: _Work, ins: Instruction, line: int, onbuild: bool) -> None:
+    def context_sources(self, scope: Scope, work: _Work, ins: Instruction) -> None:
         kind = EdgeKind.COPY if ins.keyword == "COPY" else EdgeKind.ADD
+        line, onbuild = ins.line, scope.inherited
         sources = ins.args[:-1]
         local = False
         remote: list[tuple[SourceKind, str]] = []
@@ -533,11 +472,10 @@ class _Analyzer:
             )
             if kind is EdgeKind.COPY:
                 what = "a git ref" if source_kind is SourceKind.GIT else "a URL"
-                self.pending_dispatch.append(
-                    (work.index, ins.line, "copy-remote", f"source can't be {what} for COPY")
-                )
+                self.report.build_error(scope, "copy-remote", f"source can't be {what} for COPY", ins.line)
 
-    def mount_source(self, work: _Work, ins: Instruction, mount: Mount, line: int, onbuild: bool) -> None:
+    def mount_source(self, scope: Scope, work: _Work, ins: Instruction, mount: Mount) -> None:
+        line, onbuild = ins.line, scope.inherited
         lookup = mount.source_from or "scratch"
         found = self.by_name.get(lookup.lower())
         if found is None:
@@ -562,17 +500,15 @@ class _Analyzer:
         if found is not None:
             self.add_stage_edge(work, EdgeKind.MOUNT, found, value, line, onbuild, mount)
             if found >= work.index:
-                self.pending_dispatch.append(
-                    (
-                        work.index,
-                        ins.line,
-                        "mount-forward",
-                        f'cannot mount from stage "{value}" to "{mount.target}", stage needs to be defined '
-                        "before current command",
-                    )
+                self.report.build_error(
+                    scope,
+                    "mount-forward",
+                    f'cannot mount from stage "{value}" to "{mount.target}", stage needs to be defined '
+                    "before current command",
+                    ins.line,
                 )
             return
-        source = self.image_source(value, ins.line, work)
+        source = self.image_source(scope, value, ins.line)
         if _INDEX.match(value):
             self.warn(
                 "mount-index",
@@ -593,17 +529,14 @@ class _Analyzer:
             parent = self.work[work.base.stage]
             triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
             work.onbuild_inherited = len(triggers)
-            self.deferred_to = work.index
-            try:
-                for trigger in triggers:
-                    try:
-                        check(trigger.sub)
-                    except Problem as problem:
-                        self.error(problem.code, problem.message, trigger.line, work.index)
-                        continue
-                    self.command_sources(work, trigger.sub, trigger.line, onbuild=True)
-            finally:
-                self.deferred_to = None
+            scope = Scope(work.index, work.from_ins.line, inherited=True)
+            for trigger in triggers:
+                try:
+                    check(trigger.sub)
+                except Problem as problem:
+                    self.report.parse_error(scope, problem.code, problem.message, trigger.line)
+                    continue
+                self.command_sources(scope, work, trigger.sub)
 
     # -- whole-graph checks ----------------------------------------------------------------------
 
@@ -665,27 +598,24 @@ class _Analyzer:
             stack.extend(work.deps)
         return seen
 
-    def dispatch_checks(self, reachable: set[int]) -> None:
-        """Errors BuildKit raises only while building a stage: only for stages the target builds."""
+    def forward_copies(self) -> None:
+        """``COPY --from`` a later stage: BuildKit refuses it only while building the copying stage."""
         for edge in self.edges:
             stage = edge.target
             if (
                 edge.kind is EdgeKind.COPY
-                and stage in reachable
                 and edge.source.kind is SourceKind.STAGE
                 and edge.source.stage > stage
             ):
-                name = self.work[stage].display if len(self.work) > 1 else ""
-                self.error(
+                work = self.work[stage]
+                name = work.display if len(self.work) > 1 else ""
+                self.report.when_built(
+                    stage,
                     "copy-forward",
                     f'cannot copy from stage "{edge.source.text}", it needs to be defined before current '
                     f'stage "{name}"',
-                    edge.line,
-                    stage,
+                    work.from_ins.line if edge.onbuild else edge.line,
                 )
-        for stage, line, code, message in self.pending_dispatch:
-            if stage in reachable:
-                self.error(code, message, line, stage)
 
     def freeze(self, work: _Work, reachable: bool) -> Stage:
         last = work.instructions[-1].end_line if work.instructions else work.from_ins.end_line
@@ -704,27 +634,6 @@ class _Analyzer:
         )
 
 
-def classify_source(value: str) -> SourceKind:
-    """An ADD/COPY source word -> context, url or git (BuildKit's git-ref and URL rules)."""
-    if value.startswith(("./", "../", "github.com/")):
-        return SourceKind.CONTEXT
-    proto = _PROTO.match(value)
-    if proto:
-        scheme = proto.group(1).lower()
-        if scheme in ("ssh", "git"):
-            return SourceKind.GIT
-        if scheme in ("http", "https"):
-            path = value[proto.end() :].split("#", 1)[0].split("?", 1)[0]
-            slash = path.find("/")
-            if slash >= 0 and path[slash:].endswith(".git"):
-                return SourceKind.GIT
-    elif _SCP_GIT.match(value):
-        return SourceKind.GIT
-    if value.startswith(("http://", "https://")):
-        return SourceKind.URL
-    return SourceKind.CONTEXT
-
-
 def _casing(word: str) -> str:
     if word == word.lower():
         return "lower"
@@ -741,17 +650,6 @@ def _suggest(word: str, candidates: list[str]) -> str | None:
         if candidate and (word in candidate or candidate in word) and len(word) >= 3:
             return candidate
     return None
-
-
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen = set()
-    out = []
-    for d in diags:
-        key = (d.severity, d.code, d.message, d.line)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out
 
 
 __all__ = ["analyze", "classify_source", "normalize_platform", "platform_args"]
