@@ -161,10 +161,14 @@ def test_build_platform_args_are_defined():
     assert codes(g) == []
 
 
-def test_targetstage_is_the_target_or_default():
-    text = "FROM alpine AS one\nFROM img-$TARGETSTAGE AS two\n"
-    assert analyze(text).stages[1].base.resolved == "img-default"
-    assert analyze(text, target="two").stages[1].base.resolved == "img-two"
+def test_targetstage_is_the_target_as_written_else_the_last_stage_name_else_default():
+    # Checked with BuildKit: no --target -> the last stage's (lower-cased) name, or "default"
+    # when it is unnamed; --target -> the value as the user wrote it.
+    text = "FROM alpine AS one\nFROM img-$TARGETSTAGE AS Two\n"
+    assert analyze(text).stages[1].base.resolved == "img-two"
+    assert analyze(text, target="TWO").stages[1].base.resolved == "img-TWO"
+    unnamed = "FROM alpine AS one\nFROM img-$TARGETSTAGE\n"
+    assert analyze(unnamed).stages[1].base.resolved == "img-default"
 
 
 def test_meta_arg_default_used_when_no_build_arg():

@@ -126,7 +126,6 @@ class _Analyzer:
         self.check_cycles()
         target = self.resolve_target()
         reachable = self.reachable_from(target)
-        self.forward_copies()
         self.report.settle(reachable)
         stages = tuple(self.freeze(w, w.index in reachable) for w in self.work)
         if target is not None:
@@ -200,7 +199,9 @@ class _Analyzer:
     def meta_arg_values(self) -> tuple[dict[str, str], tuple[GlobalArg, ...]]:
         env = platform_args(DEFAULT_PLATFORM, "BUILD")
         env.update(platform_args(self.platform, "TARGET"))
-        env["TARGETSTAGE"] = self.target_option or "default"
+        # --target as written, else the last stage's name ("default" when it has none).
+        last = self.work[-1].name if self.work else None
+        env["TARGETSTAGE"] = self.target_option or last or "default"
         for name in list(env):  # --build-arg overrides the builtin values too
             if name in self.build_args:
                 env[name] = self.build_args[name]
@@ -357,6 +358,8 @@ class _Analyzer:
     def copy_from(self, scope: Scope, work: _Work, ins: Instruction, value: str) -> None:
         kind = EdgeKind.COPY
         line, onbuild = ins.line, scope.inherited
+        # Heredoc sources are inline content: with nothing else, nothing is read from --from.
+        reads = ins.json or any(parse_heredoc(word) is None for word in ins.args[:-1])
         try:
             unchanged = expand(value, {}, self.escape).result == value
         except ExpansionError:
@@ -383,7 +386,9 @@ class _Analyzer:
                 return
             state_kind, payload = self.states[index]
             if state_kind == "stage":
-                self.add_stage_edge(work, kind, payload, value, line, onbuild)
+                self.copy_stage(scope, work, ins, payload, value, reads)
+                return
+            if not reads:
                 return
             source = self.image_source(scope, payload, ins.line, report=False)
             self.warn(
@@ -396,13 +401,32 @@ class _Analyzer:
             return
         found = self.by_name.get(value.lower())
         if found is not None:
-            self.add_stage_edge(work, kind, found, value, line, onbuild)
+            self.copy_stage(scope, work, ins, found, value, reads)
             return
         self.states.append(("image", value))
         source = self.image_source(scope, value, ins.line)
+        if not reads:
+            return  # only heredocs: BuildKit neither pulls the image nor reads from it
         if source.kind is not SourceKind.SCRATCH:
             self.warn_not_stage(f"COPY --from={value}", value, ins.line, work)
         self.edges.append(Edge(kind, source, work.index, line, onbuild))
+
+    def copy_stage(
+        self, scope: Scope, work: _Work, ins: Instruction, source: int, text: str, reads: bool
+    ) -> None:
+        """``COPY --from=<stage>``: the source stage is built first; an edge only if files are read."""
+        if reads:
+            self.add_stage_edge(work, EdgeKind.COPY, source, text, ins.line, scope.inherited)
+        else:  # only heredocs: the stage is still a dependency (built, and must come earlier)
+            work.deps.setdefault(source, []).append(ins.line)
+        if source > work.index:
+            name = work.display if len(self.work) > 1 else ""
+            self.report.build_error(
+                scope,
+                "copy-forward",
+                f'cannot copy from stage "{text}", it needs to be defined before current stage "{name}"',
+                ins.line,
+            )
 
     def warn_not_stage(self, what: str, value: str, line: int, work: _Work) -> None:
         hint = _suggest(value.lower(), list(self.by_name))
@@ -597,25 +621,6 @@ class _Analyzer:
                 stack.append(work.base.stage)
             stack.extend(work.deps)
         return seen
-
-    def forward_copies(self) -> None:
-        """``COPY --from`` a later stage: BuildKit refuses it only while building the copying stage."""
-        for edge in self.edges:
-            stage = edge.target
-            if (
-                edge.kind is EdgeKind.COPY
-                and edge.source.kind is SourceKind.STAGE
-                and edge.source.stage > stage
-            ):
-                work = self.work[stage]
-                name = work.display if len(self.work) > 1 else ""
-                self.report.when_built(
-                    stage,
-                    "copy-forward",
-                    f'cannot copy from stage "{edge.source.text}", it needs to be defined before current '
-                    f'stage "{name}"',
-                    work.from_ins.line if edge.onbuild else edge.line,
-                )
 
     def freeze(self, work: _Work, reachable: bool) -> Stage:
         last = work.instructions[-1].end_line if work.instructions else work.from_ins.end_line

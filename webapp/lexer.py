@@ -129,8 +129,9 @@ def lex(text: str) -> Lexed:
             if key not in DIRECTIVES:
                 directives_done = True
             elif key in seen:
+                # BuildKit reports a repeated directive at the line before it (checked with BuildKit).
                 diags.append(
-                    _error("duplicate-directive", f"only one {key} parser directive can be used", number)
+                    _error("duplicate-directive", f"only one {key} parser directive can be used", number - 1)
                 )
                 continue
             else:
