@@ -229,7 +229,7 @@ def test_blank_base_is_an_error():
 
 def test_bad_substitution_in_from_is_an_error():
     g = analyze("FROM ${}\n")
-    assert errs(g) == [("syntax error: bad substitution", 1)]
+    assert errs(g) == [('failed to process "${}": syntax error: bad substitution', 1)]
 
 
 def test_platform_flag_is_expanded():

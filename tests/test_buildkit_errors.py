@@ -8,8 +8,11 @@ build; dispatch errors (raised while BuildKit builds a stage) fail only builds t
 
 from __future__ import annotations
 
+import pytest
+
 from webapp.analysis import analyze
 from webapp.model import EdgeKind, Severity, SourceKind
+from webapp.options import OptionError, Options
 
 
 def errs(graph) -> list[tuple[str, int | None]]:
@@ -53,3 +56,82 @@ def test_copy_from_a_later_stage_of_only_heredocs_is_still_a_forward_reference()
     text = "FROM alpine AS first\nCOPY --from=b <<EOF /x\nhi\nEOF\nFROM alpine AS b\n"
     message = 'cannot copy from stage "b", it needs to be defined before current stage "first"'
     assert errs(analyze(text, target="first")) == [(message, 2)]
+
+
+# --- platforms (containerd's platforms.Parse / Normalize) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "stage_platform"),
+    [
+        ("Linux/AMD64", "linux/amd64"),
+        ("darwin", "darwin/amd64"),
+        ("arm64", "linux/arm64"),
+        ("macos/x86_64", "darwin/amd64"),
+        ("linux/arm64/v8", "linux/arm64/v8"),
+        ("linux/arm", "linux/arm"),
+    ],
+)
+def test_from_platform_is_parsed_as_containerd_does(written, stage_platform):
+    g = analyze(f"FROM --platform={written} alpine\n")
+    assert errs(g) == []
+    assert g.stages[0].platform == stage_platform
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("linux/amd64/v2/x", '"linux/amd64/v2/x": cannot parse platform specifier: invalid argument'),
+        ("foo", '"foo": unknown operating system or architecture: invalid argument'),
+        ("linux/*", '"linux/*": wildcards not yet supported: invalid argument'),
+        (
+            "notaplatform!",
+            '"notaplatform!" is an invalid OS component of "notaplatform!": OSAndVersion specifier '
+            'component must match "^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.%-]*)((?:\\\\+[A-Za-z0-9_.%-]+)*)'
+            '\\\\))?$": invalid argument',
+        ),
+        (
+            "linux/am:d64",
+            '"am:d64" is an invalid component of "linux/am:d64": platform specifier component must '
+            'match "^[A-Za-z0-9_.-]+$": invalid argument',
+        ),
+    ],
+)
+def test_unparseable_from_platform_fails_even_in_a_stage_that_is_not_built(written, reason):
+    text = f"FROM --platform={written} alpine AS a\nRUN true\nFROM alpine\n"
+    assert errs(analyze(text)) == [(f"failed to parse platform {written}: {reason}", 1)]
+
+
+def test_failed_platform_expansion_names_the_empty_result_then_the_word():
+    g = analyze("FROM --platform=linux/${P:?noplat} alpine AS a\nFROM alpine\n")
+    message = 'failed to process arguments for platform : failed to process "linux/${P:?noplat}": P: noplat'
+    assert errs(g) == [(message, 1)]
+
+
+def test_failed_base_and_meta_arg_expansion_use_buildkit_wording():
+    g = analyze("FROM ${B:?nobase} AS a\nFROM alpine\n")
+    assert errs(g) == [('failed to process "${B:?nobase}": B: nobase', 1)]
+    g = analyze("ARG A=${X:?bad}\nFROM alpine\n")
+    assert errs(g) == [('failed to process "${X:?bad}": X: bad', 1)]
+    assert errs(analyze("ARG A=${X:?bad}\nFROM alpine\n", build_args={"A": "given"})) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "target", "arch"),
+    [
+        ("Linux/ARM64", "linux/arm64", "arm64"),
+        ("arm64", "linux/arm64", "arm64"),
+        ("darwin", "darwin/amd64", "amd64"),
+    ],
+)
+def test_target_platform_given_by_the_user_is_normalised(given, target, arch):
+    g = analyze("ARG TARGETARCH\nFROM img-$TARGETARCH\n", platform=given)
+    assert g.platform == target
+    assert g.stages[0].base.resolved == f"img-{arch}"
+    assert Options.from_mapping({"platform": given}).platform == target
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "not a platform", "linux/amd64/v2/x", "foo", "linux/amd64\n"])
+def test_platform_option_refuses_what_containerd_refuses(bad):
+    with pytest.raises(OptionError):
+        Options.from_mapping({"platform": bad})

@@ -29,15 +29,15 @@ from .model import (
     SourceKind,
     Stage,
 )
-from .platforms import DEFAULT_PLATFORM, normalize_platform, platform_args
+from .platforms import DEFAULT_PLATFORM, PlatformError, normalize_platform, parse_platform, platform_args
 from .reference import ReferenceError, normalize
 from .report import Report, Scope
 from .shell import ExpansionError, expand
 from .sources import classify_source
+from .wording import failed_to_process
 
 _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
-_PLATFORM = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 
 
 @dataclass(slots=True)
@@ -213,7 +213,7 @@ class _Analyzer:
                 try:
                     env[name] = expand(default, env, self.escape).result
                 except ExpansionError as exc:
-                    self.error("arg-expansion", str(exc), line)
+                    self.error("arg-expansion", failed_to_process(default, exc), line)
                     env[name] = default
             out.append(GlobalArg(name, default, env.get(name), line))
         self.declared_meta = {name for name, _, _ in self.meta_args}
@@ -227,7 +227,7 @@ class _Analyzer:
             base = self.resolve_base(work, text, env, names_so_far)
             work.base = base
             platform_text = ins.flag("platform")
-            if platform_text:
+            if platform_text and len(ins.args) in (1, 3):
                 work.platform = self.expand_platform(work, platform_text, env)
             if work.name:
                 names_so_far[work.name] = work.index
@@ -241,7 +241,7 @@ class _Analyzer:
         try:
             result = expand(text, env, self.escape)
         except ExpansionError as exc:
-            self.error("from-expansion", str(exc), line, work.index)
+            self.error("from-expansion", failed_to_process(text, exc), line, work.index)
             return Base(BaseKind.INVALID, text, None)
         value = result.result
         if value == "":
@@ -281,15 +281,17 @@ class _Analyzer:
         try:
             value = expand(text, env, self.escape).result
         except ExpansionError as exc:
-            self.error("platform-expansion", f"failed to process arguments for platform {text}: {exc}", line)
+            # BuildKit names the (empty) result of the failed expansion, then the word.
+            message = f"failed to process arguments for platform : {failed_to_process(text, exc)}"
+            self.error("platform-expansion", message, line)
             return None
         if not value:
             self.error("platform-empty", f"empty platform value from expression {text}", line, work.index)
             return None
-        if not _PLATFORM.match(value):
-            self.error(
-                "platform-invalid", f"failed to parse platform {text}: {value!r} is not a platform", line
-            )
+        try:
+            return str(parse_platform(value))
+        except PlatformError as exc:
+            self.error("platform-invalid", f"failed to parse platform {text}: {exc}", line)
         return value
 
     def add_from_edge(self, work: _Work) -> None:

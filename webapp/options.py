@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import RequestRefused
+from .platforms import PlatformError, normalize_platform, parse_platform
 
 FORMATS = ("json", "svg", "png", "dot", "mermaid")
 VIEWS = ("stages", "layers")
@@ -17,7 +18,7 @@ DEFAULT_PLATFORM = "linux/amd64"
 
 _TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_PLATFORM = re.compile(r"^[a-z0-9]{1,32}/[a-z0-9_-]{1,32}(/[a-z0-9.]{1,32})?$")
+_PLATFORM = re.compile(r"^[A-Za-z0-9_.()+%/-]{1,100}$")
 MAX_BUILD_ARGS = 64
 MAX_BUILD_ARG_VALUE = 1024
 
@@ -50,8 +51,8 @@ class Options:
         if target is not None and (not isinstance(target, str) or not _TARGET.match(target)):
             raise OptionError("target must be a stage name (letters, digits, '.', '_', '-')")
         platform = data.get("platform") or None
-        if platform is not None and (not isinstance(platform, str) or not _PLATFORM.match(platform)):
-            raise OptionError("platform must look like os/arch or os/arch/variant, e.g. linux/arm64")
+        if platform is not None:
+            platform = _platform(platform)
         view = data.get("view") or "stages"
         if view not in VIEWS:
             raise OptionError(f"view must be one of: {', '.join(VIEWS)}")
@@ -105,3 +106,15 @@ def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise OptionError(f"format must be one of: {', '.join(FORMATS)}")
     return fmt
+
+
+def _platform(value: object) -> str:
+    """A ``--platform`` value containerd accepts, normalised as BuildKit does (``arm64`` is linux/arm64)."""
+    if isinstance(value, str) and _PLATFORM.fullmatch(value):
+        try:
+            parse_platform(value)
+        except PlatformError:
+            pass
+        else:
+            return normalize_platform(value)
+    raise OptionError("platform must look like os/arch or os/arch/variant, e.g. linux/arm64")
