@@ -135,3 +135,215 @@ def test_target_platform_given_by_the_user_is_normalised(given, target, arch):
 def test_platform_option_refuses_what_containerd_refuses(bad):
     with pytest.raises(OptionError):
         Options.from_mapping({"platform": bad})
+
+
+# --- words BuildKit expands while building a stage ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'COPY "a b /x',
+            'failed to process "\\"a": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            "ADD 'a /x",
+            'failed to process "\'a": unexpected end of statement while looking for matching single-quote',
+        ),
+        (
+            'ENV A="x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'ENV A "x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'LABEL a="x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            "WORKDIR 'x",
+            'failed to process "\'x": unexpected end of statement while looking for matching single-quote',
+        ),
+        (
+            'USER "me',
+            'failed to process "\\"me": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'VOLUME "x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'STOPSIGNAL "x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'EXPOSE "80',
+            'failed to process "\\"80": unexpected end of statement while looking for matching double-quote',
+        ),
+        (
+            'ARG A="x',
+            'failed to process "\\"x": unexpected end of statement while looking for matching double-quote',
+        ),
+    ],
+    ids=[
+        "copy",
+        "add",
+        "env",
+        "env-legacy",
+        "label",
+        "workdir",
+        "user",
+        "volume",
+        "stopsignal",
+        "expose",
+        "arg",
+    ],
+)
+def test_unbalanced_quote_in_a_word_buildkit_expands(line, message):
+    assert dispatch_error(line) == [(message, 2)]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("WORKDIR ${NOPE:?need a dir}", 'failed to process "${NOPE:?need a dir}": NOPE: need a dir'),
+        ("USER ${NOPE:?}", 'failed to process "${NOPE:?}": NOPE: is not allowed to be unset'),
+        ("ENV A=${NOPE:?bad}", 'failed to process "${NOPE:?bad}": NOPE: bad'),
+        ("COPY ${NOPE:?no src} /x", "failed to process \"${NOPE:?no\": syntax error: missing '}'"),
+        ("RUN --mount=type=${T:?notype} true", 'failed to process "${T:?notype}": T: notype'),
+    ],
+    ids=["workdir", "user", "env", "copy-split-word", "run-mount"],
+)
+def test_required_variable_that_is_unset(line, message):
+    assert dispatch_error(line) == [(message, 2)]
+
+
+def test_run_and_cmd_words_are_not_expanded_by_buildkit():
+    assert errs(analyze(in_stage_a('RUN echo "x\nCMD echo "y'), target="a")) == []
+
+
+def test_expansion_sees_the_stage_variables_and_build_args():
+    assert errs(analyze("FROM alpine\nARG D=/srv\nWORKDIR ${D:?}\n")) == []
+    assert errs(analyze("FROM alpine\nENV D=/srv\nFROM 0\nWORKDIR ${D:?}\n")) == [
+        ('failed to process "${D:?}": D: is not allowed to be unset', 4)
+    ]
+    assert errs(analyze("FROM alpine AS a\nENV D=/srv\nFROM a\nWORKDIR ${D:?}\n")) == []
+    # BuildKit always defines PATH
+    assert errs(analyze("FROM scratch\nUSER ${PATH:?}\n")) == []
+    # a build arg replaces an ARG default before it is expanded
+    assert errs(analyze('FROM alpine\nARG A="x\n', build_args={"A": "v"})) == []
+
+
+def test_env_pairs_are_expanded_with_the_values_from_before_the_instruction():
+    g = analyze("FROM alpine\nENV a=old\nENV a=new b=$a\nCOPY $b /x\n")
+    assert [e.source.text for e in g.edges if e.kind is EdgeKind.COPY] == [None]
+    text = "FROM alpine\nENV a=1 b=${a:?}\n"
+    assert errs(analyze(text)) == [('failed to process "${a:?}": a: is not allowed to be unset', 2)]
+
+
+# --- values BuildKit validates while building a stage -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("EXPOSE 80-abc", "invalid containerPort: 80-abc"),
+        ("EXPOSE 80/xyz", 'invalid port: "80/xyz": invalid proto: xyz'),
+        ("EXPOSE 90-80", "invalid containerPort: 90-80"),
+        ("EXPOSE 70000", "invalid containerPort: 70000"),
+        ("EXPOSE 1.2.3:80:80", "invalid IP address: 1.2.3"),
+        ("EXPOSE 80-81:90-99", "invalid ranges specified for container and host Ports: 90-99 and 80-81"),
+        ("STOPSIGNAL FOO", "invalid signal: FOO"),
+        ("STOPSIGNAL 0", "invalid signal: 0"),
+        ("COPY --chmod=xyz a /x", "invalid syntax"),
+        (
+            "COPY --chmod=0999 a /x",
+            "invalid chmod parameter: '0999'. it should be octal string and between 0 and 07777",
+        ),
+        (
+            "ADD --chmod=17777 a /x",
+            "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777",
+        ),
+        ("ADD --checksum=sha256:abc https://example.com/x /x", "invalid checksum digest length"),
+        ("ADD --checksum=md5:abc https://example.com/x /x", "unsupported digest algorithm"),
+        ("ADD --checksum=nope https://example.com/x /x", "invalid checksum digest format"),
+        ("ADD --checksum=sha256:" + "0" * 64 + " a /x", "checksum requires HTTP(S) or Git sources"),
+        (
+            "ADD --checksum=sha256:" + "0" * 64 + " https://e.com/a https://e.com/b /x",
+            "checksum can't be specified for multiple sources",
+        ),
+    ],
+)
+def test_values_checked_while_building(line, message):
+    assert dispatch_error(line) == [(message, 2)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "EXPOSE 80 443/udp 8000-8010/tcp 53/SCTP",
+        "STOPSIGNAL SIGKILL",
+        "STOPSIGNAL rtmin+3",
+        "STOPSIGNAL 9",
+        "COPY --chmod=0755 a /x",
+        "COPY --chmod=u+x,g-w a /x",
+        "COPY --chmod=a=rwX a /x",
+        "ADD --checksum=sha256:" + "0" * 64 + " https://example.com/x /x",
+        "RUN --mount=type=cache,target=/c,sharing=locked,mode=0755,uid=1 true",
+        "RUN --mount=type=secret,id=s,required true",
+        "RUN --mount=type=tmpfs,target=/t,size=64m true",
+    ],
+)
+def test_valid_values_build(line):
+    assert errs(analyze(in_stage_a(line), target="a")) == []
+
+
+@pytest.mark.parametrize(
+    ("mount", "message"),
+    [
+        ("type=bogus,target=/x", 'unsupported mount type "bogus"'),
+        ("type=bnd,target=/x", 'unsupported mount type "bnd" (did you mean bind?)'),
+        ("type=cache,target=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'"),
+        (
+            "type=cache,target=/x,sharng=shared",
+            "unexpected key 'sharng' in 'sharng=shared' (did you mean sharing?)",
+        ),
+        ("type=secret,from=x,target=/x", "secret mount should not have a from"),
+        ("type=bind,target=/x,mode=0755", 'mode not allowed for "bind" type mounts'),
+        ("type=cache,target=/x,sharing=all", 'unsupported sharing value "all"'),
+        ("type=bind,target=/x,required", "unexpected key 'required' for mount type 'bind'"),
+        ("type=cache,target=/x,foo", "invalid field 'foo' must be a key=value pair"),
+    ],
+)
+def test_run_mount_is_checked_only_when_the_stage_is_built(mount, message):
+    assert dispatch_error(f"RUN --mount={mount} true") == [(message, 2)]
+
+
+def test_inherited_trigger_is_dispatched_in_the_child_at_its_from():
+    text = "FROM alpine AS a\nONBUILD WORKDIR ${W:?}\nFROM a AS b\nFROM alpine\n"
+    assert errs(analyze(text)) == []
+    assert errs(analyze(text, target="b")) == [
+        ('failed to process "${W:?}": W: is not allowed to be unset', 3)
+    ]
+
+
+# --- errors of BuildKit's instruction parser: every stage counts -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("RUN --network=bogus true", 'invalid network mode "bogus"'),
+        ("RUN --security=bogus true", 'security "bogus" is not valid'),
+    ],
+)
+def test_run_flags_buildkit_parses(line, message):
+    assert errs(analyze(in_stage_a(line))) == [(message, 2)]
+
+
+def test_valid_network_and_security_values():
+    text = in_stage_a("RUN --network=none --security=insecure true\nRUN --network=host true")
+    assert errs(analyze(text, target="a")) == []

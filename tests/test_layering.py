@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "webapp"
 CORE = ["lexer.py", "shell.py", "reference.py", "instructions.py", "analysis.py", "model.py", "errors.py"]
-CORE += ["platforms.py", "report.py", "sources.py"]
+CORE += ["platforms.py", "report.py", "sources.py", "dispatch.py", "wording.py"]
 CORE += ["options.py"]
 CORE += ["checks.py"]
 FORBIDDEN = ("flask", "werkzeug", "webapp.web", "webapp.store", "webapp.links", "sqlite3")

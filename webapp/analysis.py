@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from . import checks, config
+from .dispatch import dispatch_problem
 from .errors import InputTooLarge
-from .instructions import Mount, Problem, check, check_instruction, parse_mount
+from .instructions import Mount, Problem, check, check_instruction, parse_mount, suggest
 from .lexer import decode, lex, parse_heredoc
 from .model import (
     Base,
@@ -32,12 +33,14 @@ from .model import (
 from .platforms import DEFAULT_PLATFORM, PlatformError, normalize_platform, parse_platform, platform_args
 from .reference import ReferenceError, normalize
 from .report import Report, Scope
-from .shell import ExpansionError, expand
+from .shell import ExpansionError, expand, expand_text
 from .sources import classify_source
 from .wording import failed_to_process
 
 _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
+# BuildKit's PATH for a stage whose image sets none (util/system DefaultPathEnv on Linux).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(slots=True)
@@ -53,6 +56,7 @@ class _Work:
     platform: str | None = None
     deps: dict[int, list[int]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    start_env: dict[str, str] = field(default_factory=dict)
     onbuild_inherited: int = 0
 
     @property
@@ -111,6 +115,7 @@ class _Analyzer:
         self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
         self.declared_meta: set[str] = set()
         self.names_seen: set[str] = set()
+        self.refused: set[int] = set()  # id() of instructions that fail parsing
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -157,6 +162,8 @@ class _Analyzer:
         for ins in self.lexed.instructions:
             # An instruction the lexer already refused is not checked again.
             problem = None if ins.line in lexer_errors else check_instruction(ins)
+            if problem is not None or ins.line in lexer_errors:
+                self.refused.add(id(ins))  # BuildKit stops before building it
             if problem is not None:
                 self.error(problem.code, problem.message, ins.line, current.index if current else None)
                 self.parse_failed = True
@@ -311,33 +318,22 @@ class _Analyzer:
     def add_commands(self, work: _Work, global_env: dict[str, str]) -> None:
         if work.base is not None and work.base.kind is BaseKind.STAGE:
             work.env = dict(self.work[work.base.stage].env)
+        else:  # BuildKit always sets PATH (the image's, else its default)
+            work.env = {"PATH": DEFAULT_PATH}
+        work.start_env = dict(work.env)
         scope = Scope(work.index, work.from_ins.line)
         for ins in work.instructions:
-            self.apply_env(work, ins, global_env)
+            self.dispatch(scope, ins, work.env)
+            apply_env(work.env, ins, global_env, self.build_args, self.escape)
             self.command_sources(scope, work, ins)
 
-    def apply_env(self, work: _Work, ins: Instruction, global_env: dict[str, str]) -> None:
-        """Track ARG and ENV values of a stage, for expanding ADD and COPY sources."""
-        if ins.keyword == "ARG":
-            for word in ins.args:
-                name, sep, default = word.partition("=")
-                if name in self.build_args:
-                    work.env[name] = self.build_args[name]
-                elif sep:
-                    try:
-                        work.env[name] = expand(default, work.env, self.escape).result
-                    except ExpansionError:
-                        work.env[name] = default
-                elif name in global_env:
-                    work.env[name] = global_env[name]
-        elif ins.keyword == "ENV":
-            args = ins.args
-            for i in range(0, len(args) - 2, 3):
-                key, value = args[i], args[i + 1]
-                try:
-                    work.env[key] = expand(value, work.env, self.escape).result
-                except ExpansionError:
-                    work.env[key] = value
+    def dispatch(self, scope: Scope, ins: Instruction, env: dict[str, str]) -> None:
+        """What BuildKit checks while building the stage: counts only when the stage is built."""
+        if id(ins) in self.refused:
+            return
+        problem = dispatch_problem(ins, env, self.escape, self.build_args)
+        if problem is not None:
+            self.report.build_error(scope, problem.code, problem.message, ins.line)
 
     def command_sources(self, scope: Scope, work: _Work, ins: Instruction) -> None:
         """Edges for one instruction read in ``scope`` (drawn at the instruction's line)."""
@@ -556,12 +552,15 @@ class _Analyzer:
             triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
             work.onbuild_inherited = len(triggers)
             scope = Scope(work.index, work.from_ins.line, inherited=True)
+            env = dict(work.start_env)  # triggers run first, on the base stage's variables
             for trigger in triggers:
                 try:
                     check(trigger.sub)
                 except Problem as problem:
                     self.report.parse_error(scope, problem.code, problem.message, trigger.line)
                     continue
+                self.dispatch(scope, trigger.sub, env)
+                apply_env(env, trigger.sub, global_env, self.build_args, self.escape)
                 self.command_sources(scope, work, trigger.sub)
 
     # -- whole-graph checks ----------------------------------------------------------------------
@@ -599,13 +598,9 @@ class _Analyzer:
         if self.target_option:
             found = self.by_name.get(self.target_option.lower())
             if found is None:
-                hint = _suggest(self.target_option.lower(), list(self.by_name))
-                self.error(
-                    "unknown-target",
-                    f'target stage "{self.target_option}" could not be found'
-                    + (f" (did you mean {hint}?)" if hint else ""),
-                    None,
-                )
+                names = [w.name for w in self.work if w.name]
+                message = f'target stage "{self.target_option}" could not be found'
+                self.error("unknown-target", suggest(message, self.target_option, names), None)
                 return len(self.work) - 1
             return found
         return len(self.work) - 1
@@ -639,6 +634,28 @@ class _Analyzer:
             from_instruction=work.from_ins,
             onbuild_inherited=work.onbuild_inherited,
         )
+
+
+def apply_env(
+    env: dict[str, str], ins: Instruction, global_env: dict[str, str], build_args: dict[str, str], escape: str
+) -> None:
+    """A stage's variables after ``ins`` (ARG and ENV), for expanding later words as BuildKit does."""
+    if ins.keyword == "ARG":
+        for word in ins.args:
+            name, sep, default = word.partition("=")
+            if name in build_args:
+                env[name] = build_args[name]
+            elif sep:
+                env[name] = expand_text(default, env, escape)
+            elif name in global_env:
+                env[name] = global_env[name]
+    elif ins.keyword == "ENV":
+        # Every pair is expanded with the variables from before the instruction:
+        # `ENV a=1 b=$a` gives b the old value of a.
+        before = dict(env)
+        args = ins.args
+        for i in range(0, len(args) - 2, 3):
+            env[expand_text(args[i], before, escape)] = expand_text(args[i + 1], before, escape)
 
 
 def _casing(word: str) -> str:

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from .lexer import parse_heredoc
 from .model import Instruction
+from .wording import go_quote
 
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-_.]*$")
 
@@ -54,7 +55,6 @@ KNOWN = frozenset(
     "STOPSIGNAL USER VOLUME WORKDIR".split()
 )
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
-_MOUNT_BOOL_KEYS = ("readonly", "ro", "readwrite", "rw", "required")
 
 
 class Problem(Exception):
@@ -178,6 +178,12 @@ def check(ins: Instruction) -> None:
         check_flags(ins)
         for value in ins.flag_values("mount"):
             parse_mount(value)
+        network = ins.flag("network")
+        if network is not None and network not in ("default", "none", "host"):
+            raise Problem("run-network", f"invalid network mode {go_quote(network)}")
+        security = ins.flag("security")
+        if security is not None and security not in ("sandbox", "insecure"):
+            raise Problem("run-security", f"security {go_quote(security)} is not valid")
         return
     # CMD, ENTRYPOINT
     check_flags(ins)
@@ -209,25 +215,21 @@ def check_flags(ins: Instruction) -> None:
 
 @lru_cache(maxsize=1024)
 def parse_mount(value: str) -> Mount:
-    """One ``--mount`` value (CSV of key=value) -> its type, ``from`` and target."""
-    try:
-        fields = next(csv.reader([value]), [])
-    except csv.Error:
-        fields = value.split(",")
+    """One ``--mount`` value (CSV of key=value) -> its type, ``from`` and target, as the graph needs.
+
+    Only what BuildKit checks while *parsing* raises :class:`Problem` here (a variable in
+    ``from``); every other value is checked by :func:`check_mount` when the stage is built.
+    """
     mount_type = "bind"
     source_from = None
     target = None
-    for item in fields:
+    for item in _csv_fields(value):
         key, sep, val = item.partition("=")
-        key = key.strip().lower()
+        key = key.lower()
         if not sep:
-            if key in _MOUNT_BOOL_KEYS:
-                continue
-            raise Problem("mount-field", f"invalid field '{item}' must be a key=value pair")
+            continue
         if key == "type":
             mount_type = val.lower()
-            if mount_type not in MOUNT_TYPES:
-                raise Problem("mount-type", f'unsupported mount type "{val}"')
         elif key == "from":
             dollar = val.find("$")
             if dollar != -1 and dollar != len(val) - 1:
@@ -238,9 +240,130 @@ def parse_mount(value: str) -> Mount:
             source_from = val
         elif key in ("target", "dst", "destination"):
             target = val
-    if mount_type == "secret" and source_from:
-        raise Problem("mount-secret-from", "secret mount should not have a from")
     return Mount(mount_type, source_from or None, target)
+
+
+def _csv_fields(value: str) -> list[str]:
+    try:
+        return next(csv.reader([value]), [])
+    except csv.Error:
+        return value.split(",")
+
+
+_MOUNT_KEYS = (
+    "type from source target readonly id sharing required size mode uid gid src dst destination ro rw "
+    "readwrite env"
+).split()
+_SHARING = ("shared", "private", "locked")
+_GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\Z")
+
+
+def _go_bool(value: str) -> bool | None:
+    return True if value in _GO_TRUE else False if value in _GO_FALSE else None
+
+
+def _go_uint(value: str, base: int, bits: int = 32) -> int | None:
+    """Go's ``strconv.ParseUint(value, base, bits)``: digits only, no sign, no prefix."""
+    digits = "01234567" if base == 8 else "0123456789"
+    if not value or any(c not in digits for c in value):
+        return None
+    number = int(value, base)
+    return number if number < 2**bits else None
+
+
+def check_mount(value: str, expand) -> None:
+    """Raise :class:`Problem` for a ``--mount`` BuildKit refuses while building the stage.
+
+    ``expand`` expands one value with the stage's ARG and ENV values (it raises :class:`Problem`
+    itself when BuildKit's shell lexer refuses the word). Messages are BuildKit's.
+    """
+    mount_type = "bind"
+    has_from = has_source = has_target = has_id = has_sharing = False
+    file_info: list[str] = []
+    for item in _csv_fields(value):
+        key, sep, val = item.partition("=")
+        key = key.lower()
+        if not sep:
+            if key in ("readonly", "ro", "readwrite", "rw"):
+                continue
+            if key == "required":
+                if mount_type in ("secret", "ssh"):
+                    continue
+                raise Problem("mount-field", f"unexpected key '{key}' for mount type '{mount_type}'")
+            raise Problem("mount-field", f"invalid field '{item}' must be a key=value pair")
+        val = expand(val)
+        if key == "type":
+            if val.lower() not in MOUNT_TYPES:
+                raise Problem("mount-type", suggest(f'unsupported mount type "{val}"', val, MOUNT_TYPES))
+            mount_type = val.lower()
+        elif key == "from":
+            has_from = bool(val)
+        elif key in ("source", "src"):
+            has_source = bool(val)
+        elif key in ("target", "dst", "destination"):
+            has_target = bool(val)
+        elif key in ("readonly", "ro", "readwrite", "rw"):
+            if _go_bool(val) is None:
+                raise Problem("mount-field", f"invalid value for {key}: {val}")
+        elif key == "required":
+            if mount_type not in ("secret", "ssh"):
+                raise Problem("mount-field", f"unexpected key '{key}' for mount type '{mount_type}'")
+            if _go_bool(val) is None:
+                raise Problem("mount-field", f"invalid value for {key}: {val}")
+        elif key == "size":
+            if mount_type != "tmpfs":
+                raise Problem("mount-field", f"unexpected key '{key}' for mount type '{mount_type}'")
+            if not _RAM.match(val):
+                raise Problem("mount-field", f"invalid value for {key}: {val}")
+        elif key == "id":
+            has_id = bool(val)
+        elif key == "sharing":
+            if val.lower() not in _SHARING:
+                raise Problem("mount-field", suggest(f'unsupported sharing value "{val}"', val, _SHARING))
+            has_sharing = bool(val)
+        elif key in ("mode", "uid", "gid"):
+            if _go_uint(val, 8 if key == "mode" else 10) is None:
+                raise Problem("mount-field", f"invalid value {val} for {key}")
+            file_info.append(key)
+        elif key != "env":
+            raise Problem("mount-field", suggest(f"unexpected key '{key}' in '{item}'", key, _MOUNT_KEYS))
+    if mount_type not in ("secret", "ssh", "cache") and file_info:
+        raise Problem("mount-field", f'{file_info[0]} not allowed for "{mount_type}" type mounts')
+    if mount_type == "secret":
+        if has_from:
+            raise Problem("mount-secret-from", "secret mount should not have a from")
+        if has_sharing:
+            raise Problem("mount-field", "secret mount should not define sharing")
+        if not (has_source or has_target or has_id):
+            raise Problem("mount-field", "invalid secret mount. one of source, target required")
+        if has_source and has_id:
+            raise Problem("mount-field", "both source and id can't be set")
+    if has_sharing and mount_type != "cache":
+        raise Problem("mount-field", f"invalid cache sharing set for {mount_type} mount")
+
+
+def suggest(message: str, value: str, options) -> str:
+    """BuildKit's ``suggest.WrapError``: add ``(did you mean X?)`` for an option fewer than 3 edits away."""
+    best, distance = None, 3
+    for option in options:
+        if value == option:
+            return message
+        d = _levenshtein(value, option)
+        if d < distance:
+            best, distance = option, d
+    return f"{message} (did you mean {best}?)" if best else message
+
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def keyword_as_written(ins: Instruction) -> str:

@@ -129,7 +129,7 @@ def lex(text: str) -> Lexed:
             if key not in DIRECTIVES:
                 directives_done = True
             elif key in seen:
-                # BuildKit reports a repeated directive at the line before it (checked with BuildKit).
+                # BuildKit reports a bad directive at the line before it (0 for the first line).
                 diags.append(
                     _error("duplicate-directive", f"only one {key} parser directive can be used", number - 1)
                 )
@@ -144,7 +144,7 @@ def lex(text: str) -> Lexed:
                             _error(
                                 "invalid-escape",
                                 f"invalid escape token '{value}' does not match ` or \\",
-                                number,
+                                number - 1,
                             )
                         )
                     else:

@@ -126,7 +126,8 @@ class Diagnostic:
     message: str
     """Human text; BuildKit's wording where BuildKit has one."""
     line: int | None = None
-    """1-based line, or None for a whole-file problem."""
+    """1-based line, or None for a whole-file problem; 0 only where BuildKit puts an error before
+    the first line (a bad parser directive on line 1: BuildKit reports directives one line early)."""
     stage: int | None = None
     """Index of the stage the problem belongs to, when there is one."""
     url: str | None = None

@@ -1,0 +1,260 @@
+"""What BuildKit checks while it *builds* a stage, instruction by instruction.
+
+BuildKit's dispatcher (``dockerfile2llb/convert.go`` ``dispatch`` and the ``dispatch*`` functions
+beside it) first expands the words of an instruction with the stage's ARG and ENV values, then
+validates what it needs to build: ports, signals, ``--chmod``, ``--checksum``, ``RUN --mount``
+values. Those errors fail a build only when the target needs the stage, so the analysis reports
+what :func:`dispatch_problem` finds through :meth:`webapp.report.Report.build_error`. Our own code
+for BuildKit's rules; the messages are BuildKit's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from .instructions import Problem, check_mount
+from .lexer import parse_heredoc
+from .model import Instruction, SourceKind
+from .shell import ExpansionError, expand
+from .sources import classify_source
+from .wording import failed_to_process, go_quote
+
+# moby/sys/signal's names on Linux (SIG prefix optional, any case).
+SIGNALS = frozenset(
+    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP "
+    "SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ RTMIN RTMAX".split()
+    + [f"RTMIN+{n}" for n in range(1, 16)]
+    + [f"RTMAX-{n}" for n in range(1, 15)]
+)
+_DIGEST_ALGORITHMS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+_HEX = re.compile(r"[a-f0-9]+")
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
+
+Expander = Callable[[str], str]
+
+
+def expander(env: Mapping[str, str], escape: str) -> Expander:
+    """One word -> its expansion with ``env``; a word BuildKit's lexer refuses is a Problem."""
+
+    def expand_word(word: str) -> str:
+        try:
+            return expand(word, env, escape).result
+        except ExpansionError as exc:
+            raise Problem("expansion", failed_to_process(word, exc)) from None
+
+    return expand_word
+
+
+def dispatch_problem(
+    ins: Instruction, env: Mapping[str, str], escape: str, build_args: Mapping[str, str]
+) -> Problem | None:
+    """The first error BuildKit raises building ``ins`` in a stage whose variables are ``env``."""
+    check = _CHECKS.get(ins.keyword)
+    if check is None:
+        return None
+    try:
+        check(ins, expander(env, escape), build_args)
+    except Problem as problem:
+        return problem
+    return None
+
+
+def _key_values(ins: Instruction, x: Expander, _args) -> None:
+    """ENV and LABEL: every name and value is expanded."""
+    args = ins.args
+    for i in range(0, len(args) - 1, 3):
+        x(args[i])
+        x(args[i + 1])
+
+
+def _arg(ins: Instruction, x: Expander, build_args) -> None:
+    """ARG: a default is expanded unless a build arg gives the value."""
+    for word in ins.args:
+        name, sep, default = word.partition("=")
+        if sep and name not in build_args:
+            x(default)
+
+
+def _single(ins: Instruction, x: Expander, _args) -> None:
+    """WORKDIR, USER: the one argument is expanded."""
+    if ins.args:
+        x(ins.args[0])
+
+
+def _volume(ins: Instruction, x: Expander, _args) -> None:
+    for word in ins.args:
+        x(word)
+
+
+def _stopsignal(ins: Instruction, x: Expander, _args) -> None:
+    if not ins.args:
+        return
+    signal = x(ins.args[0])
+    if _GO_INT.fullmatch(signal) and abs(int(signal)) < 2**63:
+        if int(signal) != 0:
+            return
+    elif signal.upper().removeprefix("SIG") in SIGNALS:
+        return
+    raise Problem("stopsignal", f"invalid signal: {signal}")
+
+
+def _expose(ins: Instruction, x: Expander, _args) -> None:
+    ports: list[str] = []
+    for word in sorted(ins.args):  # BuildKit sorts the ports before it reads them
+        ports += x(word).split()
+    for port in ports:
+        check_port(port)
+
+
+def check_port(raw: str) -> None:
+    """One EXPOSE port spec, ``[ip:][hostport:]port[-end][/proto]``, as BuildKit validates it."""
+    parts = raw.split(":")
+    if len(parts) == 1:
+        ip, host, container = "", "", parts[0]
+    elif len(parts) == 2:
+        ip, host, container = "", parts[0], parts[1]
+    else:
+        ip, host, container = ":".join(parts[:-2]), parts[-2], parts[-1]
+    port, _, proto = container.partition("/")
+    if not port:
+        raise Problem("expose", f"invalid port: {go_quote(raw)}: no port specified")
+    if proto.lower() not in ("", "tcp", "udp", "sctp"):
+        raise Problem("expose", f"invalid port: {go_quote(raw)}: invalid proto: {proto}")
+    if ip and not _is_ip(ip):
+        raise Problem("expose", f"invalid IP address: {ip}")
+    start, end = _port_range(port)
+    if start is None:
+        raise Problem("expose", f"invalid containerPort: {port}")
+    if host:
+        host_start, host_end = _port_range(host)
+        if host_start is None:
+            raise Problem("expose", f"invalid hostPort: {host}")
+        if end - start != host_end - host_start and end != start:
+            raise Problem(
+                "expose", f"invalid ranges specified for container and host Ports: {port} and {host}"
+            )
+
+
+def _port_range(text: str) -> tuple[int, int] | tuple[None, None]:
+    start, dash, end = text.partition("-")
+    first = _port_number(start)
+    if first is None:
+        return None, None
+    if not dash or start == end:
+        return first, first
+    last = _port_number(end)
+    if last is None or last < first:
+        return None, None
+    return first, last
+
+
+def _port_number(text: str) -> int | None:
+    if not _GO_INT.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 <= number <= 65535 else None
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _copy(ins: Instruction, x: Expander, _args) -> None:
+    """ADD and COPY: flags, sources and destination expanded, then --chmod and --checksum checked."""
+    x(ins.flag("chown") or "")
+    chmod = x(ins.flag("chmod") or "")
+    checksum = x(ins.flag("checksum") or "") if ins.keyword == "ADD" else ""
+    sources = [w for w in ins.args[:-1] if ins.json or parse_heredoc(w) is None]
+    sources = [x(w) for w in sources]
+    if ins.args:
+        x(ins.args[-1])
+    if chmod:
+        check_chmod(chmod)
+    if checksum:
+        if len(sources) != 1:
+            raise Problem("checksum", "checksum can't be specified for multiple sources")
+        kind = classify_source(sources[0])
+        if kind is SourceKind.CONTEXT:
+            raise Problem("checksum", "checksum requires HTTP(S) or Git sources")
+        if kind is SourceKind.URL:
+            check_digest(checksum)
+
+
+def check_chmod(value: str) -> None:
+    """``--chmod``: an octal mode up to 07777 or a symbolic mode such as ``u+x,g-w``."""
+    octal_error = f"invalid chmod parameter: '{value}'. it should be octal string and between 0 and 07777"
+    if value[0].isdigit():
+        if any(c not in "01234567" for c in value) or int(value, 8) > 0o7777:
+            raise Problem("chmod", octal_error)
+        return
+    if not _symbolic_mode(value):
+        raise Problem("chmod", "invalid syntax")
+
+
+def _symbolic_mode(text: str) -> bool:
+    """chmod(1)'s symbolic modes: clauses ``[augo]*[+-=][rwxXstugo]*...`` separated by commas."""
+    while True:
+        text = text.lstrip("augo")
+        if not text:
+            return False
+        while True:
+            if text[0] not in "+-=":
+                return False
+            text = text[1:]
+            i = 0
+            while i < len(text) and text[i] in "rstwXxugo":
+                i += 1
+            text = text[i:]
+            if not text:
+                return True
+            if text[0] == ",":
+                text = text[1:]
+                break
+
+
+def check_digest(value: str) -> None:
+    """``ADD --checksum`` of a URL: go-digest's ``Parse``."""
+    algorithm, colon, encoded = value.partition(":")
+    if not colon or not algorithm or not encoded:
+        raise Problem("checksum", "invalid checksum digest format")
+    length = _DIGEST_ALGORITHMS.get(algorithm)
+    if length is None:
+        if not _DIGEST.fullmatch(value):
+            raise Problem("checksum", "invalid checksum digest format")
+        raise Problem("checksum", "unsupported digest algorithm")
+    if len(encoded) != length:
+        raise Problem("checksum", "invalid checksum digest length")
+    if not _HEX.fullmatch(encoded):
+        raise Problem("checksum", "invalid checksum digest format")
+
+
+def _run(ins: Instruction, x: Expander, _args) -> None:
+    """RUN: each ``--mount`` is read again with its values expanded, and fully checked."""
+    for value in ins.flag_values("mount"):
+        check_mount(value, x)
+
+
+_CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] = {
+    "ENV": _key_values,
+    "LABEL": _key_values,
+    "ARG": _arg,
+    "WORKDIR": _single,
+    "USER": _single,
+    "VOLUME": _volume,
+    "STOPSIGNAL": _stopsignal,
+    "EXPOSE": _expose,
+    "ADD": _copy,
+    "COPY": _copy,
+    "RUN": _run,
+}
