@@ -347,3 +347,44 @@ def test_run_flags_buildkit_parses(line, message):
 def test_valid_network_and_security_values():
     text = in_stage_a("RUN --network=none --security=insecure true\nRUN --network=host true")
     assert errs(analyze(text, target="a")) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("HEALTHCHECK --interval=abc CMD true", 'time: invalid duration "abc"'),
+        ("HEALTHCHECK --interval=1 CMD true", 'time: missing unit in duration "1"'),
+        ("HEALTHCHECK --interval=1x CMD true", 'time: unknown unit "x" in duration "1x"'),
+        ("HEALTHCHECK --timeout=999us CMD true", 'Interval "timeout" cannot be less than 1ms'),
+        ("HEALTHCHECK --timeout=-1s CMD true", 'Interval "timeout" cannot be less than 1ms'),
+        ("HEALTHCHECK --retries=-1 CMD true", "--retries cannot be negative (-1)"),
+        ("HEALTHCHECK --retries=abc CMD true", 'strconv.ParseInt: parsing "abc": invalid syntax'),
+        ("RUN --device=foo,bar true", "invalid field 'bar' must be a key=value pair"),
+        ("RUN --device=name=a,name=b true", "device name already set to a"),
+        ("RUN --device=a,nme=1 true", "unexpected key 'nme' in 'nme=1' (did you mean name?)"),
+    ],
+)
+def test_instruction_flags_buildkit_parses(line, message):
+    assert errs(analyze(in_stage_a(line))) == [(message, 2)]
+
+
+def test_valid_healthcheck_flags():
+    line = "HEALTHCHECK --interval=1.5s --timeout=.5s --start-period=1h2m3s --retries=+3 CMD true"
+    assert errs(analyze(in_stage_a(line), target="a")) == []
+
+
+def test_run_device_is_refused_when_built_by_the_mainline_frontend():
+    message = "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"
+    assert dispatch_error("RUN --device=/dev/fuse true") == [(message, 2)]
+
+
+def test_heredoc_sources_are_expanded_with_quotes_taken_literally():
+    text = 'FROM alpine AS a\nCOPY <<EOF /x\n"${NOPE:?in quotes}"\nEOF\nFROM alpine\n'
+    assert errs(analyze(text)) == []
+    assert errs(analyze(text, target="a")) == [
+        ('failed to process "\\"${NOPE:?in quotes}\\"\\n": NOPE: in quotes', 2)
+    ]
+    # a quoted delimiter turns expansion off, and the shell (not BuildKit) expands RUN heredocs
+    quoted = "FROM alpine\nCOPY <<'EOF' /x\n${NOPE:?x}\nEOF\nRUN <<EOF\n${NOPE:?y}\nEOF\n"
+    assert errs(analyze(quoted)) == []
+    assert errs(analyze("FROM alpine\nADD <<EOF /x\nit's ${A:-'x}\nEOF\n")) == []

@@ -33,19 +33,27 @@ _HEX = re.compile(r"[a-f0-9]+")
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 
 
-Expander = Callable[[str], str]
+class Expander:
+    """One word -> its expansion with a stage's variables; a word BuildKit refuses is a Problem."""
 
+    __slots__ = ("env", "escape")
 
-def expander(env: Mapping[str, str], escape: str) -> Expander:
-    """One word -> its expansion with ``env``; a word BuildKit's lexer refuses is a Problem."""
+    def __init__(self, env: Mapping[str, str], escape: str):
+        self.env = env
+        self.escape = escape
 
-    def expand_word(word: str) -> str:
+    def __call__(self, word: str) -> str:
         try:
-            return expand(word, env, escape).result
+            return expand(word, self.env, self.escape).result
         except ExpansionError as exc:
             raise Problem("expansion", failed_to_process(word, exc)) from None
 
-    return expand_word
+    def raw(self, text: str) -> None:
+        """Expand a heredoc body as BuildKit does (backslash escape, quotes taken literally)."""
+        try:
+            expand(text.replace("'", "\x00").replace('"', "\x01"), self.env, "\\")
+        except ExpansionError as exc:
+            raise Problem("expansion", failed_to_process(text, exc)) from None
 
 
 def dispatch_problem(
@@ -56,7 +64,7 @@ def dispatch_problem(
     if check is None:
         return None
     try:
-        check(ins, expander(env, escape), build_args)
+        check(ins, Expander(env, escape), build_args)
     except Problem as problem:
         return problem
     return None
@@ -179,6 +187,9 @@ def _copy(ins: Instruction, x: Expander, _args) -> None:
     sources = [x(w) for w in sources]
     if ins.args:
         x(ins.args[-1])
+    for doc in ins.heredocs:  # inline files: expanded with quotes taken literally
+        if doc.expand:
+            x.raw(doc.body)
     if chmod:
         check_chmod(chmod)
     if checksum:
@@ -240,9 +251,14 @@ def check_digest(value: str) -> None:
 
 
 def _run(ins: Instruction, x: Expander, _args) -> None:
-    """RUN: each ``--mount`` is read again with its values expanded, and fully checked."""
+    """RUN: each ``--mount`` is read again with its values expanded, and fully checked; ``--device``."""
     for value in ins.flag_values("mount"):
         check_mount(value, x)
+    if ins.flag_values("device"):
+        # BuildKit's mainline frontend refuses devices (only its -labs build has them).
+        raise Problem(
+            "run-device", "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"
+        )
 
 
 _CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] = {

@@ -162,6 +162,22 @@ def check(ins: Instruction) -> None:
             raise Problem("healthcheck", f'Unknown type "{kind}" in HEALTHCHECK (try CMD)')
         if len(args) < 2:
             raise Problem("healthcheck", "Missing command after HEALTHCHECK CMD")
+        for name in ("interval", "timeout", "start-period", "start-interval"):
+            value = ins.flag(name)
+            if value:
+                nanoseconds = go_duration(value)
+                if 0 < abs(nanoseconds) < 1_000_000 or nanoseconds < 0:
+                    raise Problem("healthcheck", f'Interval "{name}" cannot be less than 1ms')
+        retries = ins.flag("retries")
+        if retries:
+            if not re.fullmatch(r"[+-]?[0-9]+", retries):
+                raise Problem("healthcheck", f"strconv.ParseInt: parsing {go_quote(retries)}: invalid syntax")
+            if not -(2**31) <= int(retries) < 2**31:
+                raise Problem(
+                    "healthcheck", f"strconv.ParseInt: parsing {go_quote(retries)}: value out of range"
+                )
+            if int(retries) < 0:
+                raise Problem("healthcheck", f"--retries cannot be negative ({int(retries)})")
         return
     if kw == "ONBUILD":
         if ins.sub is None:
@@ -176,6 +192,8 @@ def check(ins: Instruction) -> None:
         return
     if kw == "RUN":
         check_flags(ins)
+        for value in ins.flag_values("device"):
+            check_device(value)
         for value in ins.flag_values("mount"):
             parse_mount(value)
         network = ins.flag("network")
@@ -342,6 +360,69 @@ def check_mount(value: str, expand) -> None:
             raise Problem("mount-field", "both source and id can't be set")
     if has_sharing and mount_type != "cache":
         raise Problem("mount-field", f"invalid cache sharing set for {mount_type} mount")
+
+
+def check_device(value: str) -> None:
+    """``RUN --device``: a CSV of a device name, ``name=`` and ``required[=bool]``."""
+    name = ""
+    for item in _csv_fields(value):
+        key, sep, val = item.partition("=")
+        key = key.lower()
+        if not sep:
+            if key == "required":
+                continue
+            if not name:
+                name = item
+                continue
+            raise Problem("run-device", f"invalid field '{item}' must be a key=value pair")
+        if key == "name":
+            if name:
+                raise Problem("run-device", f"device name already set to {name}")
+            name = val
+        elif key == "required":
+            if _go_bool(val) is None:
+                raise Problem("run-device", f"invalid value for {key}: {val}")
+        elif not name:
+            name = item
+        else:
+            message = f"unexpected key '{key}' in '{item}'"
+            raise Problem("run-device", suggest(message, key, ("name", "required")))
+
+
+_DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
+_DURATION_UNITS["h"] = 3600 * 10**9
+_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
+
+
+def go_duration(text: str) -> int:
+    """Go's ``time.ParseDuration`` in nanoseconds; :class:`Problem` with Go's message when refused."""
+    invalid = Problem("duration", f"time: invalid duration {go_quote(text)}")
+    rest = text
+    negative = rest[:1] == "-"
+    if rest[:1] in ("-", "+"):
+        rest = rest[1:]
+    if rest == "0":
+        return 0
+    if not rest:
+        raise invalid
+    total = 0
+    while rest:
+        match = _DURATION_PART.match(rest)
+        whole, fraction, unit = match.group(1), match.group(2), match.group(3)
+        if not whole and not fraction:
+            raise invalid
+        if not unit:
+            raise Problem("duration", f"time: missing unit in duration {go_quote(text)}")
+        if unit not in _DURATION_UNITS:
+            raise Problem("duration", f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}")
+        scale = _DURATION_UNITS[unit]
+        total += int(whole or "0") * scale
+        if fraction:
+            total += int(fraction) * scale // 10 ** len(fraction)
+        rest = rest[match.end() :]
+    if total >= 2**63:
+        raise invalid
+    return -total if negative else total
 
 
 def suggest(message: str, value: str, options) -> str:
