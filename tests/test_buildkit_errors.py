@@ -256,6 +256,8 @@ def test_env_pairs_are_expanded_with_the_values_from_before_the_instruction():
         ("EXPOSE 70000", "invalid containerPort: 70000"),
         ("EXPOSE 1.2.3:80:80", "invalid IP address: 1.2.3"),
         ("EXPOSE 80-81:90-99", "invalid ranges specified for container and host Ports: 90-99 and 80-81"),
+        ('VOLUME ""', "VOLUME specified can not be an empty string"),
+        ("VOLUME /a $NOPE", "VOLUME specified can not be an empty string"),
         ("STOPSIGNAL FOO", "invalid signal: FOO"),
         ("STOPSIGNAL 0", "invalid signal: 0"),
         ("COPY --chmod=xyz a /x", "invalid syntax"),

@@ -93,8 +93,10 @@ def _single(ins: Instruction, x: Expander, _args) -> None:
 
 
 def _volume(ins: Instruction, x: Expander, _args) -> None:
-    for word in ins.args:
-        x(word)
+    """VOLUME: every path is expanded; one that expands to nothing is refused."""
+    paths = [x(word) for word in ins.args]
+    if "" in paths:
+        raise Problem("empty-volume", "VOLUME specified can not be an empty string")
 
 
 def _stopsignal(ins: Instruction, x: Expander, _args) -> None:
