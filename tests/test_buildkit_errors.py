@@ -390,3 +390,11 @@ def test_heredoc_sources_are_expanded_with_quotes_taken_literally():
     quoted = "FROM alpine\nCOPY <<'EOF' /x\n${NOPE:?x}\nEOF\nRUN <<EOF\n${NOPE:?y}\nEOF\n"
     assert errs(analyze(quoted)) == []
     assert errs(analyze("FROM alpine\nADD <<EOF /x\nit's ${A:-'x}\nEOF\n")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("FROM alpine AS a\nCOPY --from=a /x /x\n", "a"), ("FROM alpine\nCOPY --from=0 /x /x\n", "stage-0")],
+)
+def test_a_single_stage_copying_from_itself_is_a_cycle_named_as_buildkit_names_it(text, name):
+    assert errs(analyze(text)) == [(f"circular dependency detected on stage: {name}", 2)]

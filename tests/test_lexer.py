@@ -136,6 +136,8 @@ def test_no_trailing_comments():
 
 def test_file_with_only_comments_is_an_error():
     assert errors("# nothing\n\n# here\n") == [("file with no instructions", 3)]
+    assert errors("\n") == [("file with no instructions", 1)]
+    assert errors("") == [("the Dockerfile cannot be empty", None)]
 
 
 # --- 1.4 continuation -----------------------------------------------------------------------------

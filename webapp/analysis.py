@@ -587,9 +587,9 @@ class _Analyzer:
         for work in self.work:
             trail = visit(work.index, [])
             if trail is not None:
-                name = work.display if len(self.work) > 1 else ""
                 for line in sorted(set(trail)):
-                    self.error("circular-dependency", f"circular dependency detected on stage: {name}", line)
+                    message = f"circular dependency detected on stage: {work.display}"
+                    self.error("circular-dependency", message, line)
                 return
 
     def resolve_target(self) -> int | None:

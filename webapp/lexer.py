@@ -220,7 +220,10 @@ def lex(text: str) -> Lexed:
         source = "\n".join(lines[start - 1 : i])
         out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
-        diags.append(_error("no-instructions", "file with no instructions", count or None))
+        if not text:  # BuildKit's front door refuses an empty file before parsing it
+            diags.append(_error("empty", "the Dockerfile cannot be empty", None))
+        else:
+            diags.append(_error("no-instructions", "file with no instructions", count or None))
     return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count, tuple(empty_continuations))
 
 
