@@ -33,11 +33,7 @@ CASES = sorted(p.stem for p in BUILDKIT.glob("*.json"))
 
 # Cases whose graph facts differ from BuildKit today, each with the reason. Keep this set empty:
 # a case is listed only while the fix is on another branch, and removed when it is merged.
-KNOWN_GRAPH_DIFFERENCES = {
-    # Unbalanced quotes in ENV/LABEL/WORKDIR/COPY words (bk-errors fixes this in the analysis).
-    "conformance__testfiles__env__Dockerfile",
-    "conformance__testfiles__escapes__Dockerfile",
-}
+KNOWN_GRAPH_DIFFERENCES: set[str] = set()  # every corpus file matches BuildKit
 
 
 def load(case: str) -> dict:
