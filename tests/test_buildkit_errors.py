@@ -398,3 +398,15 @@ def test_heredoc_sources_are_expanded_with_quotes_taken_literally():
 )
 def test_a_single_stage_copying_from_itself_is_a_cycle_named_as_buildkit_names_it(text, name):
     assert errs(analyze(text)) == [(f"circular dependency detected on stage: {name}", 2)]
+
+
+def test_errors_of_stages_the_target_skips_are_kept_apart_for_the_build_check():
+    # `docker build --check` goes through every stage and stops at such an error (checked with
+    # BuildKit: its lint fails with "invalid containerPort: 80-abc" while the build succeeds).
+    g = analyze(in_stage_a("EXPOSE 80-abc"))
+    assert errs(g) == []
+    assert [(d.message, d.line, d.stage) for d in g.unbuilt_errors] == [
+        ("invalid containerPort: 80-abc", 2, 0)
+    ]
+    assert "unbuilt_errors" not in g.to_dict()
+    assert analyze(in_stage_a("EXPOSE 80-abc"), target="a").unbuilt_errors == ()

@@ -131,7 +131,7 @@ class _Analyzer:
         self.check_cycles()
         target = self.resolve_target()
         reachable = self.reachable_from(target)
-        self.report.settle(reachable)
+        unbuilt_errors = self.report.settle(reachable)
         stages = tuple(self.freeze(w, w.index in reachable) for w in self.work)
         if target is not None:
             target_name = self.work[target].display
@@ -152,6 +152,7 @@ class _Analyzer:
             global_args=global_args,
             platform=self.platform,
             preamble=tuple(self.preamble),
+            unbuilt_errors=unbuilt_errors,
         )
 
     def split_stages(self) -> None:

@@ -324,6 +324,10 @@ class Graph:
     """The target platform the graph was computed for."""
     preamble: tuple[Instruction, ...] = field(default=())
     """Instructions before the first FROM (meta ARGs, and any invalid ones)."""
+    unbuilt_errors: tuple[Diagnostic, ...] = field(default=())
+    """Errors BuildKit would raise while building stages the target does not build: they do not
+    fail this build (so they are not in ``diagnostics`` nor in the JSON), but ``docker build
+    --check``, which goes through every stage, stops at them."""
 
     @property
     def has_errors(self) -> bool:

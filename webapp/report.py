@@ -70,10 +70,12 @@ class Report:
         """A build-time error of a command read in ``scope``."""
         self.when_built(scope.stage, code, message, scope.locate(line))
 
-    def settle(self, built: set[int]) -> None:
-        """Keep the build-time errors of the stages in ``built``; forget the others."""
+    def settle(self, built: set[int]) -> tuple[Diagnostic, ...]:
+        """Keep the build-time errors of the stages in ``built``; return the others, by line."""
         self.diagnostics.extend(d for stage, d in self._pending if stage in built)
+        skipped = sorted((d for stage, d in self._pending if stage not in built), key=lambda d: d.line or 0)
         self._pending.clear()
+        return tuple(skipped)
 
     def sorted(self) -> tuple[Diagnostic, ...]:
         """Every diagnostic once, by line (whole-file ones first)."""
