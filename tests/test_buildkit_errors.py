@@ -410,3 +410,15 @@ def test_errors_of_stages_the_target_skips_are_kept_apart_for_the_build_check():
     ]
     assert "unbuilt_errors" not in g.to_dict()
     assert analyze(in_stage_a("EXPOSE 80-abc"), target="a").unbuilt_errors == ()
+
+
+@pytest.mark.parametrize("mount", ["type=ssh,from=x", "type=tmpfs,from=x,target=/t"])
+def test_a_mount_that_reads_nothing_still_builds_its_from_stage(mount):
+    g = analyze(f"FROM alpine AS x\nFROM alpine AS y\nFROM alpine\nRUN --mount={mount} true\n")
+    assert [s.reachable for s in g.stages] == [True, False, True]
+    assert [e for e in g.edges if e.kind is EdgeKind.MOUNT] == []
+
+
+def test_a_mount_of_an_image_that_reads_nothing_pulls_nothing():
+    g = analyze("FROM alpine\nRUN --mount=type=ssh,from=busybox true\n")
+    assert [e for e in g.edges if e.kind is EdgeKind.MOUNT] == []

@@ -503,7 +503,17 @@ class _Analyzer:
         found = self.by_name.get(lookup.lower())
         if found is None:
             self.states.append(("image", lookup))
-        if mount.type not in ("bind", "cache"):
+        # Any mount with from= makes its source a dependency (BuildKit reads the type only while
+        # building); only bind and cache mounts read from it, so only they draw an edge.
+        reads = mount.type in ("bind", "cache")
+        if mount.source_from is not None and not reads:
+            if found is not None:
+                work.deps.setdefault(found, []).append(line)
+                self.forward_mount(scope, work, ins, found, mount)
+            else:
+                self.image_source(scope, mount.source_from, ins.line)
+            return
+        if not reads:
             return
         if mount.source_from is None:
             if mount.type == "bind":
@@ -522,14 +532,7 @@ class _Analyzer:
         value = mount.source_from
         if found is not None:
             self.add_stage_edge(work, EdgeKind.MOUNT, found, value, line, onbuild, mount)
-            if found >= work.index:
-                self.report.build_error(
-                    scope,
-                    "mount-forward",
-                    f'cannot mount from stage "{value}" to "{mount.target}", stage needs to be defined '
-                    "before current command",
-                    ins.line,
-                )
+            self.forward_mount(scope, work, ins, found, mount)
             return
         source = self.image_source(scope, value, ins.line)
         if _INDEX.match(value):
@@ -543,6 +546,16 @@ class _Analyzer:
         elif source.kind is not SourceKind.SCRATCH:
             self.warn_not_stage(f"RUN --mount from={value}", value, ins.line, work)
         self.edges.append(Edge(EdgeKind.MOUNT, source, work.index, line, onbuild, mount.type, mount.target))
+
+    def forward_mount(self, scope: Scope, work: _Work, ins: Instruction, source: int, mount: Mount) -> None:
+        if source >= work.index:
+            self.report.build_error(
+                scope,
+                "mount-forward",
+                f'cannot mount from stage "{mount.source_from}" to "{mount.target}", stage needs to be '
+                "defined before current command",
+                ins.line,
+            )
 
     def inherit_onbuild(self, global_env: dict[str, str]) -> None:
         """A stage FROM another stage runs that stage's own ONBUILD triggers first (one level)."""
