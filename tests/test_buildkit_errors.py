@@ -422,3 +422,25 @@ def test_a_mount_that_reads_nothing_still_builds_its_from_stage(mount):
 def test_a_mount_of_an_image_that_reads_nothing_pulls_nothing():
     g = analyze("FROM alpine\nRUN --mount=type=ssh,from=busybox true\n")
     assert [e for e in g.edges if e.kind is EdgeKind.MOUNT] == []
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "RUN --mount=type=cache,target=/ true",
+        "RUN --mount=type=cache true",
+        "RUN --mount=type=bind true",
+        "WORKDIR /\nRUN --mount=type=cache,target=. true",
+    ],
+)
+def test_a_mount_onto_the_root_fails_the_build(lines):
+    last = 2 + lines.count("\n")
+    assert dispatch_error(lines) == [('invalid mount target "/"', last)]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    ["WORKDIR /src\nRUN --mount=type=cache true", "RUN --mount=type=secret,id=s,target=/ true"],
+)
+def test_a_mount_below_the_working_directory_or_a_secret_is_fine(lines):
+    assert errs(analyze(in_stage_a(lines), target="a")) == []

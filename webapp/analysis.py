@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import checks, config
-from .dispatch import dispatch_problem
+from .dispatch import dispatch_problem, next_workdir
 from .errors import InputTooLarge
 from .instructions import Mount, Problem, check, check_instruction, parse_mount, suggest
 from .lexer import decode, lex, parse_heredoc
@@ -57,6 +57,8 @@ class _Work:
     deps: dict[int, list[int]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     start_env: dict[str, str] = field(default_factory=dict)
+    workdir: str = "/"
+    start_workdir: str = "/"
     onbuild_inherited: int = 0
 
     @property
@@ -322,19 +324,24 @@ class _Analyzer:
         else:  # BuildKit always sets PATH (the image's, else its default)
             work.env = {"PATH": DEFAULT_PATH}
         work.start_env = dict(work.env)
+        if work.base is not None and work.base.kind is BaseKind.STAGE:
+            work.workdir = self.work[work.base.stage].workdir
+        work.start_workdir = work.workdir
         scope = Scope(work.index, work.from_ins.line)
         for ins in work.instructions:
-            self.dispatch(scope, ins, work.env)
+            work.workdir = self.dispatch(scope, ins, work.env, work.workdir)
             apply_env(work.env, ins, global_env, self.build_args, self.escape)
             self.command_sources(scope, work, ins)
 
-    def dispatch(self, scope: Scope, ins: Instruction, env: dict[str, str]) -> None:
-        """What BuildKit checks while building the stage: counts only when the stage is built."""
+    def dispatch(self, scope: Scope, ins: Instruction, env: dict[str, str], workdir: str) -> str:
+        """What BuildKit checks while building the stage (counts only when the stage is built);
+        returns the working directory after ``ins``."""
         if id(ins) in self.refused:
-            return
-        problem = dispatch_problem(ins, env, self.escape, self.build_args)
+            return workdir
+        problem = dispatch_problem(ins, env, self.escape, self.build_args, workdir)
         if problem is not None:
             self.report.build_error(scope, problem.code, problem.message, ins.line)
+        return next_workdir(ins, env, self.escape, workdir)
 
     def command_sources(self, scope: Scope, work: _Work, ins: Instruction) -> None:
         """Edges for one instruction read in ``scope`` (drawn at the instruction's line)."""
@@ -567,13 +574,14 @@ class _Analyzer:
             work.onbuild_inherited = len(triggers)
             scope = Scope(work.index, work.from_ins.line, inherited=True)
             env = dict(work.start_env)  # triggers run first, on the base stage's variables
+            workdir = work.start_workdir
             for trigger in triggers:
                 try:
                     check(trigger.sub)
                 except Problem as problem:
                     self.report.parse_error(scope, problem.code, problem.message, trigger.line)
                     continue
-                self.dispatch(scope, trigger.sub, env)
+                workdir = self.dispatch(scope, trigger.sub, env, workdir)
                 apply_env(env, trigger.sub, global_env, self.build_args, self.escape)
                 self.command_sources(scope, work, trigger.sub)
 

@@ -10,6 +10,7 @@ for BuildKit's rules; the messages are BuildKit's.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping
 
@@ -36,11 +37,12 @@ _GO_INT = re.compile(r"[+-]?[0-9]+")
 class Expander:
     """One word -> its expansion with a stage's variables; a word BuildKit refuses is a Problem."""
 
-    __slots__ = ("env", "escape")
+    __slots__ = ("env", "escape", "workdir")
 
     def __init__(self, env: Mapping[str, str], escape: str):
         self.env = env
         self.escape = escape
+        self.workdir = "/"
 
     def __call__(self, word: str) -> str:
         try:
@@ -57,17 +59,31 @@ class Expander:
 
 
 def dispatch_problem(
-    ins: Instruction, env: Mapping[str, str], escape: str, build_args: Mapping[str, str]
+    ins: Instruction, env: Mapping[str, str], escape: str, build_args: Mapping[str, str], workdir: str = "/"
 ) -> Problem | None:
-    """The first error BuildKit raises building ``ins`` in a stage whose variables are ``env``."""
+    """The first error BuildKit raises building ``ins`` in a stage whose variables are ``env``
+    and whose working directory is ``workdir``."""
     check = _CHECKS.get(ins.keyword)
     if check is None:
         return None
+    x = Expander(env, escape)
+    x.workdir = workdir
     try:
-        check(ins, Expander(env, escape), build_args)
+        check(ins, x, build_args)
     except Problem as problem:
         return problem
     return None
+
+
+def next_workdir(ins: Instruction, env: Mapping[str, str], escape: str, workdir: str) -> str:
+    """The working directory after ``ins`` (a WORKDIR, relative to the one before)."""
+    if ins.keyword != "WORKDIR" or not ins.args:
+        return workdir
+    try:
+        path = expand(ins.args[0], env, escape).result
+    except ExpansionError:
+        return workdir
+    return posixpath.normpath(posixpath.join(workdir, path)).replace("//", "/")
 
 
 def _key_values(ins: Instruction, x: Expander, _args) -> None:
@@ -255,7 +271,14 @@ def check_digest(value: str) -> None:
 def _run(ins: Instruction, x: Expander, _args) -> None:
     """RUN: each ``--mount`` is read again with its values expanded, and fully checked; ``--device``."""
     for value in ins.flag_values("mount"):
-        check_mount(value, x)
+        mount_type, target = check_mount(value, x)
+        if mount_type in ("secret", "ssh"):
+            continue
+        # A relative target is joined to the working directory (an image is taken to set none).
+        if target == "/" or (
+            not target.startswith("/") and posixpath.normpath(posixpath.join("/", x.workdir, target)) == "/"
+        ):
+            raise Problem("mount-target", 'invalid mount target "/"')
     if ins.flag_values("device"):
         # BuildKit's mainline frontend refuses devices (only its -labs build has them).
         raise Problem(

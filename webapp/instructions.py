@@ -291,13 +291,15 @@ def _go_uint(value: str, base: int, bits: int = 32) -> int | None:
     return number if number < 2**bits else None
 
 
-def check_mount(value: str, expand) -> None:
+def check_mount(value: str, expand) -> tuple[str, str]:
     """Raise :class:`Problem` for a ``--mount`` BuildKit refuses while building the stage.
 
     ``expand`` expands one value with the stage's ARG and ENV values (it raises :class:`Problem`
-    itself when BuildKit's shell lexer refuses the word). Messages are BuildKit's.
+    itself when BuildKit's shell lexer refuses the word). Messages are BuildKit's. Returns the
+    mount's type and its (expanded) target.
     """
     mount_type = "bind"
+    target = ""
     has_from = has_source = has_target = has_id = has_sharing = False
     file_info: list[str] = []
     for item in _csv_fields(value):
@@ -322,6 +324,7 @@ def check_mount(value: str, expand) -> None:
             has_source = bool(val)
         elif key in ("target", "dst", "destination"):
             has_target = bool(val)
+            target = val
         elif key in ("readonly", "ro", "readwrite", "rw"):
             if _go_bool(val) is None:
                 raise Problem("mount-field", f"invalid value for {key}: {val}")
@@ -360,6 +363,7 @@ def check_mount(value: str, expand) -> None:
             raise Problem("mount-field", "both source and id can't be set")
     if has_sharing and mount_type != "cache":
         raise Problem("mount-field", f"invalid cache sharing set for {mount_type} mount")
+    return mount_type, target
 
 
 def check_device(value: str) -> None:
