@@ -7,9 +7,24 @@ matched/unmatched name sets used for the ``UndefinedArgInFrom`` check.
 
 from __future__ import annotations
 
-import pytest
+import re
+import time
 
-from webapp.shell import ExpansionError, expand, expand_text
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from webapp import analyze
+from webapp.errors import ExpansionTooDeep, ExpansionTooLarge
+from webapp.shell import (
+    MAX_DEPTH,
+    MAX_VALUE_CHARS,
+    MAX_WORK,
+    ExpansionError,
+    expand,
+    expand_text,
+    expansion_budget,
+)
 
 ENV = {"NAME": "value", "EMPTY": "", "PATHV": "/usr/local/bin", "FILE": "archive.tar.gz"}
 
@@ -266,3 +281,179 @@ def test_single_quoted_names_are_not_looked_up():
 def test_unset_name_in_required_error_is_unmatched_before_raising():
     with pytest.raises(ExpansionError):
         expand("${Q?}", {})
+
+
+# --- BuildKit's replace-all is Go's Regexp.ReplaceAllString ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "value", "expected"),
+    [
+        # each case checked with BuildKit itself (the oracle): $0 in a replace-all replacement is the
+        # match (Go's Regexp.Expand), in a single replace it is text
+        ("${V//b/'<$0>'}", "abcabc", "a<b>ca<b>c"),
+        ("${V/b/'<$0>'}", "abcabc", "a<$0>cabc"),
+        ("${V//b/'$$${0}$x${1}$'}", "abcabc", "a$b$ca$b$c"),
+        # an empty match right after a match is not replaced: * takes the whole value once
+        ("${V//*/'<$0>'}", "abcabc", "<abcabc>"),
+        ("${V///<>}", "abc", "<>a<>b<>c<>"),
+        ("${V//*/x}", "a\nb", "x\nx"),  # * stops at a newline, like Go's .
+        ("${V//?/x}", "é한", "xx"),  # ? is one character, not one byte
+    ],
+)
+def test_replace_all_follows_go(word, value, expected):
+    assert ex(word, {"V": value}) == expected
+
+
+# --- the same answers as a backtracking matcher, in linear time ---------------------------------
+
+
+def reference_regex(pattern: str, greedy: bool) -> str:
+    """The pattern as BuildKit converts it, for Python's backtracking re (same leftmost-first rules)."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            out.append(".*" if greedy else ".*?")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "\\":
+            out.append(re.escape(pattern[i]))
+            i += 1
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+PATTERN = st.lists(st.sampled_from(["a", "b", "*", "?", ".", "\\*", "é"]), max_size=7).map("".join)
+VALUE = st.text(alphabet="ab.é\n", max_size=12)
+SMALL = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SMALL
+@given(value=VALUE, pattern=PATTERN, greedy=st.booleans())
+def test_trims_agree_with_a_backtracking_matcher(value, pattern, greedy):
+    env = {"V": value, "P": pattern}
+    mark = "#" * (2 if greedy else 1)
+    match = re.match(reference_regex(pattern, greedy), value)
+    assert ex("${V" + mark + "$P}", env) == (value[match.end() :] if match else value)
+    # a suffix: reverse the value and the pattern (escapes stay before what they escape)
+    tokens = re.findall(r"\\.|.", pattern, re.S)
+    reversed_regex = reference_regex("".join(reversed(tokens)), greedy)
+    match = re.match(reversed_regex, value[::-1])
+    expected = value[::-1][match.end() :][::-1] if match else value
+    assert ex("${V" + mark.replace("#", "%") + "$P}", env) == expected
+
+
+@SMALL
+@given(value=VALUE, pattern=PATTERN, replacement=st.sampled_from(["", "x", "[$0]"]))
+def test_replacement_agrees_with_a_backtracking_matcher(value, pattern, replacement):
+    env = {"V": value, "P": pattern, "R": replacement}
+    regex = re.compile(reference_regex(pattern, True))
+    match = regex.search(value)
+    first = value[: match.start()] + replacement + value[match.end() :] if match else value
+    assert ex("${V/$P/$R}", env) == first
+    if pattern.strip("*"):  # a pattern that cannot match empty: every match is replaced
+        expected = regex.sub(lambda m: replacement.replace("$0", m.group()), value)
+        assert ex("${V//$P/$R}", env) == expected
+
+
+ADVERSARIAL_PATTERN = st.lists(st.sampled_from(["a", "*", "?", "*a", "a*", "?*", "b", "\\*"]), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    unit=st.text(alphabet="ab*?", min_size=1, max_size=4),
+    pattern=ADVERSARIAL_PATTERN.map("".join),
+    op=st.sampled_from(["#", "##", "%", "%%", "/", "//"]),
+)
+def test_any_pattern_on_a_long_value_is_fast(unit, pattern, op):
+    value = (unit * (MAX_VALUE_CHARS // len(unit) // 8))[: MAX_VALUE_CHARS // 8]
+    word = "${V" + op + "$P" + ("/$R}" if "/" in op else "}")
+    start = time.perf_counter()
+    try:
+        expand(word, {"V": value, "P": pattern, "R": "xy"})
+    except ExpansionTooLarge:
+        pass  # a refusal is fine; taking long is not
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("op", ["#", "##", "%", "%%", "/", "//"])
+def test_catastrophic_backtracking_patterns_are_linear(op):
+    # The 105-byte Dockerfile that held a worker for 60 s with a backtracking regex.
+    text = (
+        "ARG v="
+        + "a" * 60
+        + "\nFROM alpine:${v"
+        + op
+        + "*a" * 12
+        + "b"
+        + ("/x}" if "/" in op else "}")
+        + "\n"
+    )
+    start = time.perf_counter()
+    graph = analyze(text)
+    assert time.perf_counter() - start < 0.5
+    assert graph.stages[0].base.resolved.startswith("alpine:")
+
+
+# --- limits ----------------------------------------------------------------------------------------
+
+
+def test_doubling_args_are_refused_naming_the_line_and_the_limit():
+    lines = (
+        ["ARG a0=0123456789abcdef"] + [f"ARG a{i + 1}=$a{i}$a{i}" for i in range(30)] + ["FROM alpine:$a30"]
+    )
+    with pytest.raises(ExpansionTooLarge) as info:
+        analyze("\n".join(lines) + "\n")
+    # 16 * 2**12 = 65536 fits; a13 = 131072 characters does not: line 14
+    assert info.value.line == 14
+    assert str(MAX_VALUE_CHARS) in info.value.message and info.value.status == 413
+
+
+def test_doubling_inside_one_word_is_refused_too():
+    with pytest.raises(ExpansionTooLarge):
+        expand("$A" * 40, {"A": "x" * 2000})
+    with pytest.raises(ExpansionTooLarge):
+        expand("${V//?/$V}", {"V": "x" * 1000})  # 1000 matches times 1000 characters
+
+
+def test_a_long_literal_word_is_not_a_bomb():
+    word = '"' + "x" * (MAX_VALUE_CHARS * 2) + '"'
+    assert len(expand(word, {}).result) == MAX_VALUE_CHARS * 2
+
+
+def test_work_budget_is_shared_by_a_whole_dockerfile():
+    value = "y" * 60_000
+    with expansion_budget() as budget:
+        for _ in range(MAX_WORK // len(value)):
+            expand("$V", {"V": value})
+        with pytest.raises(ExpansionTooLarge, match=str(MAX_WORK)):
+            expand("$V", {"V": value})
+        assert budget.left < 0
+    # outside the block each call has a budget of its own again
+    assert expand("$V", {"V": value}).result == value
+
+
+def test_many_lines_of_large_values_are_refused_by_the_budget():
+    lines = ["ARG big=" + "x" * 60_000] + [f"ARG c{i}=${{big}}-{i}" for i in range(200)] + ["FROM alpine"]
+    with pytest.raises(ExpansionTooLarge) as info:
+        analyze("\n".join(lines) + "\n")
+    assert info.value.line is not None and info.value.line > 2
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1000, 5000])
+def test_deep_nesting_is_refused_not_a_recursion_error(depth):
+    text = "FROM alpine\nENV x=" + "${a:-" * depth + "w" + "}" * depth + "\n"
+    with pytest.raises(ExpansionTooDeep) as info:
+        analyze(text)
+    assert info.value.line == 2 and str(MAX_DEPTH) in info.value.message and info.value.status == 422
+    deep_quotes = '"${a:-' * depth + "w" + '}"' * depth
+    with pytest.raises(ExpansionTooDeep):
+        expand(deep_quotes, {})
+
+
+def test_nesting_up_to_the_limit_is_fine():
+    word = "${a:-" * MAX_DEPTH + "w" + "}" * MAX_DEPTH
+    assert expand(word, {}).result == "w"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import checks, config
 from .dispatch import dispatch_problem, next_workdir
-from .errors import InputTooLarge
+from .errors import ExpansionTooDeep, ExpansionTooLarge, InputTooLarge
 from .instructions import Mount, Problem, check, check_instruction, parse_mount, suggest
 from .lexer import decode, lex, parse_heredoc
 from .model import (
@@ -33,7 +33,7 @@ from .model import (
 from .platforms import DEFAULT_PLATFORM, PlatformError, normalize_platform, parse_platform, platform_args
 from .reference import ReferenceError, normalize
 from .report import Report, Scope
-from .shell import ExpansionError, expand, expand_text
+from .shell import ExpansionError, expand, expand_text, expansion_budget, locate
 from .sources import classify_source
 from .wording import failed_to_process
 
@@ -85,8 +85,12 @@ def analyze(
     lexed = lex(source)
     _check_counts(lexed.instructions, limits)
     platform = normalize_platform(platform or DEFAULT_PLATFORM)
-    graph = _Analyzer(lexed, target, build_args or {}, platform).run()
-    return checks.apply(graph, lexed, source, build_args or {}, target)
+    with expansion_budget():  # one expansion budget for the whole file
+        try:
+            graph = _Analyzer(lexed, target, build_args or {}, platform).run()
+            return checks.apply(graph, lexed, source, build_args or {}, target)
+        except (ExpansionTooLarge, ExpansionTooDeep) as exc:
+            raise locate(exc, lexed.instructions) from None
 
 
 def _check_counts(instructions: tuple[Instruction, ...], limits: dict) -> None:

@@ -132,3 +132,27 @@ class RenderBusy(RenderError):
     status = 503
     retry_after = 2
     cacheable = False
+
+
+class ExpansionTooLarge(InputTooLarge):
+    """Variable expansion passes a limit: a value's length or a Dockerfile's expansion work.
+
+    ``word`` is the word being expanded, so the analysis can name its line.
+    """
+
+    status = 413
+    word: str | None = None
+
+
+class ExpansionTooDeep(DockerfileError):
+    """``${...}`` nested inside ``${...}`` deeper than the limit."""
+
+    status = 422
+    word: str | None = None
+
+
+class LayoutTooLarge(RenderTooLarge):
+    """A drawing whose layout would cost ``dot`` too much (``render/budget.py``); refused before
+    Graphviz runs. Permanent for this input: 422, the message says what to draw instead."""
+
+    status = 422

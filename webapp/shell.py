@@ -1,16 +1,44 @@
 """Shell-style word expansion as BuildKit applies it to FROM, ARG, ENV and ADD/COPY words.
 
 Supports ``$x ${x} ${x:-w} ${x-w} ${x:+w} ${x+w} ${x:?w} ${x?w} ${x#p} ${x##p} ${x%p} ${x%%p}
-${x/p/r} ${x//p/r}``, single and double quotes, and the escape token. Patterns use ``*``, ``?``
-and ``[...]``. Our own implementation of the rules in BuildKit's ``shell/lex.go``.
+${x/p/r} ${x//p/r}``, single and double quotes, and the escape token. Patterns use ``*`` and
+``?``. Our own implementation of the rules in BuildKit's ``shell/lex.go``.
+
+Every step is bounded by construction, whatever the input:
+
+* patterns are matched by RE2 (the ``google-re2`` wheel), which runs in time linear in the text,
+  with the same leftmost-first semantics as the Go ``regexp`` package BuildKit uses;
+* one word may expand to at most :data:`MAX_VALUE_CHARS` characters (or its own length, when
+  longer), ``${...}`` may nest at most :data:`MAX_DEPTH` deep, and every expansion of one
+  Dockerfile shares a budget of :data:`MAX_WORK` (characters substituted plus pattern-matching
+  steps, see :func:`expansion_budget`). Passing a limit raises
+  :class:`~webapp.errors.ExpansionTooLarge` (413) or :class:`~webapp.errors.ExpansionTooDeep`
+  (422), which name the limit; :func:`locate` adds the line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import re2
+from re2 import _re2
+
+from .errors import DockerfileError, ExpansionTooDeep, ExpansionTooLarge
+
+MAX_VALUE_CHARS = 64 * 1024
+"""Longest value one word may expand to, in characters (a longer word may keep its own length)."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of ``${...}`` inside the word of another ``${...}``."""
+
+MAX_WORK = 4 * 1024 * 1024
+"""Expansion work one Dockerfile may cost: characters substituted, plus for each pattern
+(``${x#p}``, ``${x/p/r}``...) the value's length times the pattern's length."""
 
 
 class ExpansionError(ValueError):
@@ -29,12 +57,55 @@ class Expansion:
     """Variable names that were looked up and unset."""
 
 
+class Budget:
+    """The expansion work a Dockerfile may still spend; every word of it draws on one budget."""
+
+    __slots__ = ("limit", "left")
+
+    def __init__(self, limit: int = MAX_WORK):
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, amount: int) -> None:
+        """Take ``amount`` from the budget; raise :class:`ExpansionTooLarge` when it runs out."""
+        self.left -= amount
+        if self.left < 0:
+            raise ExpansionTooLarge(
+                f"variable expansion needs too much work: more than the limit of {self.limit} "
+                "characters substituted or matched in one Dockerfile"
+            )
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("webapp_expansion_budget", default=None)
+
+
+@contextmanager
+def expansion_budget(limit: int = MAX_WORK) -> Iterator[Budget]:
+    """Make every :func:`expand` inside the block share one :class:`Budget` (one per Dockerfile).
+
+    Outside such a block each call gets a budget of its own.
+    """
+    token = _BUDGET.set(Budget(limit))
+    try:
+        yield _BUDGET.get()
+    finally:
+        _BUDGET.reset(token)
+
+
 def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
-    """Expand ``word`` with ``env``; raise :class:`ExpansionError` where BuildKit would."""
+    """Expand ``word`` with ``env``; raise :class:`ExpansionError` where BuildKit would.
+
+    Raises :class:`~webapp.errors.ExpansionTooLarge` or
+    :class:`~webapp.errors.ExpansionTooDeep` (with ``word`` set) when a limit is passed.
+    """
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return Expansion(word)  # nothing to expand or unquote
-    lexer = _Lexer(word, env, escape)
-    text = lexer.until(None, raw_escapes=False)
+    lexer = _Lexer(word, env, escape, _BUDGET.get() or Budget())
+    try:
+        text = lexer.until(None, raw_escapes=False)
+    except (ExpansionTooLarge, ExpansionTooDeep) as exc:
+        exc.word = word
+        raise
     return Expansion(text, lexer.matched, lexer.unmatched)
 
 
@@ -44,6 +115,17 @@ def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
         return expand(word, env, escape).result
     except ExpansionError:
         return word
+
+
+def locate(error: DockerfileError, instructions: Iterable) -> DockerfileError:
+    """``error`` with its line set to the first instruction whose text holds the word it names."""
+    word = getattr(error, "word", None)
+    if error.line is None and word:
+        for ins in instructions:
+            if word in ins.rest:
+                error.line = ins.line
+                break
+    return error
 
 
 _NAME = re.compile(r"[0-9]+|[@*#?\-$!]|[^\W]+")
@@ -58,15 +140,18 @@ def _special_chars(escape: str, stop: str | None) -> re.Pattern:
 
 
 class _Lexer:
-    __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched")
+    __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched", "budget", "depth", "limit")
 
-    def __init__(self, text: str, env: Mapping[str, str], escape: str):
+    def __init__(self, text: str, env: Mapping[str, str], escape: str, budget: Budget):
         self.text = text
         self.pos = 0
         self.env = env
         self.escape = escape
         self.matched: set[str] = set()
         self.unmatched: set[str] = set()
+        self.budget = budget
+        self.depth = 0
+        self.limit = max(MAX_VALUE_CHARS, len(text))
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -80,12 +165,20 @@ class _Lexer:
     def lookup(self, name: str) -> tuple[str, bool]:
         if name in self.env:
             self.matched.add(name)
-            return self.env[name], True
+            value = self.env[name]
+            self.budget.spend(len(value))
+            return value, True
         self.unmatched.add(name)
         return "", False
 
+    def grown(self, size: int) -> None:
+        """Refuse once the text built so far passes the value limit."""
+        if size > self.limit:
+            raise _too_large()
+
     def until(self, stop: str | None, raw_escapes: bool) -> str:
         out: list[str] = []
+        size = 0
         text = self.text
         special = _special_chars(self.escape, stop)
         while self.pos < len(text):
@@ -102,19 +195,21 @@ class _Lexer:
                 self.pos += 1
                 return "".join(out)
             if ch == "$":
-                out.append(self.dollar())
+                piece = self.dollar()
             elif ch == "'":
-                out.append(self.single_quote())
+                piece = self.single_quote()
             elif ch == '"':
-                out.append(self.double_quote())
+                piece = self.double_quote()
             else:  # the escape token
                 self.pos += 1
                 if raw_escapes:
                     out.append(ch)
-                ch = self.next()
-                if not ch:
+                piece = self.next()
+                if not piece:
                     break
-                out.append(ch)
+            out.append(piece)
+            size += len(piece)
+            self.grown(size)
         if stop is not None:
             raise ExpansionError(f"unexpected end of statement while looking for matching {stop}")
         return "".join(out)
@@ -131,6 +226,7 @@ class _Lexer:
     def double_quote(self) -> str:
         self.pos += 1
         out: list[str] = []
+        size = 0
         while True:
             ch = self.peek()
             if not ch:
@@ -139,7 +235,10 @@ class _Lexer:
                 self.pos += 1
                 return "".join(out)
             if ch == "$":
-                out.append(self.dollar())
+                piece = self.dollar()
+                out.append(piece)
+                size += len(piece)
+                self.grown(size)
                 continue
             self.pos += 1
             if ch == self.escape:
@@ -166,6 +265,17 @@ class _Lexer:
                 return "$"
             return self.lookup(name)[0]
         self.pos += 1
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpansionTooDeep(
+                f"variable expansion nested too deeply: more than the limit of {MAX_DEPTH} levels of ${{...}}"
+            )
+        value = self.braced()
+        self.depth -= 1
+        return value
+
+    def braced(self) -> str:
+        """The rest of ``${...}`` after the ``{``."""
         ch = self.peek()
         if not ch:
             raise ExpansionError("syntax error: missing '}'")
@@ -203,6 +313,7 @@ class _Lexer:
             greedy = bool(word) and word[0] == ch
             if greedy:
                 word = word[1:]
+            self.budget.spend((len(value) + 1) * (len(word) + 1))
             if ch == "%":
                 return _trim_suffix(word, value, greedy)
             return _trim_prefix(word, value, greedy)
@@ -219,24 +330,44 @@ class _Lexer:
             except ExpansionError:
                 raise ExpansionError("syntax error: missing '}'") from None
             value, _ = self.lookup(name)
-            regex = _pattern_regex(pattern, greedy=True, anchored=False)
+            self.budget.spend((len(value) + 1) * (len(pattern) + 1))
+            regex = _Glob(pattern, greedy=True, anchored=False)
             if replace_all:
-                return regex.sub(lambda _m: replacement, value)
-            match = regex.search(value)
-            if match:
-                return value[: match.start()] + replacement + value[match.end() :]
-            return value
+                return _replace_all(regex, value, replacement, self.limit)
+            data = _utf8(value)
+            span = regex.search(data, 0)
+            if span is None:
+                return value
+            return _text(data[: span[0]]) + replacement + _text(data[span[1] :])
         raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
 
 
-_REGEX_SPECIAL = frozenset("[]{}.+()|^$")
+# --- patterns -------------------------------------------------------------------------------------
+
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 1 << 20
+"""Memory one compiled pattern may use (program and DFA cache); past it RE2 falls back to its
+NFA, still linear in the text. Patterns are compiled per use and not cached, so nothing grows."""
 
 
-def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern:
-    """A ``${x#p}``/``${x/p/r}`` pattern as a regular expression, as BuildKit converts it.
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
-    Only ``*`` and ``?`` are special; ``\\`` escapes ``*``, ``?`` or itself (before ``}`` and
-    ``/`` it is dropped) and any other escape is an error. There are no bracket expressions.
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> str:
+    """A ``${x#p}``/``${x/p/r}`` pattern as RE2 syntax, as BuildKit converts it for Go's regexp.
+
+    ``*`` is any run of characters but a newline (shortest first unless ``greedy``), ``?`` any one
+    character but a newline; ``\\`` escapes ``*``, ``?`` or itself (before ``}`` and ``/`` it is
+    dropped) and any other escape is an error. There are no bracket expressions: every other
+    character is literal (written as ``\\x{...}`` unless it is an ASCII letter, digit or ``_``).
     """
     out = ["^"] if anchored else []
     star = ".*" if greedy else ".*?"
@@ -257,16 +388,39 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern:
             if nxt not in ("*", "?", "\\"):
                 raise ExpansionError(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt}'")
             out.append("\\" + nxt)
-        elif ch in _REGEX_SPECIAL:
-            out.append("\\" + ch)
+        elif ch in _ASCII_WORD:
+            out.append(ch)
         else:
-            out.append(re.escape(ch) if not ch.isalnum() else ch)
-    return re.compile("".join(out))
+            out.append(f"\\x{{{ord(ch):x}}}")
+    return "".join(out)
+
+
+class _Glob:
+    """One compiled pattern: RE2, leftmost-first like Go, over UTF-8 bytes."""
+
+    __slots__ = ("regex",)
+
+    def __init__(self, pattern: str, *, greedy: bool, anchored: bool):
+        source = _pattern_regex(pattern, greedy=greedy, anchored=anchored)
+        self.regex = _re2.RE2(_utf8(source), _RE2_OPTIONS)
+        if not self.regex.ok():
+            detail = self.regex.error()
+            detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+            raise ExpansionError(f"invalid pattern ({pattern}) in substitution: {detail}")
+
+    def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        """The leftmost-first match at or after byte ``pos``, as byte offsets, or None."""
+        span = self.regex.Match(_UNANCHORED, data, pos, len(data))[0]
+        return None if span[0] < 0 else span
+
+
+_UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 
 
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    match = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
-    return value[match.end() :] if match else value
+    data = _utf8(value)
+    span = _Glob(pattern, greedy=greedy, anchored=True).search(data, 0)
+    return _text(data[span[1] :]) if span else value
 
 
 def _reverse_pattern(pattern: str) -> str:
@@ -286,3 +440,88 @@ def _reverse_pattern(pattern: str) -> str:
 def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
     # Shortest or longest match at the end: reverse both and match at the start.
     return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+
+
+def _char_width(lead: int) -> int:
+    """Bytes in the UTF-8 sequence that starts with byte ``lead``."""
+    if lead < 0xC0:
+        return 1
+    if lead < 0xE0:
+        return 2
+    if lead < 0xF0:
+        return 3
+    return 4
+
+
+def _template(replacement: str) -> list[str | None]:
+    """Go's ``Regexp.Expand`` template as pieces: text, or None for the match (``$0``, ``${0}``).
+
+    ``ReplaceAllString`` expands ``$`` in its replacement: ``$$`` is ``$``, ``$name`` and
+    ``${name}`` name a group (a glob has only group 0, so any other name is empty), and a ``$``
+    that starts no name is itself.
+    """
+    pieces: list[str | None] = []
+    rest = replacement
+    while True:
+        before, dollar, after = rest.partition("$")
+        pieces.append(before)
+        if not dollar:
+            return pieces
+        if after.startswith("$"):
+            pieces.append("$")
+            rest = after[1:]
+            continue
+        brace = after.startswith("{")
+        body = after[1:] if brace else after
+        i = 0
+        while i < len(body) and (body[i].isalpha() or body[i].isdecimal() or body[i] == "_"):
+            i += 1
+        if i == 0 or (brace and (i >= len(body) or body[i] != "}")):
+            pieces.append("$")  # malformed: the $ is text
+            rest = after
+            continue
+        name = body[:i]
+        if name == "0":
+            pieces.append(None)
+        rest = body[i + 1 :] if brace else body[i:]
+
+
+def _replace_all(regex: _Glob, value: str, replacement: str, limit: int) -> str:
+    """Go's ``Regexp.ReplaceAllString``: every match, but an empty one right after another."""
+    data = _utf8(value)
+    pieces = [None if p is None else _utf8(p) for p in _template(replacement)]
+    out = bytearray()
+    end = len(data)
+    last = 0
+    search = 0
+    while search <= end:
+        span = regex.search(data, search)
+        if span is None:
+            break
+        start, stop = span
+        out += data[last:start]
+        if stop > last or start == 0:
+            for piece in pieces:
+                out += data[start:stop] if piece is None else piece
+            if len(out) > 4 * limit:  # UTF-8 takes at most 4 bytes a character
+                raise _too_large()
+        last = stop
+        width = _char_width(data[search]) if search < end else 0
+        if search + width > stop:
+            search += width
+        elif search + 1 > stop:
+            search += 1
+        else:
+            search = stop
+    out += data[last:]
+    result = _text(bytes(out))
+    if len(result) > limit:
+        raise _too_large()
+    return result
+
+
+def _too_large() -> ExpansionTooLarge:
+    return ExpansionTooLarge(
+        "variable expansion too large: a value would be longer than the limit of "
+        f"{MAX_VALUE_CHARS} characters"
+    )
