@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+import time
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from webapp import secrets
 from webapp.secrets import REDACTED, redact, scan
 from webapp.web import create_app
 
@@ -96,3 +102,116 @@ def test_api_secrets(tmp_path):
     assert body["redacted"] == f"FROM alpine\nENV API_KEY={REDACTED}\n"
     clean = client.post("/api/secrets", json={"dockerfile": "FROM alpine\n"}).get_json()
     assert clean == {"findings": [], "redacted": "FROM alpine\n"}
+
+
+# --- every rule is linear in the line ---------------------------------------------------------------
+
+# The rules as first written, with backtracking that grows with the square or cube of a line's
+# length. On short lines they are the reference: the linear rules must find exactly the same.
+OLD_PAIR = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s\\]|\\.)*)""")
+OLD_LEGACY = re.compile(r"(?i)^\s*ENV\s+([A-Za-z_][A-Za-z0-9_.-]*)\s+(?!\S*=)(\S.*?)\s*\\?\s*$")
+OLD_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]+:([^/\s@'\"]+)@")
+
+
+def old_spans(line: str) -> list[tuple[str, int, int]]:
+    out = []
+    legacy = OLD_LEGACY.match(line)
+    if legacy:
+        out.append(("legacy", legacy.start(2), legacy.end(2)))
+    head = re.match(r"(?i)^\s*(ENV|ARG)\s+", line)
+    for match in OLD_PAIR.finditer(line, head.end() if head else 0):
+        out.append(("pair", match.start(2), match.end(2)))
+    out += [("url", m.start(1), m.end(1)) for m in OLD_URL.finditer(line)]
+    return out
+
+
+def new_spans(line: str) -> list[tuple[str, int, int]]:
+    out = []
+    legacy = secrets._legacy(line)
+    if legacy:
+        out.append(("legacy", legacy[1], legacy[2]))
+    head = secrets._ENV_ARG.match(line)
+    for match in secrets._PAIR.finditer(line, head.end() if head else 0):
+        out.append(("pair", match.start(2), match.end(2)))
+    url = secrets._TOKENS[-1][1]
+    out += [("url", m.start(1), m.end(1)) for m in url.finditer(line)]
+    return out
+
+
+PIECES = [
+    "ENV ",
+    "ARG ",
+    " ",
+    "  ",
+    "\\",
+    "=",
+    '"',
+    "'",
+    "a",
+    "K_",
+    "1",
+    ".",
+    "-",
+    ":",
+    "@",
+    "/",
+    "://",
+    "x:y@",
+    "\t",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
+def test_linear_rules_find_what_the_backtracking_ones_found(line):
+    assert new_spans(line) == old_spans(line)
+
+
+ATTACK_LINES = {
+    "legacy value of blanks": "ENV API_KEY x" + " " * 4000 + "y",
+    "continuation blanks": "ENV API_KEY a" + " \\" * 2000 + "!",
+    "one long name": "ENV " + "a" * 4000,
+    "dotted name": "ENV " + "a." * 2000,
+    "open quotes": "ENV " + 'a="' * 1300,
+    "escapes": "ENV a=" + "\\" * 4000,
+    "scheme run": "x" * 4000 + "://",
+    "long user and password": "a://" + "b" * 2000 + ":" + "c" * 2000,
+    "many urls": "a://b:" * 700,
+    "token prefixes": "glpat-" * 700,
+    "key words": "-----BEGIN " + "A " * 2000,
+    "access key run": "AKIA" * 1000,
+    "many findings": "AKIAIOSFODNN7EXAMPLE " * 200,
+    "reference": 'ENV A_KEY="${A:-' + "-" * 4000,
+}
+
+
+@pytest.mark.parametrize("line", ATTACK_LINES.values(), ids=ATTACK_LINES.keys())
+@pytest.mark.parametrize("scale", [1, 16])
+def test_long_hostile_lines_scan_fast(line, scale):
+    # 4 KB lines held a worker for over a minute; 64 KB (the lexer's longest line) stay well
+    # under a second, and scanning 16 times more costs about 16 times as much, not 256 or 4096.
+    text = "FROM alpine\n" + line * scale + "\n"
+    start = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - start < 0.5
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    unit=st.lists(st.sampled_from(PIECES + ["AKIA", "ghp_", "xoxb-", "KEY"]), min_size=1, max_size=6).map(
+        "".join
+    )
+)
+def test_any_repeated_unit_scans_fast(unit):
+    line = (unit * (16_000 // len(unit) + 1))[:16_000]
+    start = time.perf_counter()
+    redact("FROM alpine\n" + line + "\n")
+    assert time.perf_counter() - start < 0.5
+
+
+def test_api_secrets_answers_a_hostile_line_fast(tmp_path):
+    client = create_app({"DATABASE": str(tmp_path / "s.db")}).test_client()
+    start = time.perf_counter()
+    response = client.post("/api/secrets", json={"dockerfile": "FROM a\nENV API_KEY x" + " " * 4000 + "y\n"})
+    assert response.status_code == 200 and time.perf_counter() - start < 1
+    assert [f["rule"] for f in response.get_json()["findings"]] == ["env-secret"]

@@ -12,24 +12,32 @@ from dataclasses import dataclass
 
 REDACTED = "REDACTED"
 
+# Every rule runs in time linear in the line (a scan is asked for on user input): quantifiers are
+# possessive where what follows cannot be matched by them, and a name, scheme or token starts only
+# where a run of its characters starts (a look-behind), so no run is scanned once per position.
 _SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD)")
-_ENV_ARG = re.compile(r"(?i)^\s*(ENV|ARG)\s+")
-# NAME=value, value quoted or bare (a bare value ends at unescaped whitespace).
-_PAIR = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s\\]|\\.)*)""")
-# Legacy form ``ENV NAME value with spaces``.
-_LEGACY = re.compile(r"(?i)^\s*ENV\s+([A-Za-z_][A-Za-z0-9_.-]*)\s+(?!\S*=)(\S.*?)\s*\\?\s*$")
+_ENV_ARG = re.compile(r"(?i)^\s*+(ENV|ARG)\s++")
+# NAME=value, value quoted or bare (a bare value ends at unescaped whitespace). The name is the
+# run of name characters before ``=`` from its first letter or ``_``.
+_PAIR = re.compile(
+    r"""(?<![A-Za-z0-9_.-])[0-9.-]*+([A-Za-z_][A-Za-z0-9_.-]*+)="""
+    r"""("(?:[^"\\]++|\\.)*+"|'[^']*+'|(?:[^\s\\]++|\\.)*+)"""
+)
+# Legacy form ``ENV NAME value with spaces``: the head here, the value's end by hand (_legacy).
+_LEGACY_HEAD = re.compile(r"(?i)\s*+ENV\s++([A-Za-z_][A-Za-z0-9_.-]*+)\s++")
+_FIRST_WORD = re.compile(r"\S*+")
 _ONLY_REFERENCE = re.compile(
-    r"""^["']?\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)["']?$"""
+    r"""^["']?+\$(\{[A-Za-z_][A-Za-z0-9_]*+(:?[-+][^}]*+)?\}|[A-Za-z_][A-Za-z0-9_]*+)["']?$"""
 )
 
 _TOKENS = (
     ("aws-access-key", re.compile(r"\b(AKIA[0-9A-Z]{16})\b"), "an AWS access key id"),
     ("github-token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,255})"), "a GitHub token"),
-    ("gitlab-token", re.compile(r"\b(glpat-[A-Za-z0-9_-]{20,})"), "a GitLab personal access token"),
-    ("slack-token", re.compile(r"\b(xox[baprs]-[A-Za-z0-9-]{10,})"), "a Slack token"),
+    ("gitlab-token", re.compile(r"\b(glpat-[A-Za-z0-9_-]{20,}+)"), "a GitLab personal access token"),
+    ("slack-token", re.compile(r"\b(xox[baprs]-[A-Za-z0-9-]{10,}+)"), "a Slack token"),
     (
         "url-password",
-        re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]+:([^/\s@'\"]+)@"),
+        re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://[^/\s:@'\"]++:([^/\s@'\"]++)@"),
         "a password in a URL",
     ),
 )
@@ -69,14 +77,29 @@ def _is_reference(value: str) -> bool:
     return not bare or bare == REDACTED or bool(_ONLY_REFERENCE.match(value))
 
 
+def _legacy(line: str) -> tuple[str, int, int] | None:
+    """``ENV NAME value with spaces`` -> (name, value start, value end), or None.
+
+    The value runs to the end of the line less trailing blanks and one trailing continuation
+    backslash; a first word holding ``=`` makes it the ``NAME=value`` form instead.
+    """
+    head = _LEGACY_HEAD.match(line)
+    if head is None or head.end() >= len(line) or "=" in _FIRST_WORD.match(line, head.end()).group():
+        return None
+    start = head.end()
+    end = len(line.rstrip())
+    if end and line[end - 1] == "\\":
+        end = len(line[: end - 1].rstrip())
+    return head.group(1), start, max(end, start + 1)
+
+
 def _env_arg_findings(number: int, line: str, offset: int) -> list[Finding]:
     found = []
-    legacy = _LEGACY.match(line) if offset else None
-    if legacy and _SECRET_NAME.search(legacy.group(1)) and not _is_reference(legacy.group(2)):
-        name = legacy.group(1)
-        return [
-            Finding("env-secret", f"ENV {name} looks like a secret", number, legacy.start(2), legacy.end(2))
-        ]
+    legacy = _legacy(line) if offset else None
+    if legacy:
+        name, start, end = legacy
+        if _SECRET_NAME.search(name) and not _is_reference(line[start:end]):
+            return [Finding("env-secret", f"ENV {name} looks like a secret", number, start, end)]
     for match in _PAIR.finditer(line, offset):
         name, value = match.group(1), match.group(2)
         if _SECRET_NAME.search(name) and not _is_reference(value):
@@ -139,9 +162,15 @@ def redact(text: str, findings: list[Finding] | None = None) -> str:
         by_line.setdefault(f.line, []).append(f)
     for number, items in by_line.items():
         line = lines[number - 1]
-        for f in sorted(items, key=lambda f: f.start, reverse=True):
+        pieces = []
+        done = 0
+        for f in sorted(items, key=lambda f: f.start):  # one pass, so many findings stay linear
+            if f.start < done:
+                continue
             value = line[f.start : f.end]
             quote = value[:1] if value[:1] in "\"'" and len(value) >= 2 and value[-1] == value[0] else ""
-            line = line[: f.start] + quote + REDACTED + quote + line[f.end :]
-        lines[number - 1] = line
+            pieces += [line[done : f.start], quote, REDACTED, quote]
+            done = f.end
+        pieces.append(line[done:])
+        lines[number - 1] = "".join(pieces)
     return "".join(lines)
