@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .errors import DockerfileError, InputTooLarge, UnreadableInput
 from .model import Diagnostic, Heredoc, Instruction, Severity
+from .nesting import MAX_JSON_DEPTH, too_deep
 
 MAX_LINE = 64 * 1024 - 1
 DIRECTIVES = ("syntax", "escape", "check")
@@ -188,6 +189,8 @@ def lex(text: str) -> Lexed:
                     )
                 )
         except _LineError as exc:
+            if exc.code == "json-too-deep":
+                raise UnreadableInput(exc.message, line=start) from None
             diags.append(_error(exc.code, exc.message, start))
             node = _Parts(_keyword_of(logical), logical, (), (), False, None)
         heredocs: list[Heredoc] = []
@@ -357,6 +360,8 @@ def _maybe_json(rest: str) -> tuple[str, ...] | None:
     text = rest.lstrip()
     if not text.startswith("["):
         return None
+    if too_deep(text):  # json.loads recurses per level: refuse before it can overflow
+        raise _LineError("json-too-deep", f"JSON array nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except ValueError:

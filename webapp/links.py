@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable
 
 from .errors import RequestRefused
+from .nesting import too_deep
 from .options import OptionError, Options
 
 CURRENT_VERSION = "1"
@@ -179,6 +180,8 @@ def _decode_v1(payload: str, *, max_source: int) -> tuple[str, Options]:
         raise InvalidLink("link payload is cut short (the compressed stream does not end)")
     if inflater.unused_data:
         raise InvalidLink("link payload has data after the end of the compressed stream")
+    if too_deep(raw):
+        raise InvalidLink("link payload does not hold a valid document")
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

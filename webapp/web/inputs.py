@@ -13,6 +13,7 @@ from flask import current_app, request
 from .. import analyze
 from ..errors import DockerfileError, UnreadableInput
 from ..model import Graph
+from ..nesting import MAX_JSON_DEPTH, too_deep
 from ..options import OptionError, Options, check_format
 
 FIELDS = ("dockerfile", "format")
@@ -41,6 +42,8 @@ class RenderRequest:
 def read_render_request(default_format: str = "json", *, require_source: bool = True) -> RenderRequest:
     """Read the current request's body; raise OptionError or UnreadableInput for a bad one."""
     if request.is_json:
+        if too_deep(request.get_data(cache=True)):  # before json's recursion can overflow
+            raise OptionError(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             raise OptionError("the body must be a JSON object")
