@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REDIS_URL", "", "redis:// URL of a render cache shared by all instances; empty means none."),
     Setting("EMBED_ORIGIN", "", "Origin (scheme://host) for embedded images; empty means this app."),
+    Setting(
+        "MAX_LAYOUT_COST",
+        6000,
+        "Largest layout (nodes, hidden nodes and edge segments) handed to Graphviz; denser is a 422.",
+    ),
 )
 
 SPARE_THREADS = 2

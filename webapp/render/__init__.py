@@ -15,6 +15,7 @@ import json
 
 from ..errors import RenderTooLarge
 from ..model import Graph
+from .budget import check_layout
 from .dot import scene_to_dot, to_dot
 from .escape import display_text, escape, escape_mermaid
 from .graphviz import graphviz_version, run_dot
@@ -58,9 +59,11 @@ def render(
 ) -> tuple[bytes, str]:
     """``(body, mimetype)`` for ``graph`` in ``fmt`` (json, dot, svg, png, mermaid) and ``view``.
 
-    ``settings`` is the dict of :func:`webapp.config.load` (DOT_TIMEOUT, DOT_MEMORY_MB); svg and
-    png refuse graphs of more than :data:`MAX_ELEMENTS` nodes + edges (:class:`RenderTooLarge`).
-    How many renders run at once is the caller's business (the web app's render gate).
+    ``settings`` is the dict of :func:`webapp.config.load` (DOT_TIMEOUT, DOT_MEMORY_MB,
+    MAX_LAYOUT_COST); svg and png refuse graphs of more than :data:`MAX_ELEMENTS` nodes + edges
+    (:class:`RenderTooLarge`) or whose layout passes MAX_LAYOUT_COST (:class:`LayoutTooLarge`,
+    see :mod:`.budget`), before Graphviz runs. How many renders run at once is the caller's
+    business (the web app's render gate).
     """
     if fmt == "json":
         body = json.dumps(graph.to_dict(), sort_keys=True, indent=2) + "\n"
@@ -81,6 +84,7 @@ def render(
             f"graph too large to draw: {scene.size} nodes and edges (limit {MAX_ELEMENTS}); "
             "try the stages view, a --target, or the json/dot formats"
         )
+    check_layout(scene, int(settings["MAX_LAYOUT_COST"]))  # 422 at once, not 10 s of dot
     dot_text = scene_to_dot(scene)
     body = run_dot(
         dot_text,

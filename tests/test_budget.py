@@ -1,0 +1,129 @@
+"""The layout budget: dense drawings are refused at once (422 with advice), real ones are drawn."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from webapp import analyze
+from webapp.config import load
+from webapp.errors import LayoutTooLarge
+from webapp.render import budget, graphviz, render
+from webapp.render.budget import MAX_LAYOUT_COST, check_layout, layout_cost
+from webapp.render.dot import scene_to_dot
+from webapp.render.scene import build_scene
+from webapp.web import create_app
+
+
+def fan_chain(n: int) -> str:
+    """Each stage builds on the one before and copies from the first: long parallel edges."""
+    lines = ["FROM alpine AS s0"] + [f"FROM s{i - 1} AS s{i}\nCOPY --from=s0 /a /a{i}" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+def diamond(n: int) -> str:
+    """A base, n - 2 stages on it, and a last stage that copies from every one of them."""
+    middle = [f"FROM base AS m{i}\nRUN make {i}" for i in range(n - 2)]
+    last = ["FROM alpine AS final"] + [f"COPY --from=m{i} /out /m{i}" for i in range(n - 2)]
+    return "\n".join(["FROM alpine AS base", *middle, *last]) + "\n"
+
+
+def test_every_real_dockerfile_fits_the_budget_in_both_views(corpus):
+    costs = {}
+    for path in sorted((corpus / "real").glob("*.Dockerfile")):
+        graph = analyze(path.read_bytes())
+        for view in ("stages", "layers"):
+            costs[(path.name, view)] = check_layout(build_scene(graph, view))
+    assert len(costs) >= 70
+    worst = max(costs.values())
+    # the budget leaves room above the largest real drawing, and that drawing is a real cost
+    assert 1000 < worst < MAX_LAYOUT_COST
+
+
+@pytest.mark.parametrize(("make", "size"), [(diamond, 150), (fan_chain, 150), (fan_chain, 60)])
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_dense_dockerfiles_are_refused_at_once(make, size, view, monkeypatch):
+    graph = analyze(make(size))
+    cost = layout_cost(build_scene(graph, view))
+    if make is diamond and view == "stages":
+        # all middle stages share two ranks: no long edges, and dot draws it in a blink
+        assert cost < MAX_LAYOUT_COST
+        return
+    monkeypatch.setattr(graphviz, "_dot_path", lambda: pytest.fail("dot must not run"))
+    start = time.perf_counter()
+    with pytest.raises(LayoutTooLarge) as info:
+        render(graph, "svg", view)
+    assert time.perf_counter() - start < 1
+    assert info.value.status == 422
+    assert str(MAX_LAYOUT_COST) in info.value.message and "target" in info.value.message
+    assert ("stages view" in info.value.message) == (view == "layers")
+    render(graph, "dot", view)  # the text formats stay available
+
+
+def test_the_budget_is_a_setting():
+    graph = analyze(fan_chain(30))
+    cost = layout_cost(build_scene(graph, "stages"))
+    with pytest.raises(LayoutTooLarge):
+        render(graph, "svg", settings=load({}, MAX_LAYOUT_COST=cost - 1))
+
+
+def test_cost_counts_hidden_nodes_and_doubles_with_edge_labels():
+    graph = analyze("FROM alpine AS a\nFROM a AS b\nFROM b AS c\nCOPY --from=a / /\n")
+    bare = build_scene(graph, "stages", legend=False)
+    # 3 stages + the image; edges: image->a, a->b, b->c (span 1 each), a->c (span 2: one hidden node)
+    assert layout_cost(bare) == 4 + (1 + 1 + 1 + 3)
+    assert any(e.label for e in build_scene(graph, "stages").edges)  # the legend labels its edges
+    with_legend = layout_cost(build_scene(graph, "stages"))
+    assert with_legend > 2 * layout_cost(bare) - len(bare.nodes)
+
+
+def test_cycles_are_costed_without_hanging():
+    text = "FROM alpine AS a\nCOPY --from=b / /\nFROM alpine AS b\nCOPY --from=a / /\n"
+    assert layout_cost(build_scene(analyze(text), "stages")) > 0
+
+
+def test_cost_is_linear_in_the_scene():
+    scene = build_scene(analyze(fan_chain(400)), "layers")
+    start = time.perf_counter()
+    layout_cost(scene)
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize(
+    "name", ["moby__buildkit__Dockerfile.Dockerfile", "moby__moby__Dockerfile.Dockerfile"]
+)
+def test_estimate_tracks_the_graph_dot_positions(corpus, name):
+    # dot -v reports the size of the network-simplex problem it solves to place nodes; the
+    # estimate is that size, give or take a small factor
+    scene = build_scene(analyze((corpus / "real" / name).read_bytes()), "layers")
+    result = subprocess.run(["dot", "-v", "-Tsvg"], input=scene_to_dot(scene).encode(), capture_output=True)
+    sizes = [int(n) for n in re.findall(rb"network simplex: +(\d+) nodes", result.stderr)]
+    assert sizes, result.stderr[-500:]
+    assert 0.5 < layout_cost(scene) / max(sizes) < 2
+
+
+@pytest.mark.dot
+def test_the_densest_real_dockerfile_still_renders(corpus):
+    graph = analyze((corpus / "real" / "moby__buildkit__Dockerfile.Dockerfile").read_bytes())
+    body, mimetype = render(graph, "svg", "layers")
+    assert mimetype == "image/svg+xml" and body.startswith(b"<svg")
+
+
+def test_api_answers_422_with_advice(tmp_path):
+    client = create_app({"DATABASE": str(tmp_path / "s.db")}).test_client()
+    start = time.perf_counter()
+    response = client.post(
+        "/api/render", json={"dockerfile": diamond(150), "format": "svg", "view": "layers"}
+    )
+    assert response.status_code == 422 and time.perf_counter() - start < 1
+    assert "Retry-After" not in response.headers
+    assert "stages view" in response.get_json()["error"]["message"]
+    assert client.post("/api/render", json={"dockerfile": diamond(150), "format": "json"}).status_code == 200
+
+
+def test_module_default_matches_the_setting():
+    assert load({})["MAX_LAYOUT_COST"] == budget.MAX_LAYOUT_COST
