@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webapp import analyze
+from webapp import analyze, shell
 from webapp.errors import ExpansionTooDeep, ExpansionTooLarge
 from webapp.shell import (
     MAX_DEPTH,
@@ -457,3 +457,39 @@ def test_deep_nesting_is_refused_not_a_recursion_error(depth):
 def test_nesting_up_to_the_limit_is_fine():
     word = "${a:-" * MAX_DEPTH + "w" + "}" * MAX_DEPTH
     assert expand(word, {}).result == "w"
+
+
+FLOODS = {
+    # every case does only cheap steps, but many of them: each step is charged to the budget
+    "same-pattern": "FROM alpine\nARG v=abc\n" + ("ENV x=" + "${v#a*}" * 8000 + "\n") * 8,
+    "distinct-patterns": "FROM alpine\nARG v=abc\n"
+    + "".join("ENV x=" + "".join(f"${{v#a{i}x{j}*}}" for j in range(4000)) + "\n" for i in range(8)),
+    "unset-lookups": "FROM alpine\n" + ("ENV x=" + "$E" * 30000 + "\n") * 8,
+    "onbuild-children": "FROM alpine AS base\nONBUILD COPY "
+    + "$E" * 20000
+    + " /x\n"
+    + "".join(f"FROM base AS c{i}\n" for i in range(200)),
+    "replace-all-matches": "FROM alpine\nARG v="
+    + "ab" * 30000
+    + "\n"
+    + "".join(f"ARG c{i}=${{v//a/x}}\n" for i in range(500)),
+}
+
+
+@pytest.mark.parametrize("text", FLOODS.values(), ids=FLOODS.keys())
+def test_floods_of_cheap_steps_are_refused_by_the_budget(text):
+    start = time.perf_counter()
+    with pytest.raises(ExpansionTooLarge) as info:
+        analyze(text)
+    assert time.perf_counter() - start < 1.5  # the lexer reads up to a megabyte first
+    assert info.value.line is not None and str(MAX_WORK) in info.value.message
+
+
+def test_real_dockerfiles_use_a_small_part_of_the_budget(corpus, monkeypatch):
+    # every real Dockerfile still expands with a fiftieth of the budget: plenty of headroom
+    monkeypatch.setattr(shell, "MAX_WORK", MAX_WORK // 50)
+    for path in sorted((corpus / "real").glob("*.Dockerfile")):
+        analyze(path.read_bytes())
+    monkeypatch.setattr(shell, "MAX_WORK", 10_000)  # and the check does bite when it is small
+    with pytest.raises(ExpansionTooLarge):
+        analyze((corpus / "real" / "moby__moby__Dockerfile.Dockerfile").read_bytes())

@@ -36,9 +36,13 @@ MAX_VALUE_CHARS = 64 * 1024
 MAX_DEPTH = 64
 """Deepest nesting of ``${...}`` inside the word of another ``${...}``."""
 
-MAX_WORK = 4 * 1024 * 1024
-"""Expansion work one Dockerfile may cost: characters substituted, plus for each pattern
-(``${x#p}``, ``${x/p/r}``...) the value's length times the pattern's length."""
+MAX_WORK = 1024 * 1024
+"""Expansion work one Dockerfile may cost, in units of about 0.1 microseconds: per variable
+looked up (:data:`LOOKUP_COST`), one per character substituted, and for each pattern
+(``${x#p}``, ``${x/p/r}``...) :data:`PATTERN_OP_COST`, :data:`PATTERN_CHAR_COST` per pattern
+character, the value's length times the pattern's, and :data:`MATCH_COST` per match replaced.
+The most expensive real Dockerfile we know (moby's) spends about 15,000; the whole budget takes
+well under a second."""
 
 
 class ExpansionError(ValueError):
@@ -62,9 +66,9 @@ class Budget:
 
     __slots__ = ("limit", "left")
 
-    def __init__(self, limit: int = MAX_WORK):
-        self.limit = limit
-        self.left = limit
+    def __init__(self, limit: int | None = None):
+        self.limit = MAX_WORK if limit is None else limit
+        self.left = self.limit
 
     def spend(self, amount: int) -> None:
         """Take ``amount`` from the budget; raise :class:`ExpansionTooLarge` when it runs out."""
@@ -80,12 +84,12 @@ _BUDGET: ContextVar[Budget | None] = ContextVar("webapp_expansion_budget", defau
 
 
 @contextmanager
-def expansion_budget(limit: int = MAX_WORK) -> Iterator[Budget]:
+def expansion_budget(limit: int | None = None) -> Iterator[Budget]:
     """Make every :func:`expand` inside the block share one :class:`Budget` (one per Dockerfile).
 
-    Outside such a block each call gets a budget of its own.
+    ``limit`` defaults to :data:`MAX_WORK`. Outside such a block each call gets a budget of its own.
     """
-    token = _BUDGET.set(Budget(limit))
+    token = _BUDGET.set(Budget(MAX_WORK if limit is None else limit))
     try:
         yield _BUDGET.get()
     finally:
@@ -166,9 +170,10 @@ class _Lexer:
         if name in self.env:
             self.matched.add(name)
             value = self.env[name]
-            self.budget.spend(len(value))
+            self.budget.spend(LOOKUP_COST + len(value))
             return value, True
         self.unmatched.add(name)
+        self.budget.spend(LOOKUP_COST)
         return "", False
 
     def grown(self, size: int) -> None:
@@ -313,7 +318,7 @@ class _Lexer:
             greedy = bool(word) and word[0] == ch
             if greedy:
                 word = word[1:]
-            self.budget.spend((len(value) + 1) * (len(word) + 1))
+            self.budget.spend(_pattern_cost(value, word))
             if ch == "%":
                 return _trim_suffix(word, value, greedy)
             return _trim_prefix(word, value, greedy)
@@ -330,10 +335,10 @@ class _Lexer:
             except ExpansionError:
                 raise ExpansionError("syntax error: missing '}'") from None
             value, _ = self.lookup(name)
-            self.budget.spend((len(value) + 1) * (len(pattern) + 1))
-            regex = _Glob(pattern, greedy=True, anchored=False)
+            self.budget.spend(_pattern_cost(value, pattern))
+            regex = _glob(pattern, greedy=True, anchored=False)
             if replace_all:
-                return _replace_all(regex, value, replacement, self.limit)
+                return _replace_all(regex, value, replacement, self.limit, self.budget)
             data = _utf8(value)
             span = regex.search(data, 0)
             if span is None:
@@ -350,7 +355,7 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.max_mem = 1 << 20
 """Memory one compiled pattern may use (program and DFA cache); past it RE2 falls back to its
-NFA, still linear in the text. Patterns are compiled per use and not cached, so nothing grows."""
+NFA, still linear in the text. At most 16 compiled patterns are kept (``_glob``)."""
 
 
 def _utf8(text: str) -> bytes:
@@ -417,9 +422,31 @@ class _Glob:
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 
 
+@lru_cache(maxsize=16)
+def _glob(pattern: str, *, greedy: bool, anchored: bool) -> _Glob:
+    """A compiled pattern; the few last ones are kept, as a Dockerfile repeats its patterns."""
+    return _Glob(pattern, greedy=greedy, anchored=anchored)
+
+
+LOOKUP_COST = 32
+"""Budget units of looking up one variable, before the characters it brings."""
+PATTERN_OP_COST = 1000
+"""Budget units one ``${x#p}``/``${x/p/r}`` costs before its sizes: a compile and a search."""
+PATTERN_CHAR_COST = 16
+"""Budget units per pattern character, for compiling it."""
+MATCH_COST = 32
+"""Budget units of each match a ``${x//p/r}`` replaces."""
+
+
+def _pattern_cost(value: str, pattern: str) -> int:
+    """Budget units of one pattern operation: fixed, compile, and the worst case of matching
+    (RE2 falls back from its DFA to an NFA whose steps are the value's length times the pattern's)."""
+    return PATTERN_OP_COST + PATTERN_CHAR_COST * len(pattern) + (len(value) + 1) * (len(pattern) + 1)
+
+
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
     data = _utf8(value)
-    span = _Glob(pattern, greedy=greedy, anchored=True).search(data, 0)
+    span = _glob(pattern, greedy=greedy, anchored=True).search(data, 0)
     return _text(data[span[1] :]) if span else value
 
 
@@ -486,7 +513,7 @@ def _template(replacement: str) -> list[str | None]:
         rest = body[i + 1 :] if brace else body[i:]
 
 
-def _replace_all(regex: _Glob, value: str, replacement: str, limit: int) -> str:
+def _replace_all(regex: _Glob, value: str, replacement: str, limit: int, budget: Budget) -> str:
     """Go's ``Regexp.ReplaceAllString``: every match, but an empty one right after another."""
     data = _utf8(value)
     pieces = [None if p is None else _utf8(p) for p in _template(replacement)]
@@ -499,6 +526,7 @@ def _replace_all(regex: _Glob, value: str, replacement: str, limit: int) -> str:
         if span is None:
             break
         start, stop = span
+        budget.spend(MATCH_COST)
         out += data[last:start]
         if stop > last or start == 0:
             for piece in pieces:
