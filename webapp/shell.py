@@ -434,8 +434,8 @@ PATTERN_OP_COST = 1000
 """Budget units one ``${x#p}``/``${x/p/r}`` costs before its sizes: a compile and a search."""
 PATTERN_CHAR_COST = 16
 """Budget units per pattern character, for compiling it."""
-MATCH_COST = 32
-"""Budget units of each match a ``${x//p/r}`` replaces."""
+MATCH_COST = 64
+"""Budget units of each match a ``${x//p/r}`` finds (plus 4 per piece of its replacement)."""
 
 
 def _pattern_cost(value: str, pattern: str) -> int:
@@ -517,6 +517,7 @@ def _replace_all(regex: _Glob, value: str, replacement: str, limit: int, budget:
     """Go's ``Regexp.ReplaceAllString``: every match, but an empty one right after another."""
     data = _utf8(value)
     pieces = [None if p is None else _utf8(p) for p in _template(replacement)]
+    cost = MATCH_COST + 4 * len(pieces)
     out = bytearray()
     end = len(data)
     last = 0
@@ -526,7 +527,7 @@ def _replace_all(regex: _Glob, value: str, replacement: str, limit: int, budget:
         if span is None:
             break
         start, stop = span
-        budget.spend(MATCH_COST)
+        budget.spend(cost)
         out += data[last:start]
         if stop > last or start == 0:
             for piece in pieces:
