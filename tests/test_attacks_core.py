@@ -87,9 +87,12 @@ def under_attack(server, attack, copies: int = 4):
 
 
 def assert_fast(server, results, polls, statuses):
+    # Copies sent at once may also meet the render gate's load shedding: a fast 503 (busy, try
+    # again) is a clear answer too, but at least one copy gets the answer the attack deserves.
     for status, body, seconds in results:
-        assert status in statuses, (status, body[:300], server.log())
+        assert status in statuses | {503}, (status, body[:300], server.log())
         assert seconds < BUDGET, (seconds, body[:300])
+    assert any(status in statuses for status, _, _ in results), [r[:2] for r in results]
     # healthz never queues behind the attack: its typical answer is fast (median, as the
     # machine is shared)
     assert statistics.median(polls) < 0.1, polls
@@ -145,7 +148,7 @@ BOMBS = {
 def test_expansion_bomb(server, text):
     results, polls = under_attack(server, lambda: post_json(server, "/api/render", {"dockerfile": text}))
     assert_fast(server, results, polls, {413})
-    error = json.loads(results[0][1])["error"]
+    error = next(json.loads(body)["error"] for status, body, _ in results if status == 413)
     assert error["line"] is not None and "limit" in error["message"]
 
 
@@ -198,7 +201,7 @@ def test_deep_exec_form(server):
     text = "FROM alpine\nRUN " + "[" * 60_000 + "\n"
     results, polls = under_attack(server, lambda: post_json(server, "/api/render", {"dockerfile": text}))
     assert_fast(server, results, polls, {400})
-    assert json.loads(results[0][1])["error"]["line"] == 2
+    assert next(json.loads(body)["error"]["line"] for status, body, _ in results if status == 400) == 2
 
 
 def fan_chain(n: int) -> str:
