@@ -67,13 +67,13 @@ def post_json(server, path: str, doc) -> tuple[int, bytes, float]:
     return request(server, "POST", path, json.dumps(doc).encode(), "application/json")
 
 
-def under_attack(server, attack, copies: int = 4):
+def under_attack(server, attack, copies: int):
     """Run ``copies`` of ``attack`` at once while /healthz is polled; their results and the polls."""
     done = threading.Event()
     polls: list[float] = []
 
     def poll():
-        while not done.is_set() or len(polls) < 5:
+        while not done.is_set() or len(polls) < 8:
             status, _, seconds = request(server, "GET", "/healthz")
             assert status == 200
             polls.append(seconds)
@@ -86,16 +86,23 @@ def under_attack(server, attack, copies: int = 4):
     return results, polls
 
 
-def assert_fast(server, results, polls, statuses):
-    # Copies sent at once may also meet the render gate's load shedding: a fast 503 (busy, try
-    # again) is a clear answer too, but at least one copy gets the answer the attack deserves.
-    for status, body, seconds in results:
-        assert status in statuses | {503}, (status, body[:300], server.log())
-        assert seconds < BUDGET, (seconds, body[:300])
-    assert any(status in statuses for status, _, _ in results), [r[:2] for r in results]
-    # healthz never queues behind the attack: its typical answer is fast (median, as the
-    # machine is shared)
-    assert statistics.median(polls) < 0.1, polls
+def attacked(server, attack, statuses: set[int], copies: int = 4):
+    """Send copies of ``attack`` at once: each a clear answer in well under a second, and a
+    concurrent /healthz typically under 100 ms. The machine is shared, so the health check is a
+    median, tried up to three times. Returns the attack's results."""
+    medians = []
+    for _ in range(3):
+        results, polls = under_attack(server, attack, copies)
+        # Copies sent at once may also meet the render gate's load shedding: a fast 503 (busy,
+        # try again) is a clear answer too, but one copy at least gets the attack's own answer.
+        for status, body, seconds in results:
+            assert status in statuses | {503}, (status, body[:300], server.log())
+            assert seconds < BUDGET, (seconds, body[:300])
+        assert any(status in statuses for status, _, _ in results), [r[:2] for r in results]
+        medians.append(statistics.median(polls))
+        if medians[-1] < 0.1:
+            return results
+    raise AssertionError(f"/healthz median latency under attack: {medians}")
 
 
 BACKTRACKING = {
@@ -112,17 +119,14 @@ def backtracking_dockerfile(pattern: str) -> str:
 
 @pytest.mark.parametrize("pattern", BACKTRACKING.values(), ids=BACKTRACKING.keys())
 def test_backtracking_pattern_in_a_post(server, pattern):
-    results, polls = under_attack(
-        server, lambda: post_json(server, "/api/render", {"dockerfile": backtracking_dockerfile(pattern)})
-    )
-    assert_fast(server, results, polls, {200})  # a pattern that does not match: the value stays
+    doc = {"dockerfile": backtracking_dockerfile(pattern)}
+    attacked(server, lambda: post_json(server, "/api/render", doc), {200})  # no match: the value stays
 
 
 @pytest.mark.parametrize("pattern", BACKTRACKING.values(), ids=BACKTRACKING.keys())
 def test_backtracking_pattern_in_a_stateless_link_get(server, pattern):
     path = links.stateless_path(backtracking_dockerfile(pattern))
-    results, polls = under_attack(server, lambda: request(server, "GET", path + ".json"))
-    assert_fast(server, results, polls, {200})
+    attacked(server, lambda: request(server, "GET", path + ".json"), {200})
     status, _, seconds = request(server, "GET", path)  # the page too
     assert status == 200 and seconds < BUDGET
 
@@ -146,8 +150,7 @@ BOMBS = {
 
 @pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
 def test_expansion_bomb(server, text):
-    results, polls = under_attack(server, lambda: post_json(server, "/api/render", {"dockerfile": text}))
-    assert_fast(server, results, polls, {413})
+    results = attacked(server, lambda: post_json(server, "/api/render", {"dockerfile": text}), {413})
     error = next(json.loads(body)["error"] for status, body, _ in results if status == 413)
     assert error["line"] is not None and "limit" in error["message"]
 
@@ -162,8 +165,7 @@ DEEP = {
 
 @pytest.mark.parametrize("text", DEEP.values(), ids=DEEP.keys())
 def test_deep_expansion_nesting(server, text):
-    results, polls = under_attack(server, lambda: post_json(server, "/api/render", {"dockerfile": text}))
-    assert_fast(server, results, polls, {422})
+    attacked(server, lambda: post_json(server, "/api/render", {"dockerfile": text}), {422})
 
 
 SECRET_LINES = {
@@ -177,8 +179,7 @@ SECRET_LINES = {
 @pytest.mark.parametrize("line", SECRET_LINES.values(), ids=SECRET_LINES.keys())
 def test_secret_scan_of_hostile_lines(server, line):
     text = "FROM alpine\n" + line + "\n"
-    results, polls = under_attack(server, lambda: post_json(server, "/api/secrets", {"dockerfile": text}))
-    assert_fast(server, results, polls, {200})
+    attacked(server, lambda: post_json(server, "/api/secrets", {"dockerfile": text}), {200})
 
 
 def test_deep_json_bodies(server):
@@ -189,18 +190,17 @@ def test_deep_json_bodies(server):
     ]
     for body in bodies:
         for path in ("/api/render", "/api/secrets", "/api/share"):
-            results, polls = under_attack(
+            attacked(
                 server,
                 lambda path=path, body=body: request(server, "POST", path, body, "application/json"),
+                {400},
                 copies=2,
             )
-            assert_fast(server, results, polls, {400})
 
 
 def test_deep_exec_form(server):
     text = "FROM alpine\nRUN " + "[" * 60_000 + "\n"
-    results, polls = under_attack(server, lambda: post_json(server, "/api/render", {"dockerfile": text}))
-    assert_fast(server, results, polls, {400})
+    results = attacked(server, lambda: post_json(server, "/api/render", {"dockerfile": text}), {400})
     assert next(json.loads(body)["error"]["line"] for status, body, _ in results if status == 400) == 2
 
 
@@ -230,8 +230,7 @@ def diamond(n: int) -> str:
 )
 def test_dense_layouts(server, text, view):
     doc = {"dockerfile": text, "format": "svg", "view": view}
-    results, polls = under_attack(server, lambda: post_json(server, "/api/render", doc))
-    assert_fast(server, results, polls, {422})
+    attacked(server, lambda: post_json(server, "/api/render", doc), {422})
     status, _, seconds = post_json(server, "/api/diagram", doc)
     assert status == 422 and seconds < BUDGET
     path = links.stateless_path(text) + ".svg" + ("?view=layers" if view == "layers" else "")
