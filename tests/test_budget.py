@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import time
@@ -12,7 +13,7 @@ from webapp import analyze
 from webapp.config import load
 from webapp.errors import LayoutTooLarge
 from webapp.render import budget, graphviz, render
-from webapp.render.budget import MAX_LAYOUT_COST, check_layout, layout_cost
+from webapp.render.budget import MAX_LAYOUT_COST, LayoutSize, check_layout, layout_cost, layout_size
 from webapp.render.dot import scene_to_dot
 from webapp.render.scene import build_scene
 from webapp.web import create_app
@@ -70,14 +71,28 @@ def test_the_budget_is_a_setting():
         render(graph, "svg", settings=load({}, MAX_LAYOUT_COST=cost - 1))
 
 
-def test_cost_counts_hidden_nodes_and_doubles_with_edge_labels():
+def test_size_counts_hidden_nodes_segments_and_doubles_with_edge_labels():
     graph = analyze("FROM alpine AS a\nFROM a AS b\nFROM b AS c\nCOPY --from=a / /\n")
     bare = build_scene(graph, "stages", legend=False)
-    # 3 stages + the image; edges: image->a, a->b, b->c (span 1 each), a->c (span 2: one hidden node)
-    assert layout_cost(bare) == 4 + (1 + 1 + 1 + 3)
-    assert any(e.label for e in build_scene(graph, "stages").edges)  # the legend labels its edges
-    with_legend = layout_cost(build_scene(graph, "stages"))
-    assert with_legend > 2 * layout_cost(bare) - len(bare.nodes)
+    # 3 stages + the image; edges image->a, a->b, b->c span 1, a->c spans 2: one hidden node;
+    # 5 segments. Edges: 2 per segment, 1 per ranked node (4 + 1).
+    assert layout_size(bare) == LayoutSize(nodes=4 + 1 + 5, edges=2 * 5 + 5)
+    assert layout_cost(bare) == math.isqrt(10 * 15)
+    labelled = build_scene(graph, "stages")
+    assert any(e.label for e in labelled.edges)  # the legend labels its edges: dot doubles ranks
+    assert layout_size(labelled).nodes > 2 * layout_size(bare).nodes
+
+
+def test_clusters_that_share_ranks_cost_a_pair_each():
+    side_by_side = "".join(f"FROM alpine AS s{i}\nRUN a\nRUN b\n" for i in range(100))
+    layers = layout_size(build_scene(analyze(side_by_side), "layers", legend=False))
+    stages = layout_size(build_scene(analyze(side_by_side), "stages", legend=False))
+    assert layers.edges > 100 * 99 // 2 > stages.edges
+    # 400 stages side by side took dot 6 CPU seconds as layers; as stages they take a blink
+    wide = analyze("".join(f"FROM alpine AS s{i}\nRUN a\nRUN b\n" for i in range(400)))
+    assert (
+        layout_cost(build_scene(wide, "layers")) > MAX_LAYOUT_COST > layout_cost(build_scene(wide, "stages"))
+    )
 
 
 def test_cycles_are_costed_without_hanging():
@@ -101,9 +116,11 @@ def test_estimate_tracks_the_graph_dot_positions(corpus, name):
     # estimate is that size, give or take a small factor
     scene = build_scene(analyze((corpus / "real" / name).read_bytes()), "layers")
     result = subprocess.run(["dot", "-v", "-Tsvg"], input=scene_to_dot(scene).encode(), capture_output=True)
-    sizes = [int(n) for n in re.findall(rb"network simplex: +(\d+) nodes", result.stderr)]
+    sizes = re.findall(rb"network simplex: +(\d+) nodes (\d+) edges", result.stderr)
     assert sizes, result.stderr[-500:]
-    assert 0.5 < layout_cost(scene) / max(sizes) < 2
+    nodes, edges = max((int(n), int(e)) for n, e in sizes)
+    estimate = layout_size(scene)
+    assert 0.5 < estimate.nodes / nodes < 2 and 0.5 < estimate.edges / edges < 2
 
 
 @pytest.mark.dot

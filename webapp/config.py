@@ -70,8 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EMBED_ORIGIN", "", "Origin (scheme://host) for embedded images; empty means this app."),
     Setting(
         "MAX_LAYOUT_COST",
-        6000,
-        "Largest layout (nodes, hidden nodes and edge segments) handed to Graphviz; denser is a 422.",
+        8000,
+        "Largest layout cost (estimated size of Graphviz's node-placement problem) drawn; denser is a 422.",
     ),
 )
 

@@ -2,34 +2,55 @@
 
 ``dot`` ranks nodes, puts a hidden (virtual) node on every rank an edge passes over, orders each
 rank to reduce crossings, then places nodes side by side by solving a network-simplex problem
-over every node and edge segment. That last step grows faster than the square of its size and
-dominates for dense graphs: a chain of 60 stages that each copy from the first takes ``dot`` over
-20 CPU seconds, while the largest real Dockerfiles we know take 0.2 s. :func:`layout_cost`
-estimates that size from a longest-path ranking of the scene, in linear time and milliseconds;
-:func:`check_layout` refuses scenes over the ``MAX_LAYOUT_COST`` setting at once with
-:class:`~webapp.errors.LayoutTooLarge` (422), whose message says what to draw instead.
+with a node per ranked node and per edge segment, and edges for the segments, for neighbours in
+a rank and between every two clusters that share ranks. That step dominates for dense graphs:
+its iterations grow with the problem's nodes and each scans its edges. A chain of 60 stages that
+each copy from the first takes ``dot`` over 20 CPU seconds, 400 stages side by side in the layers
+view 6 s, the largest real Dockerfiles we know 0.2 s. :func:`layout_size` estimates that problem
+from a longest-path ranking of the scene, in linear time; its cost is the geometric mean of its
+nodes and edges, and :func:`check_layout` refuses scenes over the ``MAX_LAYOUT_COST`` setting at
+once with :class:`~webapp.errors.LayoutTooLarge` (422), whose message says what to draw instead.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
+from dataclasses import dataclass
+
 from ..errors import LayoutTooLarge
 from .scene import Scene
 
-MAX_LAYOUT_COST = 6000
+MAX_LAYOUT_COST = 8000
 """Default of the ``MAX_LAYOUT_COST`` setting: the largest :func:`layout_cost` handed to ``dot``.
 
-Measured (``tests/test_budget.py``): the real corpus's worst is about 5,100 (moby/buildkit in the
-layers view, 0.2 s of ``dot``); a chain of 60 stages that each copy from the first costs 7,300 and
-takes ``dot`` over 20 s; 150-stage diamonds cost 45,000."""
+Measured (``tests/test_budget.py``): the real corpus's worst is about 6,500 (moby/buildkit in the
+layers view, 0.2 s of ``dot``); a chain of 60 stages that each copy from the first costs 8,900
+and takes ``dot`` over 20 s; 400 stages in the layers view 20,500 (6 s); 150-stage diamonds
+drawn as layers 60,000."""
 
 
-def layout_cost(scene: Scene) -> int:
-    """The size of the graph ``dot`` positions: nodes, hidden nodes and edge segments.
+@dataclass(frozen=True, slots=True)
+class LayoutSize:
+    """The network-simplex problem ``dot`` would solve to place a scene's nodes, estimated."""
 
-    Ranks come from a longest-path ranking; an edge spanning ``k`` ranks adds ``k - 1`` hidden
-    nodes and ``k`` segments (``dot`` gives each segment a node of its own when it places nodes
-    side by side, the step that dominates for dense graphs). When any edge has a label ``dot``
-    doubles every rank distance, and so the cost.
+    nodes: int
+    """Ranked nodes, hidden nodes and one per edge segment."""
+    edges: int
+    """Two per edge segment, one per ranked node, one per pair of clusters sharing ranks."""
+
+    @property
+    def cost(self) -> int:
+        """The geometric mean of nodes and edges: what the budget compares."""
+        return math.isqrt(self.nodes * self.edges)
+
+
+def layout_size(scene: Scene) -> LayoutSize:
+    """Estimate the placement problem from a longest-path ranking of ``scene``.
+
+    An edge spanning ``k`` ranks adds ``k - 1`` hidden nodes and ``k`` segments. When any edge
+    has a label ``dot`` doubles every rank distance. Clusters (stages in the layers view) are
+    kept apart by an edge between every two whose ranks overlap.
     """
     ids = [node.id for node in scene.nodes]
     index = {node_id: i for i, node_id in enumerate(ids)}
@@ -48,8 +69,30 @@ def layout_cost(scene: Scene) -> int:
             if (node, head) not in back and rank[head] < rank[node] + 1:
                 rank[head] = rank[node] + 1
     stretch = 2 if any(e.label for e in scene.edges) else 1
-    spans = [max(abs(rank[head] - rank[tail]) * stretch, 1) for tail, head in edges]
-    return len(ids) + sum(spans) * 2 - len(spans)
+    segments = sum(max(abs(rank[head] - rank[tail]) * stretch, 1) for tail, head in edges)
+    hidden = segments - len(edges)
+    ranked = len(ids) + hidden
+    return LayoutSize(ranked + segments, 2 * segments + ranked + _overlapping_pairs(scene, rank))
+
+
+def layout_cost(scene: Scene) -> int:
+    """:attr:`LayoutSize.cost` of ``scene``."""
+    return layout_size(scene).cost
+
+
+def _overlapping_pairs(scene: Scene, rank: list[int]) -> int:
+    """Pairs of clusters whose rank ranges overlap (a sweep over ranges sorted by their start)."""
+    ranges: dict[str, tuple[int, int]] = {}
+    for node, r in zip(scene.nodes, rank, strict=True):
+        if node.cluster:
+            low, high = ranges.get(node.cluster, (r, r))
+            ranges[node.cluster] = (min(low, r), max(high, r))
+    pairs = 0
+    ends: list[int] = []  # ends of the ranges seen so far, sorted
+    for low, high in sorted(ranges.values()):
+        pairs += len(ends) - bisect.bisect_left(ends, low)
+        bisect.insort(ends, high)
+    return pairs
 
 
 def check_layout(scene: Scene, limit: int = MAX_LAYOUT_COST) -> int:
@@ -62,8 +105,7 @@ def check_layout(scene: Scene, limit: int = MAX_LAYOUT_COST) -> int:
             else "pick a target stage to draw only what it builds, or ask for json or dot"
         )
         raise LayoutTooLarge(
-            f"diagram too dense to lay out: it would need about {cost} boxes and hidden bends "
-            f"(limit {limit}); {advice}"
+            f"diagram too dense to lay out: its layout cost is {cost}, over the limit of {limit}; {advice}"
         )
     return cost
 
