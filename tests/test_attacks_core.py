@@ -225,8 +225,9 @@ def diamond(n: int) -> str:
         (fan_chain(150), "stages"),
         (fan_chain(70), "stages"),
         (fan_chain(60), "layers"),
+        ("".join(f"FROM alpine AS s{i}\nRUN a\nRUN b\n" for i in range(400)), "layers"),
     ],
-    ids=["diamond-150-layers", "fan-150-stages", "fan-70-stages", "fan-60-layers"],
+    ids=["diamond-150-layers", "fan-150-stages", "fan-70-stages", "fan-60-layers", "side-by-side-400-layers"],
 )
 def test_dense_layouts(server, text, view):
     doc = {"dockerfile": text, "format": "svg", "view": view}
