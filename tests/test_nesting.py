@@ -76,3 +76,19 @@ def test_deep_link_payload_is_a_400(client):
     payload = links._b64encode(comp.compress(raw) + comp.flush())
     assert client.get("/d/1/" + payload).status_code == 400
     assert client.get("/d/1/" + payload + ".json").status_code == 400
+
+
+def test_long_onbuild_chains_are_an_error_not_a_recursion_error(client):
+    # ONBUILD takes an instruction, which may be ONBUILD again: BuildKit refuses any chain, and
+    # the lexer splits at most a few levels of it, so a 64 KB line of them cannot overflow Python
+    text = "FROM alpine AS base\n" + "ONBUILD " * 8000 + "RUN x\nFROM base\n"
+    graph = analyze(text)
+    assert [(d.code, d.line) for d in graph.diagnostics if d.severity.value == "error"] == [
+        ("onbuild", 2),
+        ("onbuild", 3),
+    ]
+    for fmt in ("json", "dot", "mermaid"):
+        assert (
+            client.post("/api/render", json={"dockerfile": text, "format": fmt, "view": "layers"}).status_code
+            == 200
+        )

@@ -295,7 +295,12 @@ def parse_line(logical: str, escape: str = "\\") -> Instruction:
     return _build(_parse_parts(logical, escape), 0, 0, (), logical)
 
 
-def _parse_parts(logical: str, escape: str) -> _Parts:
+MAX_ONBUILD_DEPTH = 8
+"""``ONBUILD ONBUILD ...`` deeper than this is not split further (it is an error at any depth
+past one); without a bound a long enough chain would overflow Python's recursion."""
+
+
+def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
     """Split a logical line into keyword, flags and arguments as BuildKit's parser does."""
     parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
     word = parts[0]
@@ -345,8 +350,8 @@ def _parse_parts(logical: str, escape: str) -> _Parts:
                     args += parsed
                     is_json = True
     elif keyword == "ONBUILD":
-        if rest:
-            sub = _parse_parts(rest, escape)
+        if rest and depth < MAX_ONBUILD_DEPTH:
+            sub = _parse_parts(rest, escape, depth + 1)
             args = (sub.keyword,)
     return _Parts(keyword, rest, tuple(flags), args, is_json, sub)
 
