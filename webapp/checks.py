@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
 
+from .errors import InputTooLarge
 from .instructions import check_instruction
 from .lexer import Lexed, split_lines
 from .model import BaseKind, Diagnostic, Edge, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
@@ -170,6 +171,16 @@ def comment_settings(comments: list[str]) -> Settings | None:
 # -- the context the rules read -------------------------------------------------------------------
 
 
+MAX_SNAPSHOT_COPIES = 500_000
+"""Variables (ENV/ARG values and declared names) copied into the per-instruction snapshots of one
+Dockerfile; past it the file is refused (413). Real Dockerfiles copy a few tens of thousands; a
+file of thousands of ENV lines followed by thousands of instructions would copy hundreds of
+millions (gigabytes)."""
+
+MAX_SUGGEST_COMPARISONS = 50_000
+"""Names compared for the "did you mean" hints of one Dockerfile's UndefinedVar findings."""
+
+
 @dataclass(slots=True)
 class Step:
     """One instruction of a dispatched stage, with the stage's state just before it."""
@@ -271,6 +282,7 @@ class Context:
         states: dict[int, tuple[dict[str, str], set[str], bool, bool]] = {}
         out: list[Step] = []
         wanted = {s.index for s in self.dispatched}
+        copies = 0  # variables copied into snapshots: bounded, as each step keeps its own
         for stage in self.graph.stages:
             base = stage.base
             if base.kind is BaseKind.STAGE and base.stage in states:
@@ -282,6 +294,13 @@ class Context:
                     env["PATH"] = _DEFAULT_PATH
             os_name = self.stage_os(stage)
             for ins in self._commands(stage):
+                copies += len(env) + len(declared) + 1
+                if copies > MAX_SNAPSHOT_COPIES:
+                    raise InputTooLarge(
+                        "Dockerfile too large for its build checks: its instructions see more than "
+                        f"{MAX_SNAPSHOT_COPIES} variables in all",
+                        ins.line,
+                    )
                 step = Step(stage, ins, dict(env), set(declared), shell_set, workdir_set, os_name)
                 if stage.index in wanted:
                     step.undefined = self._undefined(ins, env, declared)
@@ -934,9 +953,11 @@ def _workdir_relative_path(ctx: Context) -> Iterator[Finding]:
 
 
 def _undefined_var(ctx: Context) -> Iterator[Finding]:
+    comparisons = MAX_SUGGEST_COMPARISONS  # past it, findings come without a "did you mean"
     for step in ctx.steps:
         for name in step.undefined:
-            hint = suggest(name, step.env)
+            hint = suggest(name, step.env) if comparisons > 0 else ""
+            comparisons -= len(step.env)
             # Without pulling the base image we cannot know the variables it defines: below an
             # image the finding is a note; below scratch it is certain.
             severity = Severity.INFO if ctx.image_rooted(step.stage) else Severity.WARNING
