@@ -38,6 +38,8 @@ from .sources import classify_source
 from .wording import failed_to_process
 
 _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
+MAX_INHERITED_TRIGGERS = 10_000
+"""ONBUILD triggers run by child stages, in all (each child runs its base stage's triggers)."""
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
 # BuildKit's PATH for a stage whose image sets none (util/system DefaultPathEnv on Linux).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -570,12 +572,20 @@ class _Analyzer:
 
     def inherit_onbuild(self, global_env: dict[str, str]) -> None:
         """A stage FROM another stage runs that stage's own ONBUILD triggers first (one level)."""
+        runs = 0
         for work in self.work:
             if work.base is None or work.base.kind is not BaseKind.STAGE:
                 continue
             parent = self.work[work.base.stage]
             triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
             work.onbuild_inherited = len(triggers)
+            runs += len(triggers)
+            if runs > MAX_INHERITED_TRIGGERS:  # triggers times children: bounded, not multiplied
+                raise InputTooLarge(
+                    f"Dockerfile has more than {MAX_INHERITED_TRIGGERS} ONBUILD triggers run by the "
+                    "stages built on them",
+                    work.from_ins.line,
+                )
             scope = Scope(work.index, work.from_ins.line, inherited=True)
             env = dict(work.start_env)  # triggers run first, on the base stage's variables
             workdir = work.start_workdir
