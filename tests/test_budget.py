@@ -104,7 +104,7 @@ def test_cost_is_linear_in_the_scene():
     scene = build_scene(analyze(fan_chain(400)), "layers")
     start = time.perf_counter()
     layout_cost(scene)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1
 
 
 @pytest.mark.dot

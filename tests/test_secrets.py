@@ -193,7 +193,7 @@ def test_long_hostile_lines_scan_fast(line, scale):
     text = "FROM alpine\n" + line * scale + "\n"
     start = time.perf_counter()
     redact(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

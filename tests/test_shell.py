@@ -397,7 +397,7 @@ def test_catastrophic_backtracking_patterns_are_linear(op):
     )
     start = time.perf_counter()
     graph = analyze(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1
     assert graph.stages[0].base.resolved.startswith("alpine:")
 
 
