@@ -25,6 +25,12 @@ class BaseKind(StrEnum):
     STAGE = "stage"
     SCRATCH = "scratch"
     INVALID = "invalid"
+    CONTEXT = "context"
+    """A named build context that is a local directory (``--build-context name=./dir``)."""
+    GIT = "git"
+    """A named build context that is a git repository."""
+    URL = "url"
+    """A named build context that is an HTTP URL."""
 
 
 class SourceKind(StrEnum):

@@ -1,0 +1,3 @@
+ARG GO_VERSION=1.21
+FROM golang:${GO_VERSION}-alpine
+RUN apk add --no-cache git

@@ -1,0 +1,358 @@
+"""Whole projects: named contexts, bake, compose, the builder pattern and hostile inputs (the core)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from webapp import analyze
+from webapp.options import OptionError
+from webapp.project import (
+    ProjectInputError,
+    ProjectTooLarge,
+    analyze_project,
+    from_archive,
+    from_directory,
+    from_mapping,
+    parse_build_contexts,
+)
+from webapp.project.inputs import Limits, check_path
+
+PROJECTS = Path(__file__).resolve().parent / "data" / "projects"
+
+
+def links_of(project, kind):
+    return [link for link in project.to_dict()["links"] if link["kind"] == kind]
+
+
+# -- named build contexts (webapp.analyze) ---------------------------------------------------------
+
+
+def test_build_context_image_replaces_an_image_in_from():
+    graph = analyze("FROM base\nRUN true\n", contexts={"base": "docker-image://alpine:3.20"})
+    base = graph.stages[0].base
+    assert (base.kind.value, base.image) == ("image", "docker.io/library/alpine:3.20")
+    assert graph.edges[0].source.ref == "docker.io/library/alpine:3.20"
+    assert any(d.code == "named-context" for d in graph.diagnostics)
+    plain = analyze("FROM base\nRUN true\n")
+    assert plain.stages[0].base.image == "docker.io/library/base:latest"
+
+
+def test_build_context_replaces_a_stage_of_that_name_and_skips_its_instructions():
+    text = "FROM golang AS base\nCOPY --from=tools /x /x\nFROM base AS build\nRUN make\n"
+    graph = analyze(text, contexts={"base": "docker-image://alpine:3.20"})
+    assert graph.stages[0].base.image == "docker.io/library/alpine:3.20"
+    assert graph.stages[1].base.stage == 0  # FROM base still names the (replaced) stage
+    # BuildKit never runs the replaced stage: its COPY --from=tools takes nothing in
+    assert not [e for e in graph.edges if e.source.text == "tools"]
+    assert [e for e in analyze(text).edges if e.source.text == "tools"]
+
+
+def test_build_context_in_copy_from_and_mount_and_name_normalisation():
+    text = "FROM alpine\nCOPY --from=src . /src\nRUN --mount=from=cache,target=/c true\n"
+    graph = analyze(
+        text,
+        contexts={
+            "src": "./source",
+            "cache": "target:warm",
+            "docker.io/library/alpine": "docker-image://debian:12",
+        },
+    )
+    kinds = {e.source.text: (e.source.kind.value, e.source.ref) for e in graph.edges}
+    assert kinds["src"] == ("context", "./source")
+    assert kinds["cache"] == ("image", "target:warm")
+    assert kinds["alpine"] == ("image", "docker.io/library/debian:12")
+    assert not [d for d in graph.diagnostics if d.code == "unknown-stage"]
+
+
+def test_scratch_and_context_are_never_named_contexts():
+    graph = analyze(
+        "FROM scratch\nCOPY --from=context / /\n",
+        contexts={"scratch": "docker-image://alpine", "context": "./x"},
+    )
+    assert graph.stages[0].base.kind.value == "scratch"
+    assert not any(d.code == "named-context" for d in graph.diagnostics)
+
+
+def test_parse_build_contexts_refuses_bad_names_and_values():
+    assert parse_build_contexts(["base=docker-image://alpine:3.20"]) == {"base": "docker-image://alpine:3.20"}
+    for bad in (["Base=x"], ["noequals"], ["a=" + "x" * 2000], ["a=b\x00"], {"": "x"}):
+        with pytest.raises(OptionError):
+            parse_build_contexts(bad)
+
+
+# -- projects ----------------------------------------------------------------------------------------
+
+
+def test_builder_pattern_links_and_converts():
+    project = analyze_project(from_directory(PROJECTS / "builder-pattern"))
+    data = project.to_dict()
+    (copy,) = links_of(project, "copy-out")
+    assert copy["from"] == {
+        "path": "Dockerfile.build",
+        "stage": "stage-0",
+        "build": "build.sh:5",
+        "file": "/go/src/app/app",
+    }
+    assert copy["to"]["path"] == "Dockerfile" and copy["to"]["file"] == "app" and copy["to"]["line"] == 4
+    assert copy["line"] == 8 and copy["via"]["path"] == "build.sh"
+    (converted,) = data["conversions"]
+    text = converted["dockerfile"]
+    assert "FROM golang:1.22 AS build" in text
+    assert "COPY --from=build /go/src/app/app ./" in text
+    assert "COPY app ./" not in text
+    graph = converted["graph"]
+    assert [s["name"] for s in graph["stages"]] == ["build", None]
+    assert [s["reachable"] for s in graph["stages"]] == [True, True]
+    assert not [d for d in graph["diagnostics"] if d["severity"] == "error"]
+
+
+def test_bake_targets_contexts_inherits_and_default_group():
+    project = analyze_project(from_directory(PROJECTS / "bake-contexts"))
+    data = project.to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    assert "_common" not in builds  # a mixin, only inherited from
+    assert builds["base"]["dockerfile"] == "base/baseapp.Dockerfile"  # dockerfile is inside context
+    assert builds["app"]["args"]["GO_VERSION"] == "1.22"  # inherited, variable default substituted
+    assert builds["app"]["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert data["selected"] == "default" and data["selected_builds"] == ["app", "base"]
+    (target_link,) = links_of(project, "context-target")
+    assert target_link["from"]["path"] == "base/baseapp.Dockerfile"
+    assert target_link["to"] == {"path": "Dockerfile", "stage": "build"}
+    assert target_link["line"] == 34 and target_link["via"]["text"] == 'baseapp = "target:base"'
+    assert {link["to"]["target"] for link in links_of(project, "inherits")} == {"base", "app"}
+    (image_link,) = links_of(project, "image")
+    assert image_link["to"] == {"path": "tools.Dockerfile", "stage": "lint"}
+    files = {f["path"]: f for f in data["files"]}
+    assert files["tools.Dockerfile"]["built_stages"] == []  # not in the default group: greyed
+    assert files["Dockerfile"]["built_stages"] == [0, 1]
+    unresolved = [d["message"] for d in data["diagnostics"] if d["code"] == "unresolved"]
+    assert any("${REGISTRY}" in m for m in unresolved) and any("lower" in m for m in unresolved)
+    # the app graph was analysed with the bake contexts: FROM baseapp is the base target
+    graph = files["Dockerfile"]["graph"]
+    assert graph["stages"][0]["base"]["resolved"] == "target:base"
+    assert graph["stages"][1]["base"]["image"] == "docker.io/library/alpine:3.20"
+
+
+def test_bake_project_target_selects_and_unknown_is_refused():
+    files = from_directory(PROJECTS / "bake-contexts")
+    project = analyze_project(files, project_target="tools")
+    assert project.selected_builds == ["tools"]
+    assert project.built["Dockerfile"] == []
+    with pytest.raises(ProjectInputError, match="unknown project target"):
+        analyze_project(files, project_target="nope")
+
+
+def test_bake_json_and_cycles():
+    files = {
+        "docker-bake.json": '{\n "target": {\n  "a": {"inherits": ["b"], "dockerfile": "a.Dockerfile"},\n'
+        '  "b": {"inherits": ["a"]}\n }\n}\n',
+        "a.Dockerfile": "FROM alpine\n",
+    }
+    data = analyze_project(files).to_dict()
+    assert any(d["code"] == "bake-inherits-cycle" for d in data["diagnostics"])
+
+
+def test_compose_services_additional_contexts_and_defaults():
+    project = analyze_project(from_directory(PROJECTS / "compose-app"))
+    data = project.to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    assert set(builds) == {"base", "backend", "frontend"}  # mongo has no build
+    assert builds["backend"]["args"] == {"NODE_VERSION": "20", "PORT": "3000"}  # << merge key
+    assert builds["base"]["tags"] == ["example/node-base:dev"]  # ${TAG:-dev}
+    assert builds["frontend"]["dockerfile"] == "frontend/Dockerfile"
+    (ctx,) = links_of(project, "context-target")
+    assert ctx["to"] == {"path": "backend/Dockerfile", "stage": "development"} and ctx["line"] == 21
+    (image,) = links_of(project, "image")
+    assert image["from"]["path"] == "backend/base.Dockerfile" and image["to"]["path"] == "frontend/Dockerfile"
+    assert any("${REGISTRY}" in d["message"] for d in data["diagnostics"])
+
+
+def test_user_build_context_links_and_overrides():
+    files = {"Dockerfile": "FROM base\nRUN true\n"}
+    project = analyze_project(files, build_contexts={"base": "docker-image://alpine:3.20"})
+    (link,) = links_of(project, "build-context")
+    assert link["from"] == {"image": "alpine:3.20"} and link["to"] == {
+        "path": "Dockerfile",
+        "stage": "stage-0",
+    }
+    assert project.graphs["Dockerfile"].stages[0].base.image == "docker.io/library/alpine:3.20"
+
+
+def test_no_dockerfile_is_refused():
+    with pytest.raises(ProjectInputError):
+        analyze_project({"build.sh": "echo hi\n"})
+
+
+def test_yaml_alias_bomb_and_bad_syntax_are_cheap_diagnostics():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join('*' + chr(97 + i) for _ in range(9))}]\n"
+        for i in range(8)
+    )
+    files = {
+        "compose.yaml": bomb + "services: *i\n",
+        "docker-compose.yml": "services: [\n",
+        "Dockerfile": "FROM a\n",
+    }
+    started = time.perf_counter()
+    data = analyze_project(files).to_dict()
+    assert time.perf_counter() - started < 5
+    assert any(d["code"] == "compose-syntax" for d in data["diagnostics"])
+
+
+# -- bounded inputs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["/etc/passwd", "../x", "a/../../x", "a\x00b", "C:x", "a\\b", "", "."])
+def test_bad_paths_are_refused(bad):
+    with pytest.raises(ProjectInputError):
+        check_path(bad)
+
+
+def zip_bytes(entries) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def tar_bytes(members, mode="w:gz") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode) as archive:
+        for info, data in members:
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def test_zip_and_tar_archives_are_read_in_memory():
+    entries = [
+        ("proj/Dockerfile", "FROM alpine\n"),
+        ("proj/src/main.go", "package main\n"),
+        ("proj/build.sh", "true\n"),
+    ]
+    assert from_archive(zip_bytes(entries)) == {"proj/Dockerfile": "FROM alpine\n", "proj/build.sh": "true\n"}
+    members = []
+    for name, text in entries:
+        info = tarfile.TarInfo(name)
+        info.size = len(text)
+        members.append((info, text.encode()))
+    assert set(from_archive(tar_bytes(members))) == {"proj/Dockerfile", "proj/build.sh"}
+    assert set(from_archive(tar_bytes(members, "w"))) == {"proj/Dockerfile", "proj/build.sh"}
+
+
+def test_zip_bomb_is_refused_by_declared_and_actual_size():
+    bomb = zip_bytes([("Dockerfile", b"\0" * (20 * 1024 * 1024))])
+    assert len(bomb) < 100_000
+    with pytest.raises(ProjectTooLarge):
+        from_archive(bomb)
+    # a lying header (declared small, inflates big) is caught while reading
+    data = bytearray(zip_bytes([("Dockerfile", b"F" * 5_000_000)]))
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):
+        at = data.find(sig)
+        size_at = at + (22 if sig == b"PK\x03\x04" else 24)
+        data[size_at : size_at + 4] = (100).to_bytes(4, "little")
+    with pytest.raises((ProjectTooLarge, ProjectInputError)):
+        from_archive(bytes(data))
+
+
+def test_gzip_tar_bomb_is_refused():
+    info = tarfile.TarInfo("big.bin")
+    info.size = 200 * 1024 * 1024
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.addfile(info, _Zeros(info.size))
+    with pytest.raises(ProjectTooLarge):
+        from_archive(buffer.getvalue(), Limits(inflated_bytes=16 * 1024 * 1024))
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, size):
+        self.left = size
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = min(len(buffer), self.left)
+        buffer[:n] = b"\0" * n
+        self.left -= n
+        return n
+
+
+def test_traversal_and_absolute_members_are_refused():
+    with pytest.raises(ProjectInputError, match=r"\.\."):
+        from_archive(zip_bytes([("../../etc/Dockerfile", "FROM a\n")]))
+    info = tarfile.TarInfo("/abs/Dockerfile")
+    info.size = 7
+    with pytest.raises(ProjectInputError, match="absolute"):
+        from_archive(tar_bytes([(info, b"FROM a\n")]))
+
+
+def test_symlinks_are_never_followed(tmp_path):
+    link = tarfile.TarInfo("Dockerfile.evil")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "/etc/passwd"
+    real = tarfile.TarInfo("Dockerfile")
+    real.size = 12
+    assert from_archive(tar_bytes([(link, None), (real, b"FROM alpine\n")])) == {
+        "Dockerfile": "FROM alpine\n"
+    }
+    # zip symlink entry (mode in external_attr)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo("x.Dockerfile")
+        entry.external_attr = 0o120777 << 16
+        archive.writestr(entry, "/etc/passwd")
+        archive.writestr("Dockerfile", "FROM alpine\n")
+    assert from_archive(buffer.getvalue()) == {"Dockerfile": "FROM alpine\n"}
+    # a directory with a symlinked Dockerfile and a symlinked folder
+    (tmp_path / "Dockerfile").write_text("FROM alpine\n")
+    secret = tmp_path.parent / f"{tmp_path.name}-outside"
+    secret.mkdir()
+    (secret / "Dockerfile").write_text("FROM secret\n")
+    os.symlink(secret / "Dockerfile", tmp_path / "other.Dockerfile")
+    os.symlink(secret, tmp_path / "linked")
+    assert from_directory(tmp_path) == {"Dockerfile": "FROM alpine\n"}
+
+
+def test_hundred_thousand_entries_are_refused_fast():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for n in range(100_000):
+            archive.writestr(f"f{n}", b"")
+    data = buffer.getvalue()
+    started = time.perf_counter()
+    with pytest.raises(ProjectTooLarge, match="entries"):
+        from_archive(data)
+    assert time.perf_counter() - started < 1.0
+    members = [(tarfile.TarInfo(f"f{n}"), b"") for n in range(Limits().entries + 1)]
+    with pytest.raises(ProjectTooLarge, match="entries"):
+        from_archive(tar_bytes(members, "w"))
+
+
+def test_not_an_archive_and_mapping_checks():
+    with pytest.raises(ProjectInputError, match="not an archive"):
+        from_archive(b"hello")
+    with pytest.raises(ProjectInputError):
+        from_mapping({"../Dockerfile": "FROM a"})
+    with pytest.raises(ProjectInputError):
+        from_mapping({"Dockerfile": 3})
+    with pytest.raises(ProjectTooLarge):
+        from_mapping({f"{n}.Dockerfile": "FROM a\n" for n in range(300)})
+    with pytest.raises(ProjectTooLarge):
+        from_mapping({"Dockerfile": "#" * (2 * 1024 * 1024)})
+
+
+def test_project_core_does_not_import_upper_layers():
+    from test_layering import FORBIDDEN, PACKAGE, imported_modules
+
+    for path in sorted((PACKAGE / "project").glob("*.py")):
+        bad = sorted(m for m in imported_modules(path) if m.startswith(FORBIDDEN) or m == "webapp.cli")
+        assert not bad, f"{path.name} imports {bad}"

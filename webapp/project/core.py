@@ -1,0 +1,501 @@
+"""A project's files -> its builds, one graph per Dockerfile, and the links between files."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..analysis import analyze, context_key
+from ..errors import DockerfileError
+from ..model import EdgeKind, Graph, SourceKind
+from ..options import OptionError
+from ..reference import ReferenceError, normalize
+from .bake import read_bake
+from .compose import read_compose
+from .convert import builder_to_multistage
+from .detect import FileKind, kind_of
+from .inputs import ProjectInputError
+from .model import Build, Definitions, ProjectDiagnostic
+from .paths import inside
+from .scripts import read_script
+
+MAX_BUILD_CONTEXTS = 32
+MAX_CONTEXT_VALUE = 1024
+MAX_BUILDS = 200
+"""Most builds analysed for one project (each is one Dockerfile analysis)."""
+
+
+def parse_build_contexts(values) -> dict[str, str]:
+    """``["name=value", …]`` or ``{name: value}`` -> a checked mapping (:class:`OptionError` if bad).
+
+    Names must be valid image-reference names, as buildx requires of ``--build-context``.
+    """
+    if values is None:
+        return {}
+    if isinstance(values, (list, tuple)):
+        pairs = []
+        for item in values:
+            if not isinstance(item, str) or "=" not in item:
+                raise OptionError("build contexts must be name=value")
+            pairs.append(tuple(item.split("=", 1)))
+        values = dict(pairs)
+    if not isinstance(values, dict):
+        raise OptionError("build_contexts must be an object of names to values")
+    if len(values) > MAX_BUILD_CONTEXTS:
+        raise OptionError(f"at most {MAX_BUILD_CONTEXTS} build contexts")
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name or len(name) > 255 or context_key(name) is None:
+            raise OptionError(f"invalid context name {str(name)[:40]!r}: it must be a valid image name")
+        if not isinstance(value, str) or not value or len(value) > MAX_CONTEXT_VALUE:
+            raise OptionError(f"build context {name} must be a value of 1 to {MAX_CONTEXT_VALUE} characters")
+        if any(ord(c) < 32 for c in value):
+            raise OptionError(f"build context {name} has control characters")
+        out[name] = value
+    return out
+
+
+@dataclass(slots=True)
+class Project:
+    """The analysed project."""
+
+    files: dict[str, str]
+    kinds: dict[str, FileKind | None]
+    graphs: dict[str, Graph]
+    """Dockerfile path -> its graph (with the options of the first build that uses it)."""
+    built: dict[str, list[int]]
+    """Dockerfile path -> indices of the stages the selected builds build."""
+    definitions: Definitions
+    links: list[dict]
+    conversions: list[dict]
+    selected: str | None
+    diagnostics: list[ProjectDiagnostic] = field(default_factory=list)
+    selected_builds: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any Dockerfile graph or project file has an error."""
+        return any(g.has_errors for g in self.graphs.values()) or any(
+            d.severity == "error" for d in self.diagnostics
+        )
+
+    def to_dict(self) -> dict:
+        """The project JSON (docs/json-format.md, "Projects")."""
+        uses: dict[str, list[str]] = {}
+        for build in self.definitions.builds:
+            if build.dockerfile in self.graphs:
+                uses.setdefault(build.dockerfile, []).append(build.name)
+        files = []
+        for path in self.files:
+            kind = self.kinds.get(path)
+            graph = self.graphs.get(path)
+            files.append(
+                {
+                    "path": path,
+                    "kind": kind.value if kind else None,
+                    "graph": graph.to_dict() if graph is not None else None,
+                    "builds": uses.get(path, []),
+                    "built_stages": self.built.get(path, []) if graph is not None else [],
+                }
+            )
+        return {
+            "version": 1,
+            "files": files,
+            "builds": [b.to_dict() for b in self.definitions.builds],
+            "targets": [s.to_dict() for s in self.definitions.selectors],
+            "selected": self.selected,
+            "selected_builds": list(self.selected_builds),
+            "links": self.links,
+            "conversions": self.conversions,
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+def analyze_project(
+    files: Mapping[str, str],
+    *,
+    build_contexts: Mapping[str, str] | None = None,
+    project_target: str | None = None,
+    settings: dict | None = None,
+) -> Project:
+    """Analyse a project given as ``{relative path: text}`` (paths already checked, see :mod:`.inputs`).
+
+    ``build_contexts`` apply to every build (the user's ``--build-context``, overriding a file's
+    own); ``project_target`` picks a bake group or target, a compose service or a script
+    (default: bake's ``default``, else everything). Raises :class:`ProjectInputError` for an
+    unknown ``project_target`` or a project with no Dockerfile.
+    """
+    files = dict(files)
+    user_contexts = dict(build_contexts or {})
+    kinds = {path: kind_of(path) for path in files}
+    defs = Definitions()
+    for path, text in files.items():
+        kind = kinds[path]
+        if kind in (FileKind.BAKE_HCL, FileKind.BAKE_JSON):
+            read_bake(path, text, kind.value, defs)
+    for path, text in files.items():
+        if kinds[path] is FileKind.COMPOSE:
+            read_compose(path, text, defs)
+    for path, text in files.items():
+        if kinds[path] in (FileKind.SCRIPT, FileKind.MAKEFILE):
+            read_script(path, text, defs, makefile=kinds[path] is FileKind.MAKEFILE)
+    dockerfiles = [p for p, k in kinds.items() if k is FileKind.DOCKERFILE]
+    if not dockerfiles:
+        raise ProjectInputError(
+            "no Dockerfile in the project (named Dockerfile, Dockerfile.* or *.Dockerfile)"
+        )
+    diagnostics = list(defs.diagnostics)
+    for path, kind in kinds.items():
+        if kind is None:
+            diagnostics.append(ProjectDiagnostic("info", "ignored-file", "not a project file; ignored", path))
+    if len(defs.builds) > MAX_BUILDS:
+        raise ProjectInputError(f"too many builds: {len(defs.builds)}, more than the limit of {MAX_BUILDS}")
+    for build in defs.builds:
+        for what in build.unresolved:
+            diagnostics.append(
+                ProjectDiagnostic(
+                    "warning", "unresolved", f"{build.name}: cannot resolve {what}", build.source, build.line
+                )
+            )
+        if build.dockerfile is not None and build.dockerfile not in files:
+            diagnostics.append(
+                ProjectDiagnostic(
+                    "warning",
+                    "missing-dockerfile",
+                    f"{build.name} builds {build.dockerfile}, which is not in the project",
+                    build.source,
+                    build.lines.get("dockerfile", build.line),
+                )
+            )
+
+    selected, chosen = _select(defs, project_target)
+    by_name = {b.name: b for b in defs.builds}
+    build_graphs: dict[str, Graph] = {}
+    order = [by_name[n] for n in chosen] + [b for b in defs.builds if b.name not in chosen]
+    for build in order:
+        if build.dockerfile not in files:
+            continue
+        contexts = {**build.contexts, **user_contexts}
+        try:
+            build_graphs[build.name] = analyze(
+                files[build.dockerfile],
+                target=build.target,
+                build_args=build.args,
+                platform=build.platforms[0] if build.platforms else None,
+                contexts=contexts,
+                settings=settings,
+            )
+        except DockerfileError as exc:
+            diagnostics.append(
+                ProjectDiagnostic("error", "unreadable-dockerfile", exc.message, build.dockerfile)
+            )
+
+    graphs: dict[str, Graph] = {}
+    for build in order:
+        if build.name in build_graphs and build.dockerfile not in graphs:
+            graphs[build.dockerfile] = build_graphs[build.name]
+    for path in dockerfiles:
+        if path not in graphs:
+            try:
+                graphs[path] = analyze(files[path], contexts=user_contexts, settings=settings)
+            except DockerfileError as exc:
+                diagnostics.append(
+                    ProjectDiagnostic("error", "unreadable-dockerfile", exc.message, path, exc.line)
+                )
+
+    built: dict[str, set[int]] = {path: set() for path in graphs}
+    if selected is None:
+        for path, graph in graphs.items():
+            built[path].update(s.index for s in graph.stages if s.reachable)
+    for name in chosen:
+        graph = build_graphs.get(name)
+        if graph is not None:
+            built[by_name[name].dockerfile].update(s.index for s in graph.stages if s.reachable)
+
+    links = list(defs.links)
+    links += _build_links(defs.builds, build_graphs, files)
+    links += _context_links(defs.builds, build_graphs, by_name, user_contexts, graphs)
+    links += _image_links(defs.builds, build_graphs, graphs)
+    copy_links = _copy_links(defs, build_graphs)
+    links += copy_links
+    conversions = []
+    for link in copy_links:
+        if link.get("exact"):
+            converted = builder_to_multistage(link, files, build_graphs, by_name, settings)
+            if converted is not None:
+                conversions.append(converted)
+    for link in links:
+        link.pop("exact", None)
+        link.pop("_copy", None)
+    return Project(
+        files=dict(sorted(files.items())),
+        kinds=kinds,
+        graphs=graphs,
+        built={p: sorted(s) for p, s in built.items()},
+        definitions=defs,
+        links=links,
+        conversions=conversions,
+        selected=selected,
+        diagnostics=diagnostics,
+        selected_builds=chosen,
+    )
+
+
+def _select(defs: Definitions, name: str | None) -> tuple[str | None, list[str]]:
+    """The selector used and the builds it builds (``target:`` contexts followed)."""
+    selectors: dict[str, list[str]] = {}
+    for selector in defs.selectors:
+        selectors.setdefault(selector.name, selector.builds)
+    if name is not None and name not in selectors:
+        known = ", ".join(sorted(selectors)[:20]) or "none"
+        raise ProjectInputError(f"unknown project target {name!r}; known: {known}")
+    name = name or (defs.default if defs.default in selectors else None)
+    if name is None:
+        return None, [b.name for b in defs.builds]
+    by_name = {b.name: b for b in defs.builds}
+    chosen: list[str] = []
+    stack = list(reversed(selectors[name]))
+    while stack:
+        current = stack.pop()
+        if current in chosen or current not in by_name:
+            continue
+        chosen.append(current)
+        for value in by_name[current].contexts.values():
+            if value.startswith("target:"):
+                stack.append(value[len("target:") :])
+    return name, chosen
+
+
+def _stage_name(graph: Graph | None, index: int | None) -> str | None:
+    if graph is None or index is None or not 0 <= index < len(graph.stages):
+        return None
+    return graph.stages[index].display_name
+
+
+def _owner_key(build: Build) -> str:
+    return {"bake-target": "target", "compose-service": "service"}.get(build.kind, "build")
+
+
+def _line_text(files: Mapping[str, str], path: str, line: int | None) -> str | None:
+    """The text of one line of a project file, stripped (None when there is no such line)."""
+    if not line or path not in files:
+        return None
+    lines = files[path].splitlines()
+    return lines[line - 1].strip() if line <= len(lines) else None
+
+
+def _build_links(builds: list[Build], graphs: dict[str, Graph], files: Mapping[str, str]) -> list[dict]:
+    out = []
+    for build in builds:
+        graph = graphs.get(build.name)
+        if graph is None:
+            continue
+        line = build.lines.get("dockerfile") or build.lines.get("build") or build.line
+        text = _line_text(files, build.source, line)
+        out.append(
+            {
+                "kind": "build",
+                "from": {"path": build.source, _owner_key(build): build.name},
+                "to": {"path": build.dockerfile, "stage": _stage_name(graph, graph.target)},
+                "line": line,
+                "via": {"path": build.source, "text": text},
+            }
+        )
+    return out
+
+
+def _uses(graph: Graph, name: str) -> list[tuple[str, int]]:
+    """(stage, line) of every FROM, COPY --from and mount from= that names context ``name``."""
+    key = context_key(name)
+    found = []
+    for edge in graph.edges:
+        src = edge.source
+        if src.kind is SourceKind.STAGE or not src.text or context_key(src.text) != key:
+            continue
+        if edge.kind is EdgeKind.FROM or edge.kind in (EdgeKind.COPY, EdgeKind.MOUNT):
+            found.append((graph.stages[edge.target].display_name, edge.line))
+    return found
+
+
+def _context_from(value: str, by_name: dict[str, Build], graphs: dict[str, Graph]) -> tuple[str, dict]:
+    if value.startswith("target:"):
+        other = by_name.get(value[len("target:") :])
+        graph = graphs.get(other.name) if other else None
+        ref = {
+            "path": other.dockerfile if other else None,
+            "stage": _stage_name(graph, graph.target if graph else None),
+        }
+        ref["target"] = value[len("target:") :]
+        return "context-target", ref
+    if value.startswith(("docker-image://", "oci-layout://")):
+        return "context-image", {"image": value.split("://", 1)[1]}
+    if "://" in value or value.startswith("git@"):
+        return "context-url", {"context": value}
+    return "context-path", {"context": value}
+
+
+def _context_links(builds, build_graphs, by_name, user_contexts, graphs) -> list[dict]:
+    out = []
+    for build in builds:
+        graph = build_graphs.get(build.name)
+        if graph is None:
+            continue
+        for name, value in build.contexts.items():
+            if name in user_contexts:
+                continue
+            kind, source = _context_from(value, by_name, build_graphs)
+            uses = _uses(graph, name) or [(None, None)]
+            for stage, _line in uses:
+                out.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "from": source,
+                        "to": {"path": build.dockerfile, "stage": stage},
+                        "line": build.lines.get(f"contexts.{name}"),
+                        "via": {"path": build.source, "text": build.texts.get(f"contexts.{name}")},
+                    }
+                )
+    for path, graph in graphs.items():
+        for name, value in user_contexts.items():
+            _kind, source = _context_from(value, by_name, build_graphs)
+            for stage, line in _uses(graph, name):
+                out.append(
+                    {
+                        "kind": "build-context",
+                        "name": name,
+                        "from": source,
+                        "to": {"path": path, "stage": stage},
+                        "line": line,
+                        "via": None,
+                    }
+                )
+    return out
+
+
+def _normal(ref: str) -> str | None:
+    try:
+        return normalize(ref)
+    except ReferenceError:
+        return None
+
+
+def _image_links(builds: list[Build], build_graphs: dict[str, Graph], graphs: dict[str, Graph]) -> list[dict]:
+    """FROM / COPY --from / mount from= an image tag that another build of the project produces."""
+    producers: dict[str, Build] = {}
+    for build in builds:
+        if build.name in build_graphs:
+            for tag in build.tags:
+                ref = _normal(tag)
+                if ref:
+                    producers.setdefault(ref, build)
+    if not producers:
+        return []
+    consumers: list[tuple[str, str | None, Graph]] = [
+        (b.dockerfile, b.name, build_graphs[b.name]) for b in builds if b.name in build_graphs
+    ]
+    consumers += [(p, None, g) for p, g in graphs.items() if g not in build_graphs.values()]
+    out, seen = [], set()
+    for path, name, graph in consumers:
+        for edge in graph.edges:
+            if edge.source.kind is not SourceKind.IMAGE or edge.source.ref not in producers:
+                continue
+            producer = producers[edge.source.ref]
+            if producer.name == name:
+                continue
+            pgraph = build_graphs[producer.name]
+            key = (producer.name, path, edge.target, edge.line)
+            if key in seen:
+                continue
+            seen.add(key)
+            stage = graph.stages[edge.target]
+            text = next(
+                (i.source for i in (stage.from_instruction, *stage.instructions) if i.line == edge.line), None
+            )
+            out.append(
+                {
+                    "kind": "image",
+                    "image": edge.source.text,
+                    "from": {
+                        "path": producer.dockerfile,
+                        "stage": _stage_name(pgraph, pgraph.target),
+                        "build": producer.name,
+                    },
+                    "to": {"path": path, "stage": stage.display_name},
+                    "line": edge.line,
+                    "via": {"path": path, "text": text.strip() if text else None},
+                }
+            )
+    return out
+
+
+def _copy_sources(graph: Graph):
+    """(stage index, instruction, source words) for each COPY/ADD from the build context."""
+    for stage in graph.stages:
+        for ins in stage.instructions:
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) >= 2:
+                yield stage.index, ins, ins.args[:-1]
+
+
+def _matches(relative: str, word: str) -> bool | None:
+    """True: COPY source ``word`` names ``relative`` (or a folder of it); None: a wider match."""
+    source = posixpath.normpath(word.lstrip("/")) if word.strip("/") else "."
+    if source == relative:
+        return True
+    if source == "." or relative.startswith(source + "/") or fnmatch.fnmatchcase(relative, source):
+        return None
+    return False
+
+
+def _copy_links(defs: Definitions, build_graphs: dict[str, Graph]) -> list[dict]:
+    """Builder pattern: a file copied out of one build's image into another build's context."""
+    out = []
+    for copy in defs.copies:
+        image = _normal(copy["image"]) if copy["image"] else None
+        producer = None
+        for build in defs.builds:
+            if build.name in build_graphs and image and image in (_normal(t) for t in build.tags):
+                producer = build
+                if build.source == copy["script"] and (build.line or 0) < copy["line"]:
+                    break
+        if producer is None:
+            continue
+        for build in defs.builds:
+            graph = build_graphs.get(build.name)
+            if graph is None or build is producer or build.context is None:
+                continue
+            if build.source == copy["script"] and (build.line or 0) < copy["line"]:
+                continue  # built before the file was copied out
+            relative = inside(copy["dest"], build.context)
+            if relative is None:
+                continue
+            for stage_index, ins, words in _copy_sources(graph):
+                results = [_matches(relative, w) for w in words]
+                if not any(r is not False for r in results):
+                    continue
+                pgraph = build_graphs[producer.name]
+                out.append(
+                    {
+                        "kind": "copy-out",
+                        "from": {
+                            "path": producer.dockerfile,
+                            "stage": _stage_name(pgraph, pgraph.target),
+                            "build": producer.name,
+                            "file": copy["src"],
+                        },
+                        "to": {
+                            "path": build.dockerfile,
+                            "stage": graph.stages[stage_index].display_name,
+                            "build": build.name,
+                            "file": relative,
+                            "line": ins.line,
+                        },
+                        "line": copy["line"],
+                        "via": {"path": copy["script"], "text": copy["text"]},
+                        "exact": True in results,
+                        "_copy": {"instruction": ins, "stage": stage_index, "relative": relative},
+                    }
+                )
+    return out
