@@ -9,7 +9,7 @@ docs/json-format.md. Imports point down the pipeline only (no Flask, no storage)
 from __future__ import annotations
 
 from .core import Project, analyze_project, parse_build_contexts
-from .inputs import ProjectInputError, ProjectTooLarge, from_archive, from_directory, from_mapping
+from .inputs import ProjectInputError, ProjectTooLarge, from_archive, from_directory, from_mapping, from_paths
 
 __all__ = [
     "Project",
@@ -19,5 +19,6 @@ __all__ = [
     "from_archive",
     "from_directory",
     "from_mapping",
+    "from_paths",
     "parse_build_contexts",
 ]

@@ -337,3 +337,39 @@ def _walk(base: Path, out: _Collector) -> Iterator[Path]:
 
 def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+"""File names read as archives by the doors."""
+
+
+def from_paths(paths: list[str], limits: Limits = Limits()) -> dict[str, str]:
+    """Several files and folders named on a command line, keyed relative to their common folder.
+
+    A folder contributes its project files (as :func:`from_directory`); a file named explicitly is
+    kept whatever its name. Symlinks are refused, never followed.
+    """
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    bases = [p if p.is_dir() and not p.is_symlink() else p.parent for p in absolute]
+    common = Path(os.path.commonpath([str(b) for b in bases]))
+    out = _Collector(limits)
+    for path in absolute:
+        if path.is_symlink():
+            raise ProjectInputError(f"{path.name} is a symlink; symlinks are not followed")
+        if path.is_dir():
+            prefix = path.relative_to(common).as_posix()
+            for name, text in from_directory(path, limits).items():
+                out.count_entry()
+                out.add(check_path(name if prefix == "." else f"{prefix}/{name}"), text)
+            continue
+        out.count_entry()
+        relative = check_path(path.relative_to(common).as_posix())
+        try:
+            with open(path, "rb", opener=_no_follow) as handle:
+                data = handle.read(limits.file_bytes + 1)
+        except OSError as exc:
+            raise ProjectInputError(f"cannot read {relative}: {exc.strerror or exc}") from None
+        out.add(relative, data)
+    if out.skipped:
+        raise ProjectInputError(f"{out.skipped[0]} is not UTF-8 text")
+    return out.result()

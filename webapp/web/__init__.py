@@ -55,7 +55,7 @@ def create_app(settings: dict | None = None) -> Flask:
     if hops > 0:  # the client address (and scheme) come from that many X-Forwarded-* hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import api, compress, pages, share
+    from . import api, compress, pages, project, share
     from .ratelimit import RateLimits
     from .rendering import Renders
 
@@ -65,6 +65,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(share.bp)
+    app.register_blueprint(project.bp)
     app.before_request(_check_host)  # before the limiter's own check: a refused Host costs nothing
     app.extensions["rate_limits"] = RateLimits(app)  # after the blueprints: it wraps their views
     app.after_request(_security_headers)

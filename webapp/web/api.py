@@ -25,7 +25,7 @@ bp = Blueprint("api", __name__)
 @costs("renders")
 def render_api():
     """The graph JSON or the drawing (svg, png, dot, mermaid) of the posted Dockerfile."""
-    req = read_render_request()
+    req = read_render_request(allow_contexts=True)
 
     def draw():
         graph = analyze_request(req)
@@ -39,7 +39,7 @@ def render_api():
 @costs("renders")
 def diagram_api():
     """For the editor page: the graph JSON and its SVG in one answer (one analysis, one request)."""
-    req = read_render_request()
+    req = read_render_request(allow_contexts=True)
 
     def draw():
         graph = analyze_request(req)
@@ -56,7 +56,10 @@ def diagram_api():
 
 
 def _key(req: RenderRequest, fmt: str) -> str:
-    return cache_key(req.source, req.options.to_mapping(), fmt, codec="api")
+    options = req.options.to_mapping()
+    if req.contexts:  # named build contexts change the graph: part of the key
+        options["build_contexts"] = dict(req.contexts)
+    return cache_key(req.source, options, fmt, codec="api")
 
 
 # --- health ---------------------------------------------------------------------------------------

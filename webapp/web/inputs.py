@@ -30,6 +30,8 @@ class RenderRequest:
     """Validated target, build args, platform and view."""
     format: str
     """One of :data:`webapp.options.FORMATS`."""
+    contexts: tuple[tuple[str, str], ...] = ()
+    """Named build contexts (JSON ``build_contexts``; only where the caller allows them)."""
 
     @property
     def text(self) -> str:
@@ -39,8 +41,11 @@ class RenderRequest:
         return self.source
 
 
-def read_render_request(default_format: str = "json", *, require_source: bool = True) -> RenderRequest:
+def read_render_request(
+    default_format: str = "json", *, require_source: bool = True, allow_contexts: bool = False
+) -> RenderRequest:
     """Read the current request's body; raise OptionError or UnreadableInput for a bad one."""
+    contexts: dict[str, str] = {}
     if request.is_json:
         if too_deep(request.get_data(cache=True)):  # before json's recursion can overflow
             raise OptionError(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
@@ -51,6 +56,10 @@ def read_render_request(default_format: str = "json", *, require_source: bool = 
         if not isinstance(source, str):
             raise OptionError("dockerfile must be a string")
         mapping = {k: v for k, v in data.items() if k not in FIELDS}
+        if allow_contexts and "build_contexts" in mapping:
+            from ..project import parse_build_contexts
+
+            contexts = parse_build_contexts(mapping.pop("build_contexts"))
         fmt = data.get("format") or default_format
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         source = _form_source()
@@ -63,7 +72,9 @@ def read_render_request(default_format: str = "json", *, require_source: bool = 
     options = Options.from_mapping(mapping)
     if require_source and not (source.strip() if isinstance(source, str) else source.strip()):
         raise UnreadableInput("no Dockerfile given: send its text in the dockerfile field")
-    return RenderRequest(source=source, options=options, format=check_format(fmt))
+    return RenderRequest(
+        source=source, options=options, format=check_format(fmt), contexts=tuple(sorted(contexts.items()))
+    )
 
 
 def _form_source() -> str | bytes:
@@ -91,7 +102,12 @@ def _form_options() -> dict:
 
 def analyze_request(req: RenderRequest) -> Graph:
     """Analyse the request's Dockerfile with the app's settings; a file with no stage is a 422."""
-    graph = analyze(req.source, settings=current_app.config["SETTINGS"], **req.options.analysis_kwargs())
+    graph = analyze(
+        req.source,
+        settings=current_app.config["SETTINGS"],
+        contexts=dict(req.contexts),
+        **req.options.analysis_kwargs(),
+    )
     if not graph.stages:
         first = next((d for d in graph.diagnostics if d.severity.value == "error"), None)
         message = "not a Dockerfile: it has no FROM instruction"

@@ -1,0 +1,253 @@
+"""A whole project as one drawing: each Dockerfile a cluster of its stages, cross-file links between.
+
+Built on the one-file scene (:func:`~webapp.render.scene.build_scene`, stages view, no legend):
+its nodes and edges are copied into a cluster per Dockerfile with ids prefixed ``f<k>-``, so a
+file looks as it does alone. The bake, compose and script files are clusters of their builds
+(``build-<n>``); images and directories named by contexts are project nodes (``pimg-<n>``,
+``pctx-<n>``). Links are drawn in one colour of their own, bold, with a short label saying what
+makes them. What the selected project target does not build is grey (``unreachable``).
+
+Ids and attribute values are ours; every label goes through :func:`~webapp.render.dot.dot_label`.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..analysis import context_key
+from ..errors import RenderBusy, RenderError
+from ..model import SourceKind
+from . import style
+from .dot import DotLabel, _attrs, _edge_line, _node_line, dot_label
+from .escape import shorten
+from .scene import LINE_WIDTH, Node, SceneEdge, build_scene, short_image
+
+LINK_COLOUR = "#db2777"
+"""The colour of every cross-file link (no edge inside a file uses it)."""
+
+PROJECT_GRAPH = MappingProxyType(
+    {**style.DOT_GRAPH["stages"], "compound": "true", "ranksep": "0.8", "nodesep": "0.3"}
+)
+FILE_CLUSTER = MappingProxyType(
+    {"style": "rounded", "color": "#475569", "penwidth": "1.4", "labeljust": "l", "fontsize": "12"}
+)
+SOURCE_CLUSTER = MappingProxyType(
+    {"style": "rounded,dashed", "color": "#a16207", "labeljust": "l", "fontsize": "12"}
+)
+UNBUILT_CLUSTER = MappingProxyType(
+    {"style": "rounded,filled", "fillcolor": style.MUTED_FILL, "fontcolor": style.MUTED}
+)
+BUILD_NODE = MappingProxyType(
+    {"shape": "component", "style": "filled", "fillcolor": "#fff7ed", "color": "#c2410c"}
+)
+LINK_EDGE = MappingProxyType(
+    {
+        "build": {"style": "solid", "penwidth": "1.6"},
+        "inherits": {"style": "dashed", "penwidth": "1.6", "arrowhead": "empty"},
+        "context-target": {"style": "bold", "penwidth": "2.4"},
+        "context-image": {"style": "bold", "penwidth": "2.4"},
+        "context-path": {"style": "bold", "penwidth": "2.4"},
+        "context-url": {"style": "bold", "penwidth": "2.4"},
+        "build-context": {"style": "bold", "penwidth": "2.4"},
+        "image": {"style": "bold", "penwidth": "2.4"},
+        "copy-out": {"style": "bold,dashed", "penwidth": "2.4"},
+    }
+)
+"""Link kind -> DOT attributes (all in :data:`LINK_COLOUR`)."""
+
+
+def _cluster(cluster_id: str, attrs: dict, title: str, classes: str, body: list[str]) -> list[str]:
+    values = dict(attrs)
+    values["label"] = dot_label((shorten(title, LINE_WIDTH),), left=True)
+    values["id"] = cluster_id.replace("_", "-")
+    values["class"] = classes
+    return [f'  subgraph "{cluster_id}" {{', f"    graph {_attrs(values)};", *body, "  }"]
+
+
+def _link_label(link: dict) -> str:
+    kind = link["kind"]
+    if kind.startswith("context-") or kind == "build-context":
+        return f"context {link.get('name', '')}".strip()
+    if kind == "image":
+        return link.get("image") or "image"
+    if kind == "copy-out":
+        return f"docker cp {link['to'].get('file', '')}".strip()
+    return kind
+
+
+def project_to_dot(project) -> str:
+    """Deterministic DOT text for a :class:`~webapp.project.Project`."""
+    data_files = [p for p in project.files if p in project.graphs]
+    index = {path: k for k, path in enumerate(data_files)}
+    stage_ids: dict[tuple[str, str], str] = {}
+    lines = [
+        "digraph project {",
+        f"  graph {_attrs(PROJECT_GRAPH)};",
+        f"  node {_attrs(style.DOT_NODE_DEFAULT)};",
+        f"  edge {_attrs(style.DOT_EDGE_DEFAULT)};",
+    ]
+    inner_edges: list[str] = []
+    for path in data_files:
+        k = index[path]
+        graph = project.graphs[path]
+        built = set(project.built.get(path, []))
+        scene = build_scene(graph, "stages", legend=False)
+        # an edge from a named context that a link draws is left to the link
+        named = {context_key(x["name"]) for x in project.links if "name" in x and x["to"].get("path") == path}
+        skipped = {
+            f"edge-{n}"
+            for n, e in enumerate(graph.edges)
+            if e.source.kind is not SourceKind.STAGE and e.source.text and context_key(e.source.text) in named
+        }
+        kept = [e for e in scene.edges if e.id not in skipped]
+        used = {e.tail for e in kept} | {e.head for e in kept}
+        body = []
+        for node in scene.nodes:
+            if not node.id.startswith("stage-") and node.id not in used:
+                continue
+            states = tuple(s for s in node.states if s != "unreachable")
+            if node.id.startswith("stage-"):
+                stage = graph.stages[int(node.id[len("stage-") :])]
+                stage_ids[(path, stage.display_name)] = f"f{k}-{node.id}"
+                if stage.index not in built:
+                    states = (
+                        (*states[:1], "unreachable", *states[1:])
+                        if "target" in states
+                        else ("unreachable", *states)
+                    )
+            elif "unreachable" in node.states:
+                states = ("unreachable", *states)
+            prefixed = Node(f"f{k}-{node.id}", node.kind, node.lines, states, f"cluster_file_{k}")
+            body.append(_node_line(prefixed, "    "))
+        for edge in kept:
+            inner_edges.append(
+                _edge_line(
+                    SceneEdge(
+                        f"f{k}-{edge.id}", f"f{k}-{edge.tail}", f"f{k}-{edge.head}", edge.kind, edge.states
+                    ),
+                    "  ",
+                )
+            )
+        attrs = dict(FILE_CLUSTER)
+        classes = "file"
+        if not built:
+            attrs.update(UNBUILT_CLUSTER)
+            classes = "file unreachable"
+        lines.extend(_cluster(f"cluster_file_{k}", attrs, path, classes, body))
+
+    selected = set(project.selected_builds)
+    build_ids: dict[tuple[str, str], str] = {}
+    by_source: dict[str, list[str]] = {}
+    for n, build in enumerate(project.definitions.builds):
+        node_id = f"build-{n}"
+        build_ids[(build.source, build.name)] = node_id
+        values = dict(BUILD_NODE)
+        states = ["build"]
+        if build.name not in selected:
+            values.update(style.DOT_NODE_STATE["unreachable"])
+            states.append("unreachable")
+        name = build.name if build.kind != "script" else f"line {build.line}"
+        what = {"bake-target": "target", "compose-service": "service", "script": "docker build"}[build.kind]
+        values["label"] = dot_label((shorten(f"{what} {name}", LINE_WIDTH),))
+        values["id"] = node_id
+        values["class"] = " ".join(states)
+        by_source.setdefault(build.source, []).append(f'    "{node_id}" {_attrs(values)};')
+    extra_nodes: list[str] = []
+    mixins = 0
+    for link in project.links:
+        if link["kind"] == "inherits":
+            for end in (link["from"], link["to"]):
+                key = (end["path"], end["target"])
+                if key not in build_ids:
+                    build_ids[key] = f"mixin-{mixins}"
+                    mixins += 1
+                    values = dict(BUILD_NODE)
+                    values.update({"style": "dashed", "fillcolor": "white"})
+                    values["label"] = dot_label((shorten(f"target {end['target']}", LINE_WIDTH),))
+                    values["id"] = build_ids[key]
+                    values["class"] = "build mixin"
+                    by_source.setdefault(end["path"], []).append(f'    "{build_ids[key]}" {_attrs(values)};')
+    for s, source in enumerate(sorted(by_source)):
+        lines.extend(_cluster(f"cluster_src_{s}", SOURCE_CLUSTER, source, "source", by_source[source]))
+
+    project_nodes: dict[tuple[str, str], str] = {}
+
+    def project_node(kind: str, value: str) -> str:
+        key = (kind, value)
+        if key not in project_nodes:
+            node_id = f"{'pimg' if kind == 'image' else 'pctx'}-{len(project_nodes)}"
+            project_nodes[key] = node_id
+            label = short_image(value) if kind == "image" else value
+            extra_nodes.append(_node_line(Node(node_id, kind, (shorten(label, LINE_WIDTH),)), "  "))
+        return project_nodes[key]
+
+    link_lines = []
+    for n, link in enumerate(project.links):
+        kind = link["kind"]
+        src, dst = link["from"], link["to"]
+        if kind == "inherits":
+            tail, head = (
+                build_ids.get((src["path"], src["target"])),
+                build_ids.get((dst["path"], dst["target"])),
+            )
+        elif kind == "build":
+            name = src.get("target") or src.get("service") or src.get("build")
+            tail, head = build_ids.get((src["path"], name)), stage_ids.get((dst["path"], dst["stage"]))
+        else:
+            if "image" in src:
+                tail = project_node("image", src["image"])
+            elif "context" in src:
+                tail = project_node("context", src["context"])
+            else:
+                tail = stage_ids.get((src.get("path"), src.get("stage")))
+            head = stage_ids.get((dst.get("path"), dst.get("stage")))
+        if tail is None or head is None:
+            continue
+        values = {"color": LINK_COLOUR, "fontcolor": LINK_COLOUR, **LINK_EDGE.get(kind, {})}
+        values["label"] = dot_label((shorten(_link_label(link), 40),))
+        values["id"] = f"link-{n}"
+        values["class"] = f"link link-{kind}"
+        link_lines.append(f'  "{tail}" -> "{head}" {_attrs(values)};')
+    lines.extend(extra_nodes)
+    lines.extend(inner_edges)
+    lines.extend(link_lines)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def project_size(dot_text: str) -> int:
+    """Nodes plus edges of a project drawing (each is one line with an ``id``)."""
+    return sum(
+        1 for line in dot_text.splitlines() if " [" in line and 'id="' in line and "graph [" not in line
+    )
+
+
+def draw_project(project, fmt: str, *, settings: dict | None = None) -> bytes:
+    """SVG or PNG of a project, through the same contained ``dot`` and render slots as one file."""
+    from ..config import load
+    from . import BUSY_WAIT, MAX_ELEMENTS, _slot, run_dot
+
+    settings = load() if settings is None else {**load({}), **settings}
+    dot_text = project_to_dot(project)
+    size = project_size(dot_text)
+    if size > MAX_ELEMENTS:
+        raise RenderError(
+            f"project too large to draw: {size} nodes and edges (limit {MAX_ELEMENTS}); "
+            "pick a project target or use the json format"
+        )
+    slot = _slot(settings["MAX_RENDERS"])
+    if not slot.acquire(timeout=BUSY_WAIT):
+        raise RenderBusy("too many diagrams are being drawn right now; try again in a few seconds")
+    try:
+        return run_dot(
+            dot_text,
+            fmt,
+            timeout=float(settings["DOT_TIMEOUT"]),
+            memory_mb=int(settings["DOT_MEMORY_MB"]),
+            warm=bool(settings["WARM_DOT"]),
+        )
+    finally:
+        slot.release()
+
+
+__all__ = ["LINK_COLOUR", "DotLabel", "draw_project", "project_to_dot"]

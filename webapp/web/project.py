@@ -1,0 +1,159 @@
+"""Blueprint: ``POST /api/project``, a whole project (several files, or an archive) in one answer.
+
+The body is JSON ``{"files": {path: text}, "build_contexts", "project_target", "file", "view",
+"format"}``, a multipart form with several ``files`` uploads (each file name is its relative
+path) or one ``archive`` upload (.zip, .tar, .tar.gz) and the same options as fields
+(``build_context`` repeatable), or the archive itself as the body (``application/zip``,
+``application/x-tar``, ``application/gzip``) with the options in the query string. The view
+reads, calls the core and answers; the limits live in :mod:`webapp.project.inputs` and refusals
+are 400 or 413 JSON errors naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..options import OptionError, Options
+from ..project import analyze_project, from_archive, from_mapping, parse_build_contexts
+from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, ProjectInputError
+from ..render import MIMETYPES, render
+from ..render.project import draw_project, project_to_dot
+from .ratelimit import RateLimited, SlidingWindow
+
+bp = Blueprint("project", __name__)
+
+FORMATS = ("json", "dot", "svg", "png", "multistage")
+"""What ``/api/project`` answers: the project JSON, its drawing, or the converted Dockerfile."""
+BODY_LIMIT = MAX_ARCHIVE_BYTES + 1024 * 1024
+"""Largest request body: an archive at its limit plus the form around it."""
+ARCHIVE_TYPES = ("application/zip", "application/x-tar", "application/gzip", "application/octet-stream")
+"""Content types of a request whose body is the archive itself."""
+_OPTIONS = ("build_contexts", "build_context", "project_target", "file", "view", "format")
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions["project"] = SlidingWindow(state.app.config["SETTINGS"]["RATE_RENDERS"])
+
+
+@bp.errorhandler(ProjectInputError)
+def _refused(exc: ProjectInputError):
+    from . import error_response
+
+    return error_response(exc.status, exc.message)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    from . import error_response
+
+    return error_response(413, f"request too large: a project upload may be at most {BODY_LIMIT} bytes")
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc: RateLimited):
+    from . import error_response
+
+    return error_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+
+
+def _read() -> tuple[dict[str, str], dict]:
+    """The project files and the options, from JSON or a multipart form."""
+    request.max_content_length = BODY_LIMIT
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise OptionError("the body must be a JSON object")
+        unknown = sorted(set(data) - {"files", *_OPTIONS})
+        if unknown:
+            raise OptionError(f"unknown option: {unknown[0]}")
+        if "files" not in data:
+            raise OptionError('no files given: send {"files": {path: text}}')
+        options = {k: data[k] for k in _OPTIONS if k in data}
+        return from_mapping(data["files"]), options
+    if request.mimetype in ARCHIVE_TYPES:  # the archive as the body, options in the query string
+        unknown = sorted(set(request.args) - set(_OPTIONS))
+        if unknown:
+            raise OptionError(f"unknown option: {unknown[0]}")
+        options = {
+            k: request.args[k] for k in ("project_target", "file", "view", "format") if request.args.get(k)
+        }
+        options["build_contexts"] = request.args.getlist("build_context")
+        return from_archive(request.get_data(cache=False)), options
+    if request.mimetype != "multipart/form-data":
+        raise OptionError("send JSON (application/json), a form (multipart/form-data) or an archive body")
+    unknown = sorted(set(request.form) - set(_OPTIONS))
+    if unknown:
+        raise OptionError(f"unknown option: {unknown[0]}")
+    options: dict = {
+        k: request.form[k] for k in ("project_target", "file", "view", "format") if request.form.get(k)
+    }
+    contexts = [
+        v
+        for k in ("build_context", "build_contexts")
+        for f in request.form.getlist(k)
+        for v in f.splitlines()
+    ]
+    options["build_contexts"] = [c.strip() for c in contexts if c.strip()]
+    archives = request.files.getlist("archive")
+    uploads = request.files.getlist("files")
+    unknown = sorted(set(request.files) - {"archive", "files"})
+    if unknown:
+        raise OptionError(f"unknown upload field: {unknown[0]}")
+    if archives and uploads or len(archives) > 1:
+        raise OptionError("send one archive, or files, not both")
+    if archives:
+        return from_archive(archives[0].read(MAX_ARCHIVE_BYTES + 1)), options
+    if not uploads:
+        raise OptionError("no files given: upload them in the files field, or an archive in archive")
+    files: dict[str, str] = {}
+    for upload in uploads:
+        name = upload.filename or ""
+        if name in files:
+            raise ProjectInputError(f"{name[:80]!r} is given twice")
+        data = upload.read(MAX_FILE_BYTES + 1)
+        try:
+            files[name] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProjectInputError(f"{name[:80]!r} is not UTF-8 text") from None
+    return from_mapping(files), options
+
+
+@bp.post("/api/project")
+def project_api():
+    """The project JSON, its drawing, one file's drawing, or the converted multi-stage Dockerfile."""
+    files, options = _read()
+    fmt = options.get("format") or "json"
+    if fmt not in FORMATS and not (options.get("file") and fmt == "mermaid"):
+        raise OptionError(f"format must be one of: {', '.join(FORMATS)}")
+    view = Options.from_mapping({"view": options.get("view")}).view
+    target = options.get("project_target") or None
+    if target is not None and (not isinstance(target, str) or len(target) > 128):
+        raise OptionError("project_target must be a bake group or target, or a compose service")
+    contexts = parse_build_contexts(options.get("build_contexts"))
+    settings = current_app.config["SETTINGS"]
+    current_app.extensions["project"].check(request.remote_addr or "unknown", "project analyses")
+    project = analyze_project(files, build_contexts=contexts, project_target=target, settings=settings)
+    one = options.get("file")
+    if one is not None:
+        graph = project.graphs.get(one) if isinstance(one, str) else None
+        if graph is None:
+            raise OptionError("file must name a Dockerfile of the project")
+        body, mimetype = render(graph, fmt if fmt != "multistage" else "json", view, settings=settings)
+        return Response(body, mimetype=mimetype)
+    if fmt == "json":
+        return Response(json.dumps(project.to_dict(), sort_keys=True) + "\n", mimetype=MIMETYPES["json"])
+    if fmt == "dot":
+        return Response(project_to_dot(project), mimetype=MIMETYPES["dot"])
+    if fmt == "multistage":
+        if not project.conversions:
+            raise OptionError(
+                "no builder pattern to convert: no script copies a file out of one build into another"
+            )
+        response = Response(project.conversions[0]["dockerfile"], mimetype="text/plain; charset=utf-8")
+        response.headers["Content-Disposition"] = 'attachment; filename="Dockerfile.multistage"'
+        return response
+    return Response(draw_project(project, fmt, settings=settings), mimetype=MIMETYPES[fmt])
