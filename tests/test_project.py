@@ -380,3 +380,29 @@ def test_project_core_does_not_import_upper_layers():
     for path in sorted((PACKAGE / "project").glob("*.py")):
         bad = sorted(m for m in imported_modules(path) if m.startswith(FORBIDDEN) or m == "webapp.cli")
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_deep_nesting_and_big_bake_files_are_refused_before_parsing():
+    files = {
+        "compose.yaml": "services: " + "[" * 100_000,  # libyaml would overflow its C stack
+        "docker-bake.json": "[" * 30_000 + "]" * 30_000,
+        "a/docker-bake.hcl": 'target "a" {\n' + "  # padding\n" * 7000 + "}\n",
+        "Dockerfile": "FROM alpine\n",
+    }
+    started = time.perf_counter()
+    data = analyze_project(files).to_dict()
+    assert time.perf_counter() - started < 5
+    codes = {d["path"]: d["code"] for d in data["diagnostics"]}
+    assert codes == {
+        "compose.yaml": "compose-too-deep",
+        "docker-bake.json": "bake-too-deep",
+        "a/docker-bake.hcl": "bake-too-large",
+    }
+
+
+def test_bake_budget_over_several_files():
+    text = 'target "t" {\n' + "  # padding\n" * 4000 + "}\n"  # ~48 KiB, under the per-file limit
+    files = {f"{n}/docker-bake.hcl": text for n in range(4)} | {"Dockerfile": "FROM alpine\n"}
+    data = analyze_project(files).to_dict()
+    skipped = [d["path"] for d in data["diagnostics"] if d["code"] == "too-many-definitions"]
+    assert skipped == ["2/docker-bake.hcl", "3/docker-bake.hcl"]

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import re
 
+from .guard import MAX_NESTING, too_deep
 from .model import Build, Definitions, ProjectDiagnostic, Selector
 from .paths import folder_of, join
 
-MAX_BAKE_BYTES = 256 * 1024
-"""Largest bake file parsed (HCL parsing is the costliest step of a project)."""
+MAX_BAKE_BYTES = 64 * 1024
+"""Largest bake file parsed: python-hcl2 takes about a second per 20 KiB on a loaded machine
+(real bake files are a few KiB)."""
 MAX_INHERIT_DEPTH = 32
 _VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 _ANY_EXPR = re.compile(r"\$\{")
@@ -38,6 +40,14 @@ def read_bake(path: str, text: str, kind: str, out: Definitions) -> None:
         out.diagnostics.append(
             ProjectDiagnostic(
                 "error", "bake-too-large", f"bake file larger than {MAX_BAKE_BYTES} bytes", path
+            )
+        )
+        return
+    deep = too_deep(text)
+    if deep is not None:
+        out.diagnostics.append(
+            ProjectDiagnostic(
+                "error", "bake-too-deep", f"nested deeper than {MAX_NESTING} levels", path, deep
             )
         )
         return
@@ -275,15 +285,15 @@ def _parse_hcl(text: str):
 
     options = hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
     try:
-        data = hcl2.loads(text, serialization_options=options)
         tree = hcl2.parses_to_tree(text)
+        lines = _hcl_lines(tree)  # before transform, which reuses the tree
+        data = hcl2.serialize(hcl2.transform(tree), serialization_options=options)
     except LarkError as exc:
         raise _ParseError(
             f"not valid HCL: {str(exc).splitlines()[0][:200]}", getattr(exc, "line", None)
         ) from None
     except (RecursionError, ValueError, TypeError) as exc:
         raise _ParseError(f"not valid HCL: {exc}") from None
-    lines = _hcl_lines(tree)
     variables: dict[str, object] = {}
     groups: dict[str, tuple[list, int | None]] = {}
     targets: dict[str, dict] = {}
@@ -346,6 +356,8 @@ def _hcl_lines(tree) -> dict[tuple[str, str], dict[str, int]]:
 def _parse_json(text: str):
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise _ParseError("not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise _ParseError(f"not valid JSON: {exc}", getattr(exc, "lineno", None)) from None
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from .guard import MAX_NESTING, too_deep
 from .model import Build, Definitions, ProjectDiagnostic, Selector
 from .paths import folder_of, join
 
@@ -51,6 +52,14 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
         out.diagnostics.append(
             ProjectDiagnostic(
                 "error", "compose-too-large", f"compose file larger than {MAX_COMPOSE_BYTES} bytes", path
+            )
+        )
+        return
+    deep = too_deep(text)
+    if deep is not None:
+        out.diagnostics.append(
+            ProjectDiagnostic(
+                "error", "compose-too-deep", f"nested deeper than {MAX_NESTING} levels", path, deep
             )
         )
         return

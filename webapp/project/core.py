@@ -16,7 +16,7 @@ from .bake import read_bake
 from .compose import read_compose
 from .convert import builder_to_multistage
 from .detect import FileKind, kind_of
-from .inputs import ProjectInputError
+from .inputs import ProjectInputError, ProjectTooLarge
 from .model import Build, Definitions, ProjectDiagnostic
 from .paths import inside
 from .scripts import read_script
@@ -25,6 +25,10 @@ MAX_BUILD_CONTEXTS = 32
 MAX_CONTEXT_VALUE = 1024
 MAX_BUILDS = 200
 """Most builds analysed for one project (each is one Dockerfile analysis)."""
+MAX_BAKE_TOTAL = 128 * 1024
+"""Most characters of bake files parsed for one project (HCL parsing is the slowest step)."""
+MAX_COMPOSE_TOTAL = 1024 * 1024
+"""Most characters of compose files parsed for one project."""
 
 
 def parse_build_contexts(values) -> dict[str, str]:
@@ -131,13 +135,24 @@ def analyze_project(
     user_contexts = dict(build_contexts or {})
     kinds = {path: kind_of(path) for path in files}
     defs = Definitions()
-    for path, text in files.items():
-        kind = kinds[path]
-        if kind in (FileKind.BAKE_HCL, FileKind.BAKE_JSON):
-            read_bake(path, text, kind.value, defs)
-    for path, text in files.items():
-        if kinds[path] is FileKind.COMPOSE:
-            read_compose(path, text, defs)
+    budget = {
+        FileKind.BAKE_HCL: MAX_BAKE_TOTAL,
+        FileKind.BAKE_JSON: MAX_BAKE_TOTAL,
+        FileKind.COMPOSE: MAX_COMPOSE_TOTAL,
+    }
+    for wanted in ((FileKind.BAKE_HCL, FileKind.BAKE_JSON), (FileKind.COMPOSE,)):
+        for path, text in files.items():
+            kind = kinds[path]
+            if kind not in wanted:
+                continue
+            budget[kind] -= len(text)
+            if budget[kind] < 0:
+                message = "skipped: the project's bake or compose files together pass their size budget"
+                defs.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
+            elif kind is FileKind.COMPOSE:
+                read_compose(path, text, defs)
+            else:
+                read_bake(path, text, kind.value, defs)
     for path, text in files.items():
         if kinds[path] in (FileKind.SCRIPT, FileKind.MAKEFILE):
             read_script(path, text, defs, makefile=kinds[path] is FileKind.MAKEFILE)
@@ -151,7 +166,7 @@ def analyze_project(
         if kind is None:
             diagnostics.append(ProjectDiagnostic("info", "ignored-file", "not a project file; ignored", path))
     if len(defs.builds) > MAX_BUILDS:
-        raise ProjectInputError(f"too many builds: {len(defs.builds)}, more than the limit of {MAX_BUILDS}")
+        raise ProjectTooLarge(f"too many builds: {len(defs.builds)}, more than the limit of {MAX_BUILDS}")
     for build in defs.builds:
         for what in build.unresolved:
             diagnostics.append(
