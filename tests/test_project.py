@@ -406,3 +406,29 @@ def test_bake_budget_over_several_files():
     data = analyze_project(files).to_dict()
     skipped = [d["path"] for d in data["diagnostics"] if d["code"] == "too-many-definitions"]
     assert skipped == ["2/docker-bake.hcl", "3/docker-bake.hcl"]
+
+
+def test_doubling_variables_stay_bounded():
+    script = "A=x\n" + "A=$A$A\n" * 200 + "docker build -t $A .\n"
+    bake = 'variable "V0" {\n  default = "x"\n}\n' + "".join(
+        f'variable "V{n}" {{\n  default = "${{V{n - 1}}}${{V{n - 1}}}"\n}}\n' for n in range(1, 60)
+    )
+    bake += 'target "default" {\n  tags = ["${V59}"]\n}\n'
+    started = time.perf_counter()
+    data = analyze_project({"build.sh": script, "docker-bake.hcl": bake, "Dockerfile": "FROM a\n"}).to_dict()
+    assert time.perf_counter() - started < 5
+    builds = {b["kind"]: b for b in data["builds"]}
+    assert builds["script"]["tags"] == [] and builds["script"]["unresolved"]
+    assert builds["bake-target"]["tags"] == [] and builds["bake-target"]["unresolved"]
+
+
+def test_builds_sharing_options_share_one_analysis(monkeypatch):
+    import webapp.project.core as core
+
+    calls = []
+    monkeypatch.setattr(core, "analyze", lambda text, **kw: calls.append(kw) or analyze(text, **kw))
+    bake = "".join(f'target "t{n}" {{\n  tags = ["img:{n}"]\n}}\n' for n in range(50))
+    bake += 'target "other" {\n  args = { A = "1" }\n}\n'
+    project = analyze_project({"docker-bake.hcl": bake, "Dockerfile": "FROM alpine\n"})
+    assert len(project.definitions.builds) == 51
+    assert len(calls) == 2

@@ -23,6 +23,8 @@ MAX_BAKE_BYTES = 64 * 1024
 """Largest bake file parsed: python-hcl2 takes about a second per 20 KiB on a loaded machine
 (real bake files are a few KiB)."""
 MAX_INHERIT_DEPTH = 32
+MAX_VALUE = 4096
+"""Longest value a variable may take after substitution (longer is left unresolved)."""
 _VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 _ANY_EXPR = re.compile(r"\$\{")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -172,6 +174,8 @@ def _variable_values(variables: dict, path: str, out: Definitions) -> dict[str, 
             try:
                 value = _string(default, values) if default is not None else None
             except _Unresolved:
+                value = None
+            if value is not None and len(value) > MAX_VALUE:  # "${A}${A}" chains double
                 value = None
             if values.get(name, "<unset>") != value:
                 values[name] = value

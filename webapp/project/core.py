@@ -25,6 +25,9 @@ MAX_BUILD_CONTEXTS = 32
 MAX_CONTEXT_VALUE = 1024
 MAX_BUILDS = 200
 """Most builds analysed for one project (each is one Dockerfile analysis)."""
+MAX_ANALYSED_CHARS = 16 * 1024 * 1024
+"""Most Dockerfile text analysed for one project, summed over builds (a 1 MiB Dockerfile built
+with 200 different arg sets would otherwise be analysed 200 times)."""
 MAX_BAKE_TOTAL = 128 * 1024
 """Most characters of bake files parsed for one project (HCL parsing is the slowest step)."""
 MAX_COMPOSE_TOTAL = 1024 * 1024
@@ -189,16 +192,36 @@ def analyze_project(
     by_name = {b.name: b for b in defs.builds}
     build_graphs: dict[str, Graph] = {}
     order = [by_name[n] for n in chosen] + [b for b in defs.builds if b.name not in chosen]
+    done: dict[tuple, Graph] = {}
+    budget = MAX_ANALYSED_CHARS
     for build in order:
         if build.dockerfile not in files:
             continue
         contexts = {**build.contexts, **user_contexts}
+        platform = build.platforms[0] if build.platforms else None
+        key = (
+            build.dockerfile,
+            build.target,
+            *sorted(build.args.items()),
+            platform,
+            *sorted(contexts.items()),
+        )
+        if key in done:  # builds that differ only in tags or names share one analysis
+            build_graphs[build.name] = done[key]
+            continue
+        budget -= len(files[build.dockerfile])
+        if budget < 0:
+            message = f"{build.name}: not analysed, the project's analyses pass their budget"
+            diagnostics.append(
+                ProjectDiagnostic("warning", "analysis-budget", message, build.source, build.line)
+            )
+            continue
         try:
-            build_graphs[build.name] = analyze(
+            done[key] = build_graphs[build.name] = analyze(
                 files[build.dockerfile],
                 target=build.target,
                 build_args=build.args,
-                platform=build.platforms[0] if build.platforms else None,
+                platform=platform,
                 contexts=contexts,
                 settings=settings,
             )
@@ -411,7 +434,8 @@ def _image_links(builds: list[Build], build_graphs: dict[str, Graph], graphs: di
     consumers: list[tuple[str, str | None, Graph]] = [
         (b.dockerfile, b.name, build_graphs[b.name]) for b in builds if b.name in build_graphs
     ]
-    consumers += [(p, None, g) for p, g in graphs.items() if g not in build_graphs.values()]
+    analysed = {id(g) for g in build_graphs.values()}
+    consumers += [(p, None, g) for p, g in graphs.items() if id(g) not in analysed]
     out, seen = [], set()
     for path, name, graph in consumers:
         for edge in graph.edges:

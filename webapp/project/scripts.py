@@ -21,6 +21,8 @@ from .paths import folder_of, join
 
 MAX_LINES = 5000
 MAX_WORDS = 400
+MAX_VALUE = 4096
+"""Longest value a script variable may hold after substitution."""
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 _SUBST = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=[\"']?\$\((.*)\)[\"']?$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -129,7 +131,7 @@ class _Script:
         while words and _ASSIGN.match(words[0]) and len(words) == 1:
             name, value = _ASSIGN.match(words[0]).groups()
             expanded, ok = self.expand(value)
-            if ok:
+            if ok and len(expanded) <= MAX_VALUE:  # A=$A$A doubles: long values are dropped
                 self.vars[name] = expanded
             else:
                 self.vars.pop(name, None)
