@@ -432,3 +432,72 @@ def test_builds_sharing_options_share_one_analysis(monkeypatch):
     project = analyze_project({"docker-bake.hcl": bake, "Dockerfile": "FROM alpine\n"})
     assert len(project.definitions.builds) == 51
     assert len(calls) == 2
+
+
+def test_script_forms_subshell_create_buildx_and_makefile():
+    files = {
+        "scripts/build.sh": (
+            "#!/usr/bin/env bash\nset -euo pipefail\nIMAGE=example/tool\n"
+            "docker buildx build \\\n  --build-context base=docker-image://debian:12 \\\n"
+            '  -t "$IMAGE:build" -f ../docker/Dockerfile.build ..  # the builder\n'
+            'id=$(docker create "$IMAGE:build")\n'
+            'docker cp "$id":/out/tool ../dist/tool && docker rm "$id"\n'
+            "docker build -t $IMAGE:latest -f ../docker/Dockerfile ..\n"
+        ),
+        "docker/Dockerfile.build": "FROM base\nRUN make /out/tool\n",
+        "docker/Dockerfile": "FROM scratch\nCOPY dist/tool /usr/bin/\n",
+        "Makefile": "image:\n\t@docker build -t example/other -f other.Dockerfile .\n",
+        "other.Dockerfile": "FROM example/tool:latest\n",
+    }
+    project = analyze_project(files)
+    data = project.to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    first = builds["scripts/build.sh:4"]
+    assert first["context"] == "." and first["dockerfile"] == "docker/Dockerfile.build"  # -f from the cwd
+    assert first["tags"] == ["example/tool:build"] and first["contexts"] == {
+        "base": "docker-image://debian:12"
+    }
+    assert builds["Makefile:2"]["dockerfile"] == "other.Dockerfile"
+    (copy,) = links_of(project, "copy-out")
+    assert copy["to"] == {"path": "docker/Dockerfile", "stage": "stage-0", "build": "scripts/build.sh:9",
+                          "file": "dist/tool", "line": 2}  # fmt: skip
+    (image,) = links_of(project, "image")
+    assert image["from"]["path"] == "docker/Dockerfile" and image["to"]["path"] == "other.Dockerfile"
+    (converted,) = data["conversions"]
+    assert "COPY --from=build /out/tool /usr/bin/\n" in converted["dockerfile"]  # same name: same dest
+    assert "FROM base AS build" in converted["dockerfile"]
+    # the builder's named context goes with the converted file, and its graph uses it
+    assert converted["build_contexts"] == {"base": "docker-image://debian:12"}
+    assert converted["graph"]["stages"][0]["base"]["image"] == "docker.io/library/debian:12"
+
+
+def test_conversion_keeps_directives_and_meta_args_first():
+    files = {
+        "Dockerfile.build": "# syntax=docker/dockerfile:1\nARG GO=1.22\nFROM golang:${GO} AS compile\n"
+        "RUN go build -o /app\n",
+        "Dockerfile": "# syntax=docker/dockerfile:1\nARG BASE=alpine:3.20\nFROM ${BASE}\n"
+        "COPY --chown=1000 app /srv/\n",
+        "build.sh": "docker build -t b -f Dockerfile.build .\ndocker create --name c b\n"
+        "docker cp c:/app ./app\ndocker build -t final .\n",
+    }
+    (converted,) = analyze_project(files).to_dict()["conversions"]
+    text = converted["dockerfile"]
+    assert text.startswith("# syntax=docker/dockerfile:1\n# Generated from build.sh")
+    assert text.count("# syntax") == 1
+    assert text.index("ARG BASE") < text.index("FROM golang") and text.index("ARG GO") < text.index(
+        "FROM golang"
+    )
+    assert converted["stage"] == "compile"  # the stage keeps its own name
+    assert "COPY --from=compile --chown=1000 /app /srv/" in text
+    graph = converted["graph"]
+    assert [s["base"]["resolved"] for s in graph["stages"]] == ["golang:1.22", "alpine:3.20"]
+    assert not [d for d in graph["diagnostics"] if d["severity"] != "info"]
+
+
+def test_paths_leaving_the_project_are_unresolved():
+    compose = "services:\n  a:\n    build:\n      context: ../elsewhere\n  b:\n    build:\n      context: .\n"
+    compose += "      dockerfile: /abs/Dockerfile\n"
+    data = analyze_project({"compose.yaml": compose, "Dockerfile": "FROM alpine\n"}).to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    assert builds["a"]["context"] is None and "outside" in builds["a"]["unresolved"][0]
+    assert builds["b"]["dockerfile"] is None and "outside" in builds["b"]["unresolved"][0]

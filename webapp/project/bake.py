@@ -221,6 +221,8 @@ def _fill(build: Build, attrs: dict, variables: dict, folder: str, path: str, ou
         build.unresolved.append(f"context: {context} (outside the project or remote)")
     if build.context is not None and dockerfile is not None:
         build.dockerfile = join(build.context, dockerfile)
+        if build.dockerfile is None:
+            build.unresolved.append(f"dockerfile: {dockerfile} (outside the project)")
     if "target" in attrs:
         build.target = text("target", attrs["target"][0])
     for key in ("args", "contexts"):

@@ -147,6 +147,8 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
             build.unresolved.append(f"context: {context} (outside the project or remote)")
         if build.context is not None and dockerfile is not None:
             build.dockerfile = join(build.context, dockerfile)
+            if build.dockerfile is None:
+                build.unresolved.append(f"dockerfile: {dockerfile} (outside the project)")
         image_node = _get(service, "image")
         if image_node is not None:
             image = text_of("image", image_node)

@@ -84,7 +84,12 @@ def _rewrite_copy(ins: Instruction, relative: str, src: str, stage: str) -> list
 
 
 def builder_to_multistage(
-    link: dict, files: dict, graphs: dict, builds: dict, settings: dict | None
+    link: dict,
+    files: dict,
+    graphs: dict,
+    builds: dict,
+    settings: dict | None,
+    user_contexts: dict | None = None,
 ) -> dict | None:
     """The converted Dockerfile for a ``copy-out`` link, or None when it cannot be done faithfully."""
     producer = builds[link["from"]["build"]]
@@ -120,9 +125,14 @@ def builder_to_multistage(
     ]
     parts = directives + header + [line for line in ppre + cpre if line.strip()]
     text = "\n".join(parts + [""] + pbody + [""] + cbody) + "\n"
+    contexts = {**producer.contexts, **consumer.contexts, **(user_contexts or {})}
     try:
         graph = analyze(
-            text, target=consumer.target, build_args={**producer.args, **consumer.args}, settings=settings
+            text,
+            target=consumer.target,
+            build_args={**producer.args, **consumer.args},
+            contexts=contexts,
+            settings=settings,
         )
     except DockerfileError:
         return None
@@ -133,5 +143,6 @@ def builder_to_multistage(
         "script": link["via"]["path"],
         "line": link["line"],
         "dockerfile": text,
+        "build_contexts": dict(sorted(contexts.items())),
         "graph": graph.to_dict(),
     }

@@ -261,7 +261,7 @@ def analyze_project(
     conversions = []
     for link in copy_links:
         if link.get("exact"):
-            converted = builder_to_multistage(link, files, build_graphs, by_name, settings)
+            converted = builder_to_multistage(link, files, build_graphs, by_name, settings, user_contexts)
             if converted is not None:
                 conversions.append(converted)
     for link in links:
