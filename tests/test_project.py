@@ -118,7 +118,7 @@ def test_bake_targets_contexts_inherits_and_default_group():
     project = analyze_project(from_directory(PROJECTS / "bake-contexts"))
     data = project.to_dict()
     builds = {b["name"]: b for b in data["builds"]}
-    assert "_common" not in builds  # a mixin, only inherited from
+    assert "_common" in builds and "_common" not in data["selected_builds"]  # buildable, not built
     assert builds["base"]["dockerfile"] == "base/baseapp.Dockerfile"  # dockerfile is inside context
     assert builds["app"]["args"]["GO_VERSION"] == "1.22"  # inherited, variable default substituted
     assert builds["app"]["platforms"] == ["linux/amd64", "linux/arm64"]
@@ -501,3 +501,16 @@ def test_paths_leaving_the_project_are_unresolved():
     builds = {b["name"]: b for b in data["builds"]}
     assert builds["a"]["context"] is None and "outside" in builds["a"]["unresolved"][0]
     assert builds["b"]["dockerfile"] is None and "outside" in builds["b"]["unresolved"][0]
+
+
+def test_bake_local_platform_matrix_and_inline_are_handled():
+    bake = (
+        'target "default" {\n  platforms = ["local"]\n}\n'
+        'target "m" {\n  name = "m-${item}"\n  matrix = {\n    item = ["a", "b"]\n  }\n}\n'
+        'target "inline" {\n  dockerfile-inline = "FROM alpine"\n}\n'
+    )
+    data = analyze_project({"docker-bake.hcl": bake, "Dockerfile": "FROM alpine\n"}).to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    assert data["files"][0]["graph"]["platform"] == "linux/amd64"
+    assert any(u.startswith("matrix") for u in builds["m"]["unresolved"])
+    assert builds["inline"]["dockerfile"] is None and builds["inline"]["unresolved"]

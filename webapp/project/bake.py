@@ -65,13 +65,7 @@ def read_bake(path: str, text: str, kind: str, out: Definitions) -> None:
         resolved[name] = _with_inherits(name, targets, path, out, [])
     folder = folder_of(path)
     lines = text.splitlines()
-    parents = {
-        p for t in targets.values() for p in (t.get("inherits", ([], None))[0] or []) if isinstance(p, str)
-    }
-    grouped = {m for members, _ in groups.values() for m in members if isinstance(m, str)}
     for name, attrs in resolved.items():
-        if name in parents and name not in grouped and name != "default":
-            continue  # a mixin such as "_common": only inherited from, never built on its own
         build = Build(name=name, kind="bake-target", source=path, line=targets[name]["__line__"])
         _fill(build, attrs, values, folder, path, out)
         for key, line in attrs.get("__lines__", {}).items():
@@ -225,6 +219,11 @@ def _fill(build: Build, attrs: dict, variables: dict, folder: str, path: str, ou
             build.unresolved.append(f"dockerfile: {dockerfile} (outside the project)")
     if "target" in attrs:
         build.target = text("target", attrs["target"][0])
+    if "matrix" in attrs:
+        build.unresolved.append("matrix: the target expands to several (not expanded here)")
+    if "dockerfile-inline" in attrs:
+        build.unresolved.append("dockerfile-inline: an inline Dockerfile (not drawn)")
+        build.dockerfile = None
     for key in ("args", "contexts"):
         mapping = attrs.get(key, ({}, None))[0]
         if not isinstance(mapping, dict):

@@ -198,7 +198,8 @@ def analyze_project(
         if build.dockerfile not in files:
             continue
         contexts = {**build.contexts, **user_contexts}
-        platform = build.platforms[0] if build.platforms else None
+        # buildx's "local" is the machine that builds: our default platform
+        platform = build.platforms[0] if build.platforms and build.platforms[0] != "local" else None
         key = (
             build.dockerfile,
             build.target,
