@@ -514,3 +514,35 @@ def test_bake_local_platform_matrix_and_inline_are_handled():
     assert data["files"][0]["graph"]["platform"] == "linux/amd64"
     assert any(u.startswith("matrix") for u in builds["m"]["unresolved"])
     assert builds["inline"]["dockerfile"] is None and builds["inline"]["unresolved"]
+
+
+def test_script_working_directory_follows_cd_and_script_dir():
+    script = (
+        'ROOT="$(cd "$(dirname "$0")/.." && pwd)"\n'
+        'docker build -t app:base -f "$ROOT/docker/base.Dockerfile" "$ROOT"\n'
+        "cd ../web\n"
+        "docker build -t app:web .\n"
+        "(cd /tmp && docker build -t lost .)\n"
+        "docker build -t app:web2 -f Dockerfile .\n"
+        "cd $SOMEWHERE\n"
+        "docker build -t app:unknown .\n"
+    )
+    make = "IMAGE ?= app/make\nDIR := web\nbuild:\n\tdocker build -t $(IMAGE) $(DIR)\n"
+    make += "\tcd web && docker build -t x .\n\tdocker build -t y .\n"
+    files = {
+        "scripts/build.sh": script,
+        "Makefile": make,
+        "docker/base.Dockerfile": "FROM alpine\n",
+        "web/Dockerfile": "FROM app:base\n",
+    }
+    builds = {b["tags"][0]: b for b in analyze_project(files).to_dict()["builds"]}
+    assert (builds["app:base"]["context"], builds["app:base"]["dockerfile"]) == (
+        ".",
+        "docker/base.Dockerfile",
+    )
+    assert builds["app:web"]["context"] == "web"
+    assert builds["lost"]["context"] is None  # /tmp is outside the project
+    assert builds["app:web2"]["dockerfile"] == "web/Dockerfile"  # the subshell's cd did not last
+    assert builds["app:unknown"]["context"] is None and "not known" in builds["app:unknown"]["unresolved"][0]
+    assert builds["app/make"]["context"] == "web"  # make variables substituted
+    assert builds["x"]["context"] == "web" and builds["y"]["context"] == "."  # each recipe line: own shell

@@ -61,11 +61,26 @@ def logical_lines(text: str):
         yield start, " ".join(parts)
 
 
+_MAKE_ASSIGN = re.compile(
+    r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\?|:|::|\+)?=\s*(.*?)\s*$"
+)
+_MAKE_REF = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_.-]*)[)}]")
+
+
 def _recipe_lines(text: str):
-    """Makefile: only recipe lines (tab-indented), with ``@``/``-`` prefixes and ``$$`` undone."""
+    """Makefile: only recipe lines (tab-indented), with ``@``/``-`` prefixes, simple variables
+    (``NAME = value``, ``:=``, ``?=``) substituted, and ``$$`` undone. Each recipe line is its own
+    shell, started in the Makefile's folder."""
+    variables = {"CURDIR": "."}
     for number, line in logical_lines(text):
-        if line.startswith("\t"):
-            yield number, line.lstrip("\t").lstrip("@-+").replace("$$", "$").replace("$(CURDIR)", ".")
+        if not line.startswith("\t"):
+            assign = _MAKE_ASSIGN.match(line)
+            if assign and "$" not in assign.group(2) and len(assign.group(2)) <= MAX_VALUE:
+                variables.setdefault(assign.group(1), assign.group(2))  # the first (as ?= keeps it)
+            continue
+        recipe = line.lstrip("\t").lstrip("@-+")
+        recipe = _MAKE_REF.sub(lambda m: variables.get(m.group(1), m.group(0)), recipe)
+        yield number, recipe.replace("$$", "$")
 
 
 def _split(line: str) -> list[list[str]]:
@@ -87,6 +102,8 @@ def _split(line: str) -> list[list[str]]:
             if current:
                 commands.append(current)
             current = []
+            if word in ("(", ")"):
+                commands.append([word])  # a subshell: cd inside it does not last
         else:
             current.append(word)
     if current:
@@ -94,10 +111,23 @@ def _split(line: str) -> list[list[str]]:
     return commands
 
 
+ROOT = "@ROOT@"
+"""Marks a path as project-absolute once ``$(dirname "$0")`` or ``$(pwd)`` is substituted."""
+_SCRIPT_DIR = re.compile(
+    r'\$\(\s*dirname\s+"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\}|BASH_SOURCE)"?\s*\)|\$\{0%/\*\}'
+)
+_PWD = re.compile(r"\$\(\s*pwd\s*\)|\$\{PWD\}|\$PWD\b")
+_CD_PWD = re.compile(r"\$\(\s*cd\s+(\S+?)\s*&&\s*pwd(?:\s+-P)?\s*\)")
+
+
 class _Script:
     def __init__(self, path: str, text: str, out: Definitions, makefile: bool):
         self.path = path
-        self.folder = folder_of(path)
+        self.home = folder_of(path)
+        self.folder: str | None = self.home
+        """The working directory (project-relative), None once a ``cd`` cannot be followed."""
+        self.stack: list[str | None] = []
+        self.makefile = makefile
         self.out = out
         self.vars: dict[str, str] = {}
         self.containers: dict[str, str] = {}
@@ -114,8 +144,22 @@ class _Script:
         value = _VAR.sub(one, word)
         return value, "$" not in value
 
+    def place(self, word: str) -> str | None:
+        """A path word seen from the working directory, project-relative; None if unknown."""
+        if word.startswith(ROOT):
+            return join(".", word[len(ROOT) :].lstrip("/") or ".")
+        if self.folder is None:
+            return None
+        return join(self.folder, word)
+
     def run(self) -> None:
         for number, line in self.lines:
+            if self.makefile:
+                self.folder, self.stack = self.home, []
+            here = f"{ROOT}/{self.folder}" if self.folder is not None else "$PWD"
+            line = _SCRIPT_DIR.sub(f"{ROOT}/{self.home}", line)
+            line = _PWD.sub(here, line)
+            line = _CD_PWD.sub(lambda m: m.group(1).strip('"'), line)
             stripped = line.strip()
             substitution = _SUBST.match(stripped)
             if substitution:  # id=$(docker create app:build)
@@ -128,6 +172,22 @@ class _Script:
                 self.command(words, number, stripped)
 
     def command(self, words: list[str], number: int, text: str) -> None:
+        if words == ["("]:
+            self.stack.append(self.folder)
+            return
+        if words == [")"]:
+            self.folder = self.stack.pop() if self.stack else self.folder
+            return
+        if words and words[0] in ("cd", "pushd", "popd"):
+            if words[0] == "popd":
+                self.folder = self.stack.pop() if self.stack else None
+                return
+            if words[0] == "pushd":
+                self.stack.append(self.folder)
+            target = [w for w in words[1:] if not w.startswith("-")]
+            value, ok = self.expand(target[0]) if target else ("", False)
+            self.folder = self.place(value) if ok else None
+            return
         while words and _ASSIGN.match(words[0]) and len(words) == 1:
             name, value = _ASSIGN.match(words[0]).groups()
             expanded, ok = self.expand(value)
@@ -198,7 +258,7 @@ class _Script:
                     if eq:
                         if name == "--build-context":
                             if "://" not in val and not val.startswith(("git@", "target:")):
-                                val = join(self.folder, val) or val
+                                val = self.place(val) or val
                             build.contexts[key] = val
                             build.lines[f"contexts.{key}"] = number
                             build.texts[f"contexts.{key}"] = text
@@ -212,16 +272,21 @@ class _Script:
         if not ok or context == "-":
             build.unresolved.append(f"context: {context_word}")
             build.context = None
+        elif self.folder is None and not context.startswith(ROOT):
+            build.unresolved.append(f"context: {context} (the working directory is not known after cd)")
+            build.context = None
         else:
-            build.context = join(self.folder, context)
+            build.context = self.place(context)
             if build.context is None:
                 build.unresolved.append(f"context: {context} (outside the project or remote)")
         if build.context is not None:
             if dockerfile is None:
                 build.dockerfile = join(build.context, "Dockerfile")
             elif dockerfile != "-":
-                # docker build reads -f from the working directory (the script's folder here)
-                build.dockerfile = join(self.folder, dockerfile)
+                # docker build reads -f from the working directory, not from the context
+                build.dockerfile = self.place(dockerfile)
+                if build.dockerfile is None:
+                    build.unresolved.append(f"-f {dockerfile}")
         self.out.builds.append(build)
         self.builds.append(build.name)
 
@@ -265,7 +330,7 @@ class _Script:
         image = self.containers.get("$" + ref.group(1) if ref else container)
         if image is None:
             return
-        target = join(self.folder, dest)
+        target = self.place(dest)
         if target is None:
             return
         self.out.copies.append(
