@@ -263,3 +263,44 @@ def test_api_project_svg_and_one_file(client):
     assert b"link-copy-out" in answer.data
     one = client.post("/api/project", json={"files": texts(BUILDER), "file": "Dockerfile", "format": "svg"})
     assert one.status_code == 200 and b"link-" not in one.data
+
+
+def test_real_server_project_upload_and_limits():
+    """Through gunicorn as users run it: an archive body, a zip bomb, and a body past the limit."""
+    import urllib.error
+    import urllib.request
+
+    from browser_util import Server
+
+    server = Server(workers=1, env={"WEBAPP_WARM_DOT": "false"})
+    try:
+        server.wait_ready()
+
+        def post(body: bytes, query: str = ""):
+            request = urllib.request.Request(
+                f"{server.url}/api/project{query}", data=body, headers={"Content-Type": "application/zip"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.loads(exc.read())
+
+        status, data = post(zip_of(texts(BUILDER)))
+        assert status == 200, server.log()
+        assert [c["from"] for c in data["conversions"]] == [["Dockerfile.build", "Dockerfile"]]
+        status, data = post(zip_of({"Dockerfile": b"\0" * (4 * 1024 * 1024)}))
+        assert status == 413 and "limit" in data["error"]["message"]
+        # a body announced past the limit is refused from its headers, before it is read
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.putrequest("POST", "/api/project")
+        connection.putheader("Content-Type", "application/zip")
+        connection.putheader("Content-Length", str(40 * 1024 * 1024))
+        connection.endheaders(b"PK")
+        response = connection.getresponse()
+        assert response.status == 413 and b"at most" in response.read()
+        connection.close()
+    finally:
+        server.stop()

@@ -7,8 +7,9 @@ command is read by its words: ``docker build`` / ``docker buildx build`` / ``doc
 ``docker create`` / ``docker container create`` / ``docker run --name`` (container -> image),
 ``VAR=$(docker create IMAGE)``, ``docker cp`` / ``docker container cp`` (a path copied out of a
 container), ``docker tag``. ``NAME=value`` assignments are remembered and ``$NAME`` /
-``${NAME}`` substituted; anything else with a ``$`` is left unresolved. Paths are read from the
-script's folder (the usual ``cd "$(dirname "$0")"`` layout).
+``${NAME}`` substituted; anything else with a ``$`` is left unresolved. The working directory
+starts at the script's folder and follows ``cd``, ``pushd``/``popd`` and subshells;
+``$(dirname "$0")``, ``$(cd DIR && pwd)`` and ``$(pwd)`` are read as the folders they name.
 """
 
 from __future__ import annotations
