@@ -507,13 +507,21 @@ def test_bake_local_platform_matrix_and_inline_are_handled():
     bake = (
         'target "default" {\n  platforms = ["local"]\n}\n'
         'target "m" {\n  name = "m-${item}"\n  matrix = {\n    item = ["a", "b"]\n  }\n}\n'
-        'target "inline" {\n  dockerfile-inline = "FROM alpine"\n}\n'
+        'target "inline" {\n  dockerfile-inline = <<EOT\nFROM alpine\nRUN echo $${HOME}\nEOT\n}\n'
     )
     data = analyze_project({"docker-bake.hcl": bake, "Dockerfile": "FROM alpine\n"}).to_dict()
     builds = {b["name"]: b for b in data["builds"]}
     assert data["files"][0]["graph"]["platform"] == "linux/amd64"
     assert any(u.startswith("matrix") for u in builds["m"]["unresolved"])
-    assert builds["inline"]["dockerfile"] is None and builds["inline"]["unresolved"]
+    assert builds["inline"]["dockerfile"] == "docker-bake.hcl#inline"
+    files = {f["path"]: f for f in data["files"]}
+    inline = files["docker-bake.hcl#inline"]["graph"]
+    assert inline["stages"][0]["instructions"][0]["text"] == "RUN echo ${HOME}"  # $${ is bake's escape
+    compose = "services:\n  web:\n    build:\n      dockerfile_inline: |\n        FROM nginx\n"
+    data = analyze_project({"compose.yaml": compose, "Dockerfile": "FROM alpine\n"}).to_dict()
+    files = {f["path"]: f for f in data["files"]}
+    assert files["compose.yaml#web"]["graph"]["stages"][0]["base"]["resolved"] == "nginx"
+    assert [link["to"]["path"] for link in data["links"]] == ["compose.yaml#web"]
 
 
 def test_script_working_directory_follows_cd_and_script_dir():

@@ -222,8 +222,9 @@ def _fill(build: Build, attrs: dict, variables: dict, folder: str, path: str, ou
     if "matrix" in attrs:
         build.unresolved.append("matrix: the target expands to several (not expanded here)")
     if "dockerfile-inline" in attrs:
-        build.unresolved.append("dockerfile-inline: an inline Dockerfile (not drawn)")
-        build.dockerfile = None
+        build.inline = text("dockerfile-inline", attrs["dockerfile-inline"][0])
+        build.dockerfile = f"{path}#{build.name}" if build.inline is not None else None
+        build.lines["dockerfile"] = attrs["dockerfile-inline"][1] or build.line
     for key in ("args", "contexts"):
         mapping = attrs.get(key, ({}, None))[0]
         if not isinstance(mapping, dict):

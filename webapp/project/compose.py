@@ -111,6 +111,9 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
             context = text_of("context", context_node) if context_node is not None else "."
             file_node = _get(build_node, "dockerfile")
             dockerfile = text_of("dockerfile", file_node) if file_node is not None else "Dockerfile"
+            inline_node = _get(build_node, "dockerfile_inline")
+            if inline_node is not None:
+                build.inline = text_of("dockerfile_inline", inline_node)
             target_node = _get(build_node, "target")
             if target_node is not None:
                 build.target = text_of("target", target_node)
@@ -145,7 +148,9 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
         build.context = join(folder, context) if context is not None else None
         if context is not None and build.context is None:
             build.unresolved.append(f"context: {context} (outside the project or remote)")
-        if build.context is not None and dockerfile is not None:
+        if build.inline is not None:
+            build.dockerfile = f"{path}#{name}"
+        elif build.context is not None and dockerfile is not None:
             build.dockerfile = join(build.context, dockerfile)
             if build.dockerfile is None:
                 build.unresolved.append(f"dockerfile: {dockerfile} (outside the project)")

@@ -159,6 +159,10 @@ def analyze_project(
     for path, text in files.items():
         if kinds[path] in (FileKind.SCRIPT, FileKind.MAKEFILE):
             read_script(path, text, defs, makefile=kinds[path] is FileKind.MAKEFILE)
+    for build in defs.builds:  # inline Dockerfiles join the project under a virtual path
+        if build.inline is not None and build.dockerfile not in files:
+            files[build.dockerfile] = build.inline
+            kinds[build.dockerfile] = FileKind.DOCKERFILE
     dockerfiles = [p for p, k in kinds.items() if k is FileKind.DOCKERFILE]
     if not dockerfiles:
         raise ProjectInputError(

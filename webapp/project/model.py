@@ -37,6 +37,9 @@ class Build:
     """Line of each attribute (``contexts.base`` for one context entry) in ``source``."""
     texts: dict[str, str] = field(default_factory=dict)
     """The source text of those lines, for ``via``."""
+    inline: str | None = None
+    """An inline Dockerfile (bake ``dockerfile-inline``, compose ``dockerfile_inline``); then
+    ``dockerfile`` is the virtual path ``<source>#<name>`` it is shown under."""
 
     def to_dict(self) -> dict:
         """The JSON form."""
