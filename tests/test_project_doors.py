@@ -110,7 +110,14 @@ def test_project_dot_clusters_links_and_greying():
     dot = project_to_dot(project)
     assert dot.count('subgraph "cluster_file_') == 3
     links = [line for line in dot.splitlines() if 'class="link ' in line]
-    assert len(links) == len(project.links) and all(LINK_COLOUR in line for line in links)
+    assert len(links) == len(project.links)
+    built = [line for line in links if "unreachable" not in line]
+    assert built and all(LINK_COLOUR in line for line in built)
+    # links into what the default group does not build are grey, like the stages
+    greyed = [line for line in links if "unreachable" in line]
+    assert any("link-image" in line for line in greyed) and not any(LINK_COLOUR in line for line in greyed)
+    legend = dot[dot.index('subgraph "cluster_legend"') :]
+    assert "named context: another target" in legend and "docker cp" not in legend
     tools = next(line for line in dot.splitlines() if 'label="tools.Dockerfile' in line)
     assert 'class="file unreachable"' in tools  # not built by the default group
     # the named context src is drawn by its link, not as the file's own "build context"

@@ -181,6 +181,13 @@ def project_to_dot(project) -> str:
             extra_nodes.append(_node_line(Node(node_id, kind, (shorten(label, LINE_WIDTH),)), "  "))
         return project_nodes[key]
 
+    unbuilt = {
+        node_id
+        for (path, name), node_id in stage_ids.items()
+        if next(s.index for s in project.graphs[path].stages if s.display_name == name)
+        not in set(project.built.get(path, []))
+    }
+    unbuilt |= {build_ids[(b.source, b.name)] for b in project.definitions.builds if b.name not in selected}
     link_lines = []
     for n, link in enumerate(project.links):
         kind = link["kind"]
@@ -207,12 +214,47 @@ def project_to_dot(project) -> str:
         values["label"] = dot_label((shorten(_link_label(link), 40),))
         values["id"] = f"link-{n}"
         values["class"] = f"link link-{kind}"
+        if head in unbuilt or (kind == "build" and tail in unbuilt):  # not built for this selection
+            values.update({"color": style.MUTED, "fontcolor": style.MUTED})
+            values["class"] += " unreachable"
         link_lines.append(f'  "{tail}" -> "{head}" {_attrs(values)};')
     lines.extend(extra_nodes)
+    lines.extend(_legend({link["kind"] for link in project.links}))
     lines.extend(inner_edges)
     lines.extend(link_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+LEGEND = (
+    ("build", "builds (bake target, service, script line)"),
+    ("inherits", "bake inherits"),
+    ("context-target", "named context: another target"),
+    ("context-image", "named context: an image"),
+    ("context-path", "named context: a directory"),
+    ("context-url", "named context: a URL"),
+    ("build-context", "--build-context"),
+    ("image", "image built by another build"),
+    ("copy-out", "file copied out (docker cp)"),
+)
+"""Link kind -> legend text, in legend order."""
+
+
+def _legend(kinds: set[str]) -> list[str]:
+    """A legend cluster with one sample arrow per link kind present."""
+    body = []
+    for n, (kind, text) in enumerate(k for k in LEGEND if k[0] in kinds):
+        tail, head = f"legend-link-{n}-a", f"legend-link-{n}-b"
+        point = {**style.DOT_NODE["legend-point"], "label": DotLabel(""), "class": "legend legend-point"}
+        body.append(f'    "{tail}" {_attrs({**point, "id": tail})};')
+        body.append(f'    "{head}" {_attrs({**point, "id": head})};')
+        values = {"color": LINK_COLOUR, "fontcolor": LINK_COLOUR, **LINK_EDGE[kind]}
+        values.update({"label": dot_label((text,)), "id": f"legend-link-{n}", "class": f"legend link-{kind}"})
+        body.append(f'    "{tail}" -> "{head}" {_attrs(values)};')
+    if not body:
+        return []
+    attrs = dict(style.DOT_CLUSTER["legend"])
+    return _cluster("cluster_legend", attrs, "Links between files", "legend", body)
 
 
 def project_size(dot_text: str) -> int:
