@@ -81,6 +81,25 @@ def test_scratch_and_context_are_never_named_contexts():
     assert not any(d.code == "named-context" for d in graph.diagnostics)
 
 
+@pytest.mark.parametrize(
+    "value, kind, ref",
+    [
+        ("docker-image://alpine:3.20", "image", "docker.io/library/alpine:3.20"),
+        ("docker-image://scratch", "scratch", None),
+        ("target:base", "image", "target:base"),
+        ("oci-layout:///srv/layout@sha256:abc", "image", "oci-layout:///srv/layout@sha256:abc"),
+        ("https://github.com/moby/buildkit.git#v0.13", "git", "https://github.com/moby/buildkit.git#v0.13"),
+        ("git@github.com:moby/buildkit.git", "git", "git@github.com:moby/buildkit.git"),
+        ("https://example.com/src.tar.gz", "url", "https://example.com/src.tar.gz"),
+        ("../shared/src", "context", "../shared/src"),
+    ],
+)
+def test_context_values_stand_for_what_buildx_sends(value, kind, ref):
+    graph = analyze("FROM alpine\nCOPY --from=src / /\n", contexts={"src": value})
+    source = graph.edges[-1].source
+    assert (source.kind.value, source.ref, source.text) == (kind, ref, "src")
+
+
 def test_parse_build_contexts_refuses_bad_names_and_values():
     assert parse_build_contexts(["base=docker-image://alpine:3.20"]) == {"base": "docker-image://alpine:3.20"}
     for bad in (["Base=x"], ["noequals"], ["a=" + "x" * 2000], ["a=b\x00"], {"": "x"}):
@@ -377,7 +396,7 @@ def test_not_an_archive_and_mapping_checks():
 def test_project_core_does_not_import_upper_layers():
     from test_layering import FORBIDDEN, PACKAGE, imported_modules
 
-    for path in sorted((PACKAGE / "project").glob("*.py")):
+    for path in [*sorted((PACKAGE / "project").glob("*.py")), PACKAGE / "contexts.py"]:
         bad = sorted(m for m in imported_modules(path) if m.startswith(FORBIDDEN) or m == "webapp.cli")
         assert not bad, f"{path.name} imports {bad}"
 

@@ -7,7 +7,8 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..analysis import analyze, context_key
+from ..analysis import analyze
+from ..contexts import context_key
 from ..errors import DockerfileError
 from ..model import EdgeKind, Graph, SourceKind
 from ..options import OptionError

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ..analysis import context_key
+from ..contexts import context_key
 from ..errors import RenderBusy, RenderError
 from ..model import SourceKind
 from . import style
