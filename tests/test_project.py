@@ -573,3 +573,39 @@ def test_script_working_directory_follows_cd_and_script_dir():
     assert builds["app:unknown"]["context"] is None and "not known" in builds["app:unknown"]["unresolved"][0]
     assert builds["app/make"]["context"] == "web"  # make variables substituted
     assert builds["x"]["context"] == "web" and builds["y"]["context"] == "."  # each recipe line: own shell
+
+
+def test_compose_override_file_merges_into_the_base_service():
+    base = (
+        "services:\n  web:\n    build:\n      context: web\n      args:\n        A: '1'\n    image: app/web\n"
+    )
+    override = "services:\n  web:\n    build:\n      target: dev\n      args:\n        B: '2'\n"
+    override += "  db:\n    image: postgres\n"
+    files = {
+        "compose.yaml": base,
+        "compose.override.yaml": override,
+        "web/Dockerfile": "FROM alpine AS dev\nFROM alpine\n",
+    }
+    data = analyze_project(files).to_dict()
+    (web,) = data["builds"]
+    assert (web["source"], web["context"], web["target"]) == ("compose.yaml", "web", "dev")
+    assert web["args"] == {"A": "1", "B": "2"} and web["tags"] == ["app/web"]
+    assert [t["name"] for t in data["targets"]] == ["web"]
+
+
+def test_bake_override_file_merges_targets():
+    base = 'group "default" {\n  targets = ["app"]\n}\n'
+    base += 'target "app" {\n  args = { A = "1" }\n  tags = ["a:1"]\n}\n'
+    override = 'target "app" {\n  args = { B = "2" }\n  tags = ["a:2"]\n  target = "final"\n}\n'
+    files = {
+        "docker-bake.hcl": base,
+        "docker-bake.override.hcl": override,
+        "Dockerfile": "FROM alpine AS final\n",
+    }
+    (app,) = analyze_project(files).to_dict()["builds"]
+    assert (app["source"], app["args"], app["tags"], app["target"]) == (
+        "docker-bake.hcl",
+        {"A": "1", "B": "2"},
+        ["a:2"],
+        "final",
+    )

@@ -72,8 +72,19 @@ def read_bake(path: str, text: str, kind: str, out: Definitions) -> None:
             build.lines[key] = line
             if 0 < line <= len(lines):
                 build.texts[key] = lines[line - 1].strip()
-        out.builds.append(build)
-        out.selectors.append(Selector(name, "bake-target", [name]))
+        base = next(
+            (
+                b
+                for b in out.builds
+                if b.kind == "bake-target" and b.name == name and folder_of(b.source) == folder
+            ),
+            None,
+        )
+        if base is not None:  # a second bake file (an override): its attributes win, maps merge
+            _merge_override(base, build, set(attrs))
+        else:
+            out.builds.append(build)
+            out.selectors.append(Selector(name, "bake-target", [name]))
         for parent in targets[name].get("inherits", ([], None))[0] or []:
             if isinstance(parent, str) and parent in targets:
                 line = targets[name]["__lines__"].get("inherits")
@@ -90,6 +101,21 @@ def read_bake(path: str, text: str, kind: str, out: Definitions) -> None:
         out.selectors.append(Selector(name, "bake-group", _expand_group(name, groups, targets, [])))
     if "default" in groups or "default" in targets:
         out.default = out.default or "default"
+
+
+def _merge_override(base: Build, other: Build, written: set[str]) -> None:
+    """buildx's merge of a target defined again in a later file of the same folder."""
+    if written & {"context", "dockerfile", "dockerfile-inline"}:
+        base.context, base.dockerfile, base.inline = other.context, other.dockerfile, other.inline
+    if "target" in written:
+        base.target = other.target
+    base.args.update(other.args)
+    base.contexts.update(other.contexts)
+    if "tags" in written:
+        base.tags = other.tags
+    if "platforms" in written:
+        base.platforms = other.platforms
+    base.unresolved.extend(f"{u} (in {other.source})" for u in other.unresolved)
 
 
 def _expand_group(name: str, groups: dict, targets: dict, seen: list[str]) -> list[str]:

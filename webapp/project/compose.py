@@ -83,7 +83,21 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
     for key_node, service in _items(services):
         name = key_node.value
         build_key, build_node = next(((k, v) for k, v in _items(service) if k.value == "build"), (None, None))
+        base = next(
+            (
+                b
+                for b in out.builds
+                if b.kind == "compose-service" and b.name == name and folder_of(b.source) == folder
+            ),
+            None,
+        )
         if build_node is None:
+            image_node = _get(service, "image")
+            if base is not None and isinstance(image_node, yaml.ScalarNode):  # an override's image
+                try:
+                    base.tags.insert(0, interpolate(image_node.value))
+                except _Unresolved:
+                    base.unresolved.append(f"image: {image_node.value} (in {path})")
             continue
         build = Build(name=name, kind="compose-service", source=path, line=key_node.start_mark.line + 1)
 
@@ -159,8 +173,32 @@ def read_compose(path: str, text: str, out: Definitions) -> None:
             image = text_of("image", image_node)
             if image:
                 build.tags.insert(0, image)
+        if base is not None:  # an override file: its explicit fields win, maps merge
+            explicit = (
+                {"context"}
+                if isinstance(build_node, yaml.ScalarNode)
+                else {k.value for k, _ in _items(build_node)}
+            )
+            _merge_override(base, build, explicit, _get(service, "image") is not None)
+            continue
         out.builds.append(build)
         out.selectors.append(Selector(name, "compose-service", [name]))
+
+
+def _merge_override(base: Build, other: Build, explicit: set[str], image: bool) -> None:
+    """Compose's merge of an override file's service into the base one (maps merge, scalars win)."""
+    if explicit & {"context", "dockerfile", "dockerfile_inline"}:
+        base.context, base.dockerfile, base.inline = other.context, other.dockerfile, other.inline
+    if "target" in explicit:
+        base.target = other.target
+    base.args.update(other.args)
+    base.contexts.update(other.contexts)
+    if image and other.tags:
+        base.tags.insert(0, other.tags[0])
+    base.tags.extend(t for t in other.tags[1 if image else 0 :] if t not in base.tags)
+    if "platforms" in explicit:
+        base.platforms = other.platforms
+    base.unresolved.extend(f"{u} (in {other.source})" for u in other.unresolved)
 
 
 def _items(node):

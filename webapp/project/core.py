@@ -145,7 +145,7 @@ def analyze_project(
         FileKind.COMPOSE: MAX_COMPOSE_TOTAL,
     }
     for wanted in ((FileKind.BAKE_HCL, FileKind.BAKE_JSON), (FileKind.COMPOSE,)):
-        for path, text in files.items():
+        for path, text in sorted(files.items(), key=lambda item: _definition_order(item[0])):
             kind = kinds[path]
             if kind not in wanted:
                 continue
@@ -285,6 +285,15 @@ def analyze_project(
         diagnostics=diagnostics,
         selected_builds=chosen,
     )
+
+
+_BASE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml", "docker-bake.hcl")
+
+
+def _definition_order(path: str) -> tuple:
+    """Per folder, the base compose or bake file before its overrides (as Compose and buildx read them)."""
+    folder, _, name = path.rpartition("/")
+    return (folder, name.lower() not in _BASE_FILES, "override" in name.lower(), name)
 
 
 def _select(defs: Definitions, name: str | None) -> tuple[str | None, list[str]]:
