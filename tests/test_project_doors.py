@@ -249,6 +249,12 @@ def test_api_refusals(client):
     assert answer.status_code == 413 and "at most" in answer.get_json()["error"]["message"]
     answer = client.post("/api/project", data=b"x" * 1000, content_type="text/plain")
     assert answer.status_code == 400
+    big = b'{"files": {"Dockerfile": "' + b"#" * (17 * 1024 * 1024) + b'"}}'
+    answer = client.post("/api/project", data=big, content_type="application/json")
+    assert (
+        answer.status_code == 413
+        and str(2 * 8 * 1024 * 1024 + 64 * 1024) in answer.get_json()["error"]["message"]
+    )
     assert (
         client.post("/api/project", json={"files": {"Dockerfile": "FROM a"}, "format": "pdf"}).status_code
         == 400

@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..options import OptionError, Options
 from ..project import analyze_project, from_archive, from_mapping, parse_build_contexts
-from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, ProjectInputError
+from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, ProjectInputError
 from ..render import MIMETYPES, render
 from ..render.project import draw_project, project_to_dot
 from .ratelimit import RateLimited, SlidingWindow
@@ -31,6 +31,8 @@ BODY_LIMIT = MAX_ARCHIVE_BYTES + 1024 * 1024
 """Largest request body: an archive at its limit plus the form around it."""
 ARCHIVE_TYPES = ("application/zip", "application/x-tar", "application/gzip", "application/octet-stream")
 """Content types of a request whose body is the archive itself."""
+JSON_LIMIT = 2 * MAX_TOTAL_BYTES + 64 * 1024
+"""Largest JSON body: the project files' limit, with room for JSON's escapes."""
 _OPTIONS = ("build_contexts", "build_context", "project_target", "file", "view", "format")
 
 
@@ -50,7 +52,8 @@ def _refused(exc: ProjectInputError):
 def _too_large(exc):
     from . import error_response
 
-    return error_response(413, f"request too large: a project upload may be at most {BODY_LIMIT} bytes")
+    limit = request.max_content_length or BODY_LIMIT
+    return error_response(413, f"request too large: a project upload may be at most {limit} bytes")
 
 
 @bp.errorhandler(RateLimited)
@@ -62,7 +65,7 @@ def _rate_limited(exc: RateLimited):
 
 def _read() -> tuple[dict[str, str], dict]:
     """The project files and the options, from JSON or a multipart form."""
-    request.max_content_length = BODY_LIMIT
+    request.max_content_length = JSON_LIMIT if request.is_json else BODY_LIMIT
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
