@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -65,6 +66,8 @@ def test_cli_folder_with_project_target_and_one_file(capsys):
     assert built["tools.Dockerfile"] == [0] and built["Dockerfile"] == []
     assert main(["render", folder, "--file", "tools.Dockerfile", "--format", "mermaid"]) == 0
     assert capsys.readouterr().out.startswith("%% Dockerfile build graph")
+    # the project's own warnings (a tag with ${REGISTRY}) fail it only with --fail-on warning
+    assert main(["render", folder, "--fail-on", "warning", "-o", os.devnull]) == 1
     assert main(["render", folder, "--project-target", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unknown project target 'nope'") and err.count("\n") == 1
