@@ -179,7 +179,7 @@ def zip_with(names_and_data) -> bytes:
         for name, data in names_and_data:
             try:
                 archive.writestr(name, data)
-            except ValueError:
+            except (ValueError, IndexError):  # names zipfile itself cannot write (NUL-cut to empty)
                 pass
     return buffer.getvalue()
 
