@@ -195,6 +195,8 @@ def test_api_user_build_contexts_and_render_field(client):
         "/api/project", json={"files": files, "build_contexts": {"base": "docker-image://alpine:3.20"}}
     ).get_json()
     assert [link["kind"] for link in data["links"]] == ["build-context"]
+    plain = client.post("/api/render", json={"dockerfile": files["Dockerfile"]}).get_json()
+    assert plain["stages"][0]["base"]["image"] == "docker.io/library/base:latest"
     graph = client.post(
         "/api/render",
         json={"dockerfile": files["Dockerfile"], "build_contexts": ["base=docker-image://alpine:3.20"]},

@@ -15,7 +15,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..contexts import context_key
-from ..errors import RenderBusy, RenderError
+from ..errors import RenderTooLarge
 from ..model import SourceKind
 from . import style
 from .dot import DotLabel, _attrs, _edge_line, _node_line, dot_label
@@ -265,31 +265,30 @@ def project_size(dot_text: str) -> int:
 
 
 def draw_project(project, fmt: str, *, settings: dict | None = None) -> bytes:
-    """SVG or PNG of a project, through the same contained ``dot`` and render slots as one file."""
+    """SVG or PNG of a project through the same contained ``dot`` as one file.
+
+    Like :func:`webapp.render.render`, how many drawings run at once is the caller's business
+    (the web app's render gate); a drawing past :data:`~webapp.render.MAX_ELEMENTS` nodes and
+    edges is refused before Graphviz runs (:class:`RenderTooLarge`).
+    """
     from ..config import load
-    from . import BUSY_WAIT, MAX_ELEMENTS, _slot, run_dot
+    from . import MAX_ELEMENTS, run_dot
 
     settings = load() if settings is None else {**load({}), **settings}
     dot_text = project_to_dot(project)
     size = project_size(dot_text)
     if size > MAX_ELEMENTS:
-        raise RenderError(
+        raise RenderTooLarge(
             f"project too large to draw: {size} nodes and edges (limit {MAX_ELEMENTS}); "
             "pick a project target or use the json format"
         )
-    slot = _slot(settings["MAX_RENDERS"])
-    if not slot.acquire(timeout=BUSY_WAIT):
-        raise RenderBusy("too many diagrams are being drawn right now; try again in a few seconds")
-    try:
-        return run_dot(
-            dot_text,
-            fmt,
-            timeout=float(settings["DOT_TIMEOUT"]),
-            memory_mb=int(settings["DOT_MEMORY_MB"]),
-            warm=bool(settings["WARM_DOT"]),
-        )
-    finally:
-        slot.release()
+    return run_dot(
+        dot_text,
+        fmt,
+        timeout=float(settings["DOT_TIMEOUT"]),
+        memory_mb=int(settings["DOT_MEMORY_MB"]),
+        warm=bool(settings["WARM_DOT"]),
+    )
 
 
 __all__ = ["LINK_COLOUR", "DotLabel", "draw_project", "project_to_dot"]

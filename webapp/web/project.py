@@ -21,7 +21,8 @@ from ..project import analyze_project, from_archive, from_mapping, parse_build_c
 from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, ProjectInputError
 from ..render import MIMETYPES, render
 from ..render.project import draw_project, project_to_dot
-from .ratelimit import RateLimited, SlidingWindow
+from .ratelimit import costs
+from .rendering import cache_key, renders
 
 bp = Blueprint("project", __name__)
 
@@ -33,19 +34,9 @@ ARCHIVE_TYPES = ("application/zip", "application/x-tar", "application/gzip", "ap
 """Content types of a request whose body is the archive itself."""
 JSON_LIMIT = 2 * MAX_TOTAL_BYTES + 64 * 1024
 """Largest JSON body: the project files' limit, with room for JSON's escapes."""
+MULTISTAGE_TYPE = "text/plain; charset=utf-8"
+"""Mimetype of the converted Dockerfile (sent as an attachment named Dockerfile.multistage)."""
 _OPTIONS = ("build_contexts", "build_context", "project_target", "file", "view", "format")
-
-
-@bp.record_once
-def _setup(state) -> None:
-    state.app.extensions["project"] = SlidingWindow(state.app.config["SETTINGS"]["RATE_RENDERS"])
-
-
-@bp.errorhandler(ProjectInputError)
-def _refused(exc: ProjectInputError):
-    from . import error_response
-
-    return error_response(exc.status, exc.message)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -54,13 +45,6 @@ def _too_large(exc):
 
     limit = request.max_content_length or BODY_LIMIT
     return error_response(413, f"request too large: a project upload may be at most {limit} bytes")
-
-
-@bp.errorhandler(RateLimited)
-def _rate_limited(exc: RateLimited):
-    from . import error_response
-
-    return error_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
 
 
 def _read() -> tuple[dict[str, str], dict]:
@@ -126,8 +110,13 @@ def _read() -> tuple[dict[str, str], dict]:
 
 
 @bp.post("/api/project")
+@costs("renders")
 def project_api():
-    """The project JSON, its drawing, one file's drawing, or the converted multi-stage Dockerfile."""
+    """The project JSON, its drawing, one file's drawing, or the converted multi-stage Dockerfile.
+
+    Drawn through the app's renders (a render slot, and the cache of answers and refusals keyed
+    on the files and options), like ``/api/render``.
+    """
     files, options = _read()
     fmt = options.get("format") or "json"
     if fmt not in FORMATS and not (options.get("file") and fmt == "mermaid"):
@@ -137,26 +126,34 @@ def project_api():
     if target is not None and (not isinstance(target, str) or len(target) > 128):
         raise OptionError("project_target must be a bake group or target, or a compose service")
     contexts = parse_build_contexts(options.get("build_contexts"))
-    settings = current_app.config["SETTINGS"]
-    current_app.extensions["project"].check(request.remote_addr or "unknown", "project analyses")
-    project = analyze_project(files, build_contexts=contexts, project_target=target, settings=settings)
     one = options.get("file")
-    if one is not None:
-        graph = project.graphs.get(one) if isinstance(one, str) else None
-        if graph is None:
-            raise OptionError("file must name a Dockerfile of the project")
-        body, mimetype = render(graph, fmt if fmt != "multistage" else "json", view, settings=settings)
-        return Response(body, mimetype=mimetype)
-    if fmt == "json":
-        return Response(json.dumps(project.to_dict(), sort_keys=True) + "\n", mimetype=MIMETYPES["json"])
-    if fmt == "dot":
-        return Response(project_to_dot(project), mimetype=MIMETYPES["dot"])
-    if fmt == "multistage":
-        if not project.conversions:
-            raise OptionError(
-                "no builder pattern to convert: no script copies a file out of one build into another"
-            )
-        response = Response(project.conversions[0]["dockerfile"], mimetype="text/plain; charset=utf-8")
+    if one is not None and not isinstance(one, str):
+        raise OptionError("file must name a Dockerfile of the project")
+    settings = current_app.config["SETTINGS"]
+
+    def draw() -> tuple[bytes, str]:
+        project = analyze_project(files, build_contexts=contexts, project_target=target, settings=settings)
+        if one is not None:
+            graph = project.graphs.get(one)
+            if graph is None:
+                raise OptionError("file must name a Dockerfile of the project")
+            return render(graph, fmt if fmt != "multistage" else "json", view, settings=settings)
+        if fmt == "json":
+            return (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8"), MIMETYPES["json"]
+        if fmt == "dot":
+            return project_to_dot(project).encode("utf-8"), MIMETYPES["dot"]
+        if fmt == "multistage":
+            if not project.conversions:
+                raise OptionError(
+                    "no builder pattern to convert: no script copies a file out of one build into another"
+                )
+            return project.conversions[0]["dockerfile"].encode("utf-8"), MULTISTAGE_TYPE
+        return draw_project(project, fmt, settings=settings), MIMETYPES[fmt]
+
+    request_options = {"build_contexts": contexts, "project_target": target, "file": one, "view": view}
+    key = cache_key(json.dumps(files, sort_keys=True), request_options, fmt, codec="project")
+    body, mimetype = renders().cached(key, draw)
+    response = Response(body, mimetype=mimetype)
+    if fmt == "multistage" and one is None:
         response.headers["Content-Disposition"] = 'attachment; filename="Dockerfile.multistage"'
-        return response
-    return Response(draw_project(project, fmt, settings=settings), mimetype=MIMETYPES[fmt])
+    return response
