@@ -322,3 +322,34 @@ def test_real_server_project_upload_and_limits():
         connection.close()
     finally:
         server.stop()
+
+
+def test_project_mermaid_parses_with_mermaids_own_parser(tmp_path, capsys):
+    import subprocess
+
+    from test_render_mermaid_parse import CHECK, _node_ready
+
+    from webapp.render.project import project_to_mermaid
+
+    _node_ready()
+    outputs = []
+    for name in ("bake-contexts", "builder-pattern", "compose-app"):
+        out = tmp_path / f"{name}.mmd"
+        assert main(["render", str(PROJECTS / name), "--format", "mermaid", "-o", str(out)]) == 0
+        outputs.append(str(out))
+    hostile = {
+        'a"];x[label="y/Dockerfile': 'FROM alpine AS "q"\n',
+        "b|c-->d%%{init}%%/Dockerfile": "FROM alpine\nCOPY --from=n%%{init}%%ope /a /b\n",
+        "build.sh": 'docker build -t "x|y" -f "b|c-->d%%{init}%%/Dockerfile" "b|c-->d%%{init}%%"\n',
+    }
+    out = tmp_path / "hostile.mmd"
+    out.write_text(project_to_mermaid(analyze_project(hostile, build_contexts={"n": 'docker-image://a"b|c'})))
+    outputs.append(str(out))
+    from conftest import ROOT
+
+    result = subprocess.run(
+        ["node", str(CHECK), *outputs], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    links = [line for line in Path(outputs[0]).read_text().splitlines() if '-->|"context baseapp"|' in line]
+    assert len(links) == 1

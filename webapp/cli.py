@@ -145,7 +145,7 @@ def _render_project(args) -> int:
     from .project import analyze_project, from_archive, from_paths, parse_build_contexts
     from .project.inputs import MAX_ARCHIVE_BYTES, ProjectInputError
     from .render import render
-    from .render.project import draw_project, project_to_dot
+    from .render.project import draw_project, project_to_dot, project_to_mermaid
 
     settings = config.load()
     settings["WARM_DOT"] = False
@@ -172,6 +172,8 @@ def _render_project(args) -> int:
             body = (json.dumps(project.to_dict(), sort_keys=True, indent=2) + "\n").encode("utf-8")
         elif fmt == "dot":
             body = project_to_dot(project).encode("utf-8")
+        elif fmt == "mermaid":
+            body = project_to_mermaid(project).encode("utf-8")
         elif fmt in ("svg", "png"):
             body = draw_project(project, fmt, settings=settings)
         elif fmt == "multistage":
@@ -182,7 +184,7 @@ def _render_project(args) -> int:
             body = project.conversions[0]["dockerfile"].encode("utf-8")
         else:
             raise OptionError(
-                f"--format {fmt} is not available for projects (json, dot, svg, png, multistage)"
+                f"--format {fmt} is not available for projects (json, dot, svg, png, mermaid, multistage)"
             )
     except (OptionError, ProjectInputError, DockerfileError, RenderError) as exc:
         return _fail(exc)

@@ -19,8 +19,8 @@ from ..errors import RenderTooLarge
 from ..model import SourceKind
 from . import style
 from .dot import DotLabel, _attrs, _edge_line, _node_line, dot_label
-from .escape import shorten
-from .scene import LINE_WIDTH, Node, SceneEdge, build_scene, short_image
+from .escape import escape_mermaid, shorten
+from .scene import LINE_WIDTH, Node, Scene, SceneEdge, build_scene, short_image
 
 LINK_COLOUR = "#db2777"
 """The colour of every cross-file link (no edge inside a file uses it)."""
@@ -64,6 +64,26 @@ def _cluster(cluster_id: str, attrs: dict, title: str, classes: str, body: list[
     return [f'  subgraph "{cluster_id}" {{', f"    graph {_attrs(values)};", *body, "  }"]
 
 
+def _file_scene(project, path: str, graph) -> Scene:
+    """One file's stages-view scene, less what the project's links draw instead.
+
+    An edge from a named context that a link shows (a bake ``contexts`` entry, a compose
+    ``additional_contexts`` entry, a ``--build-context``) is left to the link, and a source node
+    no edge uses any more goes with it.
+    """
+    scene = build_scene(graph, "stages", legend=False)
+    named = {context_key(x["name"]) for x in project.links if "name" in x and x["to"].get("path") == path}
+    skipped = {
+        f"edge-{n}"
+        for n, e in enumerate(graph.edges)
+        if e.source.kind is not SourceKind.STAGE and e.source.text and context_key(e.source.text) in named
+    }
+    edges = tuple(e for e in scene.edges if e.id not in skipped)
+    used = {e.tail for e in edges} | {e.head for e in edges}
+    nodes = tuple(n for n in scene.nodes if n.id.startswith("stage-") or n.id in used)
+    return Scene(scene.view, nodes, edges, scene.clusters)
+
+
 def _link_label(link: dict) -> str:
     kind = link["kind"]
     if kind.startswith("context-") or kind == "build-context":
@@ -91,20 +111,9 @@ def project_to_dot(project) -> str:
         k = index[path]
         graph = project.graphs[path]
         built = set(project.built.get(path, []))
-        scene = build_scene(graph, "stages", legend=False)
-        # an edge from a named context that a link draws is left to the link
-        named = {context_key(x["name"]) for x in project.links if "name" in x and x["to"].get("path") == path}
-        skipped = {
-            f"edge-{n}"
-            for n, e in enumerate(graph.edges)
-            if e.source.kind is not SourceKind.STAGE and e.source.text and context_key(e.source.text) in named
-        }
-        kept = [e for e in scene.edges if e.id not in skipped]
-        used = {e.tail for e in kept} | {e.head for e in kept}
+        scene = _file_scene(project, path, graph)
         body = []
         for node in scene.nodes:
-            if not node.id.startswith("stage-") and node.id not in used:
-                continue
             states = tuple(s for s in node.states if s != "unreachable")
             if node.id.startswith("stage-"):
                 stage = graph.stages[int(node.id[len("stage-") :])]
@@ -119,7 +128,7 @@ def project_to_dot(project) -> str:
                 states = ("unreachable", *states)
             prefixed = Node(f"f{k}-{node.id}", node.kind, node.lines, states, f"cluster_file_{k}")
             body.append(_node_line(prefixed, "    "))
-        for edge in kept:
+        for edge in scene.edges:
             inner_edges.append(
                 _edge_line(
                     SceneEdge(
@@ -257,6 +266,93 @@ def _legend(kinds: set[str]) -> list[str]:
     return _cluster("cluster_legend", attrs, "Links between files", "legend", body)
 
 
+def project_to_mermaid(project) -> str:
+    """Mermaid ``flowchart`` text for a project: a subgraph per file, links labelled and pink.
+
+    The same nodes and links as :func:`project_to_dot` (ids with ``_`` for ``-``), so a project
+    can be pasted into GitHub Markdown like one file.
+    """
+    from .mermaid import _node as mermaid_node
+    from .mermaid import mermaid_id
+
+    data_files = [p for p in project.files if p in project.graphs]
+    out = ["%% Dockerfile project build graph (generated; user text is entity-escaped)", "flowchart LR"]
+    stage_ids: dict[tuple[str, str], str] = {}
+    edges: list[tuple[str, str, str, str | None]] = []  # tail, head, kind, label
+    kinds: dict[str, list[str]] = {}
+    for k, path in enumerate(data_files):
+        graph = project.graphs[path]
+        built = set(project.built.get(path, []))
+        scene = _file_scene(project, path, graph)
+        out.append(f'  subgraph file_{k}["{escape_mermaid(path)}"]')
+        for node in scene.nodes:
+            node_id = f"f{k}-{node.id}"
+            if node.id.startswith("stage-"):
+                stage = graph.stages[int(node.id[len("stage-") :])]
+                stage_ids[(path, stage.display_name)] = node_id
+                kinds.setdefault("unreachable" if stage.index not in built else "stage", []).append(node_id)
+            else:
+                kinds.setdefault(node.kind, []).append(node_id)
+            out.append(mermaid_node(Node(node_id, node.kind, node.lines), "    "))
+        out.append("  end")
+        edges.extend((f"f{k}-{e.tail}", f"f{k}-{e.head}", e.kind, None) for e in scene.edges)
+    build_ids: dict[tuple[str, str], str] = {}
+    by_source: dict[str, list[str]] = {}
+    for n, build in enumerate(project.definitions.builds):
+        build_ids[(build.source, build.name)] = f"build-{n}"
+        name = build.name if build.kind != "script" else f"line {build.line}"
+        what = {"bake-target": "target", "compose-service": "service", "script": "docker build"}[build.kind]
+        label = escape_mermaid(shorten(f"{what} {name}", LINE_WIDTH))
+        by_source.setdefault(build.source, []).append(f'    {mermaid_id(f"build-{n}")}[["{label}"]]')
+        selected = build.name in project.selected_builds
+        kinds.setdefault("build" if selected else "unreachable", []).append(f"build-{n}")
+    for s, source in enumerate(sorted(by_source)):
+        out.append(f'  subgraph src_{s}["{escape_mermaid(source)}"]')
+        out.extend(by_source[source])
+        out.append("  end")
+    extra: dict[tuple[str, str], str] = {}
+    for link in project.links:
+        src, dst = link["from"], link["to"]
+        if link["kind"] == "inherits":
+            tail, head = (
+                build_ids.get((src["path"], src["target"])),
+                build_ids.get((dst["path"], dst["target"])),
+            )
+        elif link["kind"] == "build":
+            name = src.get("target") or src.get("service") or src.get("build")
+            tail, head = build_ids.get((src["path"], name)), stage_ids.get((dst["path"], dst["stage"]))
+        else:
+            if "image" in src or "context" in src:
+                kind = "image" if "image" in src else "context"
+                key = (kind, src[kind])
+                if key not in extra:
+                    extra[key] = f"{'pimg' if kind == 'image' else 'pctx'}-{len(extra)}"
+                    label = short_image(src[kind]) if kind == "image" else src[kind]
+                    out.append(mermaid_node(Node(extra[key], kind, (shorten(label, LINE_WIDTH),)), "  "))
+                    kinds.setdefault(kind, []).append(extra[key])
+                tail = extra[key]
+            else:
+                tail = stage_ids.get((src.get("path"), src.get("stage")))
+            head = stage_ids.get((dst.get("path"), dst.get("stage")))
+        if tail is not None and head is not None:
+            edges.append((tail, head, "link", shorten(_link_label(link), 40)))
+    link_indexes = []
+    for index, (tail, head, kind, label) in enumerate(edges):
+        if kind == "link":
+            out.append(f'  {mermaid_id(tail)} -->|"{escape_mermaid(label)}"| {mermaid_id(head)}')
+            link_indexes.append(index)
+        else:
+            out.append(f"  {mermaid_id(tail)} {style.MERMAID_ARROW[(kind, False)]} {mermaid_id(head)}")
+    classes = {**style.MERMAID_CLASS, "build": "fill:#fff7ed,stroke:#c2410c,color:#1f2937"}
+    for name, members in sorted(kinds.items()):
+        if name in classes:
+            out.append(f"  classDef {name} {classes[name]}")
+            out.append(f"  class {','.join(mermaid_id(m) for m in members)} {name}")
+    if link_indexes:
+        out.append(f"  linkStyle {','.join(map(str, link_indexes))} stroke:{LINK_COLOUR},stroke-width:2.5px")
+    return "\n".join(out) + "\n"
+
+
 def project_size(dot_text: str) -> int:
     """Nodes plus edges of a project drawing (each is one line with an ``id``)."""
     return sum(
@@ -291,4 +387,4 @@ def draw_project(project, fmt: str, *, settings: dict | None = None) -> bytes:
     )
 
 
-__all__ = ["LINK_COLOUR", "DotLabel", "draw_project", "project_to_dot"]
+__all__ = ["LINK_COLOUR", "DotLabel", "draw_project", "project_to_dot", "project_to_mermaid"]

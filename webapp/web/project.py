@@ -20,13 +20,13 @@ from ..options import OptionError, Options
 from ..project import analyze_project, from_archive, from_mapping, parse_build_contexts
 from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, ProjectInputError
 from ..render import MIMETYPES, render
-from ..render.project import draw_project, project_to_dot
+from ..render.project import draw_project, project_to_dot, project_to_mermaid
 from .ratelimit import costs
 from .rendering import cache_key, renders
 
 bp = Blueprint("project", __name__)
 
-FORMATS = ("json", "dot", "svg", "png", "multistage")
+FORMATS = ("json", "dot", "svg", "png", "mermaid", "multistage")
 """What ``/api/project`` answers: the project JSON, its drawing, or the converted Dockerfile."""
 BODY_LIMIT = MAX_ARCHIVE_BYTES + 1024 * 1024
 """Largest request body: an archive at its limit plus the form around it."""
@@ -119,7 +119,7 @@ def project_api():
     """
     files, options = _read()
     fmt = options.get("format") or "json"
-    if fmt not in FORMATS and not (options.get("file") and fmt == "mermaid"):
+    if fmt not in FORMATS:
         raise OptionError(f"format must be one of: {', '.join(FORMATS)}")
     view = Options.from_mapping({"view": options.get("view")}).view
     target = options.get("project_target") or None
@@ -142,6 +142,8 @@ def project_api():
             return (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8"), MIMETYPES["json"]
         if fmt == "dot":
             return project_to_dot(project).encode("utf-8"), MIMETYPES["dot"]
+        if fmt == "mermaid":
+            return project_to_mermaid(project).encode("utf-8"), MIMETYPES["mermaid"]
         if fmt == "multistage":
             if not project.conversions:
                 raise OptionError(
