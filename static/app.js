@@ -21,6 +21,7 @@ import { MAX_BYTES, el, pz, state, toast } from "./js/page.js";
 import { createEditor, editorText, setEditorText, view } from "./js/editor.js";
 import { makeFocusable, markReachability, moveLegend, onCursor, svgEl } from "./js/diagram.js";
 import { fillBuildArgs, fillShips, fillStageNames, fillTargets, showDiagnostics } from "./js/panels.js";
+import { isProjectDrop, openProjectDrop } from "./js/project.js";
 
 const MAX_RETRIES = 3;
 const minimap = new Minimap($("minimap"), pz);
@@ -315,7 +316,8 @@ document.addEventListener("drop", (e) => {
   e.preventDefault();
   dragDepth = 0;
   el.drop.hidden = true;
-  loadFile(e.dataTransfer.files[0]);
+  if (isProjectDrop(e.dataTransfer)) openProjectDrop(e.dataTransfer);
+  else loadFile(e.dataTransfer.files[0]);
 });
 
 $("examples-menu").addEventListener("click", async (e) => {

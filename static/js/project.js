@@ -1,0 +1,171 @@
+/* Whole projects on the editor page: a folder (picked or dropped) is read in the browser, its
+ * Dockerfiles, bake, compose files and build scripts are sent to POST /api/project, and the
+ * project's drawing (a cluster per file, links between files) takes the diagram's place. The
+ * "Build" menu picks a bake group or target or a compose service; a builder-pattern script's
+ * equivalent multi-stage Dockerfile opens in the editor (then the page is back to one file). */
+import { $ } from "./util.js";
+import { parseViewBox } from "./panzoom.js";
+import { el, pz, toast } from "./page.js";
+
+const WANTED = /(^|\/)(dockerfile[^/]*|[^/]*\.dockerfile|docker-bake[^/]*\.(hcl|json)|(docker-)?compose[^/]*\.ya?ml|[^/]*\.(sh|bash)|(gnu)?makefile)$/i;
+const SKIP_DIRS = new Set([".git", "node_modules", ".venv", "vendor", "__pycache__"]);
+const MAX_FILES = 200;
+const MAX_FILE_BYTES = 1024 * 1024;
+
+const bar = $("project-bar");
+const nameEl = $("project-name");
+const select = $("project-target");
+const convert = $("project-multistage");
+const status = $("project-status");
+const input = $("project-input");
+
+let current = null; // {name, files, data}
+
+async function readFiles(entries) {
+  const files = {};
+  for (const [path, file] of entries) {
+    if (!WANTED.test(path) || file.size > MAX_FILE_BYTES) continue;
+    if (Object.keys(files).length >= MAX_FILES) break;
+    try {
+      files[path] = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
+    } catch (_) {
+      /* not UTF-8 text: not a project file */
+    }
+  }
+  return files;
+}
+
+async function post(body) {
+  const response = await fetch("/api/project", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    const error = await response.json().catch(() => null);
+    throw new Error((error && error.error && error.error.message) || `The server answered ${response.status}.`);
+  }
+  return response;
+}
+
+function showSvg(svgText) {
+  const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+  const svg = doc.documentElement;
+  if (!svg || svg.nodeName !== "svg" || doc.querySelector("parsererror")) throw new Error("The drawing could not be read.");
+  for (const t of svg.querySelectorAll("title")) t.remove();
+  const fallback = parseViewBox(svg);
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `Project build graph: ${current.name}`);
+  el.diagram.replaceChildren(document.importNode(svg, true));
+  el.diagram.dataset.project = "1";
+  el.legend.hidden = true;
+  pz.userMoved = false;
+  pz.attach(el.diagram.querySelector("svg"), fallback, () => null);
+}
+
+async function draw(target) {
+  const body = { files: current.files, project_target: target || null };
+  status.textContent = "Drawing the project…";
+  try {
+    const data = await (await post({ ...body, format: "json" })).json();
+    const svg = await (await post({ ...body, format: "svg" })).text();
+    current.data = data;
+    fillTargets(data);
+    convert.hidden = !data.conversions.length;
+    showSvg(svg);
+    const files = data.files.filter((f) => f.graph).length;
+    status.textContent = `${files} Dockerfile${files === 1 ? "" : "s"} · ${data.links.length} link${data.links.length === 1 ? "" : "s"}`;
+  } catch (err) {
+    status.textContent = err.message;
+    toast(`The project was not drawn: ${err.message}`);
+  }
+}
+
+function fillTargets(data) {
+  select.replaceChildren(new Option(data.selected ? `default (${data.selected})` : "everything", ""));
+  for (const t of data.targets) {
+    const option = new Option(`${t.name} (${t.kind.replace("-", " ")})`, t.name);
+    select.appendChild(option);
+  }
+  select.value = current.target || "";
+}
+
+/** Open a project from [relative path, File] pairs. */
+export async function openProject(name, entries) {
+  // paths inside the folder (its name is shown above the drawing)
+  if (entries.length && entries.every(([path]) => path.startsWith(`${name}/`))) {
+    entries = entries.map(([path, file]) => [path.slice(name.length + 1), file]);
+  }
+  const files = await readFiles(entries);
+  if (!Object.keys(files).length) {
+    toast(`${name}: no Dockerfile, bake, compose file or build script in it.`);
+    return;
+  }
+  current = { name, files, data: null, target: "" };
+  nameEl.textContent = name;
+  bar.hidden = false;
+  await draw("");
+}
+
+select.addEventListener("change", () => {
+  if (!current) return;
+  current.target = select.value;
+  draw(select.value);
+});
+
+convert.addEventListener("click", () => {
+  const conversion = current && current.data && current.data.conversions[0];
+  if (!conversion) return;
+  closeProject();
+  window.dfviz.load(conversion.dockerfile);
+  toast(`${conversion.from.join(" + ")} as one multi-stage Dockerfile`);
+});
+
+export function closeProject() {
+  current = null;
+  bar.hidden = true;
+  delete el.diagram.dataset.project;
+}
+
+input.addEventListener("change", () => {
+  const list = Array.from(input.files || []);
+  const entries = list.map((f) => [f.webkitRelativePath || f.name, f]);
+  const top = entries.length ? entries[0][0].split("/")[0] : "project";
+  openProject(top, entries);
+  input.value = "";
+});
+
+/** A drop with a folder or several files is a project; read folders recursively (bounded). */
+export function isProjectDrop(dataTransfer) {
+  const items = Array.from(dataTransfer.items || []);
+  return items.length > 1 || items.some((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()?.isDirectory);
+}
+
+export async function openProjectDrop(dataTransfer) {
+  const roots = Array.from(dataTransfer.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  const entries = [];
+  const walk = async (entry, prefix) => {
+    if (entries.length >= 5000) return;
+    if (entry.isFile) {
+      const file = await new Promise((ok, ko) => entry.file(ok, ko));
+      entries.push([prefix + entry.name, file]);
+    } else if (entry.isDirectory && !SKIP_DIRS.has(entry.name)) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child, `${prefix}${entry.name}/`);
+      }
+    }
+  };
+  for (const root of roots) await walk(root, "");
+  openProject(roots.length === 1 ? roots[0].name : "project", entries);
+}
+
+// editing the text goes back to one file
+document.addEventListener("dfviz:rendered", () => {
+  if (current) closeProject();
+});
