@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import checks, config
+from .contexts import NEVER_NAMED, context_base, context_key, context_source
 from .dispatch import dispatch_problem, next_workdir
 from .errors import ExpansionTooDeep, ExpansionTooLarge, InputTooLarge
 from .instructions import Mount, Problem, check, check_instruction, parse_mount, suggest
@@ -75,8 +76,12 @@ def analyze(
     build_args: dict[str, str] | None = None,
     platform: str | None = None,
     settings: dict | None = None,
+    contexts: dict[str, str] | None = None,
 ) -> Graph:
     """Analyse a Dockerfile into its build graph.
+
+    ``contexts`` are named build contexts (``--build-context name=value``, see
+    :mod:`webapp.contexts`): applied by :meth:`_Analyzer.named_context`.
 
     Raises :class:`~webapp.errors.DockerfileError` subclasses only for input that cannot be read
     at all (encoding, NUL bytes, size and count limits); every problem BuildKit reports is a
@@ -89,7 +94,9 @@ def analyze(
     platform = normalize_platform(platform or DEFAULT_PLATFORM)
     with expansion_budget():  # one expansion budget for the whole file
         try:
-            graph = _Analyzer(lexed, target, build_args or {}, platform).run()
+            analyzer = _Analyzer(lexed, target, build_args or {}, platform)
+            analyzer.contexts = {context_key(k): v for k, v in (contexts or {}).items()}
+            graph = analyzer.run()
             return checks.apply(graph, lexed, source, build_args or {}, target)
         except (ExpansionTooLarge, ExpansionTooDeep) as exc:
             raise locate(exc, lexed.instructions) from None
@@ -124,6 +131,9 @@ class _Analyzer:
         self.declared_meta: set[str] = set()
         self.names_seen: set[str] = set()
         self.refused: set[int] = set()  # id() of instructions that fail parsing
+        # Named build contexts (key as context_key gives it -> value); stages they replace.
+        self.contexts: dict[str, str] = {}
+        self.replaced: set[int] = set()
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -240,7 +250,8 @@ class _Analyzer:
         for work in self.work:
             ins = work.from_ins
             text = ins.args[0] if ins.args else ""
-            base = self.resolve_base(work, text, env, names_so_far)
+            base = self.named_context(work.name, work, ins.line, stage=True) if work.name else None
+            base = base or self.resolve_base(work, text, env, names_so_far)
             work.base = base
             platform_text = ins.flag("platform")
             if platform_text and len(ins.args) in (1, 3):
@@ -265,6 +276,9 @@ class _Analyzer:
             return Base(BaseKind.INVALID, text, value)
         if value in earlier:
             return Base(BaseKind.STAGE, text, value, stage=earlier[value])
+        named = self.named_context(value, work, line)
+        if named is not None:
+            return named
         lowered = value.lower()
         if lowered in earlier:
             self.warn(
@@ -317,9 +331,12 @@ class _Analyzer:
             BaseKind.SCRATCH: SourceKind.SCRATCH,
             BaseKind.IMAGE: SourceKind.IMAGE,
             BaseKind.INVALID: SourceKind.INVALID,
-        }[base.kind]
-        ref = base.image or base.resolved if base.kind is BaseKind.IMAGE else None
-        source = Source(kind, stage=base.stage, ref=ref, text=base.text)
+        }.get(base.kind)
+        if kind is None:  # a named context: a directory, a git repository or a URL
+            source = context_source(base)
+        else:
+            ref = base.image or base.resolved if base.kind is BaseKind.IMAGE else None
+            source = Source(kind, stage=base.stage, ref=ref, text=base.text)
         self.edges.append(Edge(EdgeKind.FROM, source, work.index, work.from_ins.line))
 
     # -- commands ------------------------------------------------------------------------------
@@ -333,6 +350,8 @@ class _Analyzer:
         if work.base is not None and work.base.kind is BaseKind.STAGE:
             work.workdir = self.work[work.base.stage].workdir
         work.start_workdir = work.workdir
+        if work.index in self.replaced:  # BuildKit never runs a stage a named context replaces
+            return
         scope = Scope(work.index, work.from_ins.line)
         for ins in work.instructions:
             work.workdir = self.dispatch(scope, ins, work.env, work.workdir)
@@ -416,6 +435,11 @@ class _Analyzer:
             self.copy_stage(scope, work, ins, found, value, reads)
             return
         self.states.append(("image", value))
+        named = self.named_context(value, work, ins.line)
+        if named is not None:
+            if reads:
+                self.edges.append(Edge(kind, context_source(named), work.index, line, onbuild))
+            return
         source = self.image_source(scope, value, ins.line)
         if not reads:
             return  # only heredocs: BuildKit neither pulls the image nor reads from it
@@ -547,6 +571,13 @@ class _Analyzer:
             self.add_stage_edge(work, EdgeKind.MOUNT, found, value, line, onbuild, mount)
             self.forward_mount(scope, work, ins, found, mount)
             return
+        named = self.named_context(value, work, ins.line)
+        if named is not None:
+            source = context_source(named)
+            self.edges.append(
+                Edge(EdgeKind.MOUNT, source, work.index, line, onbuild, mount.type, mount.target)
+            )
+            return
         source = self.image_source(scope, value, ins.line)
         if _INDEX.match(value):
             self.warn(
@@ -570,6 +601,26 @@ class _Analyzer:
                 ins.line,
             )
 
+    def named_context(self, word: str, work: _Work, line: int, stage: bool = False) -> Base | None:
+        """The base a named build context gives ``word`` (a stage name, FROM or --from word), or None.
+
+        As BuildKit's frontend: a stage whose name has a context is replaced by it (its
+        instructions never run); a FROM, ``COPY --from`` or mount ``from=`` word that names no
+        stage is looked up by its familiar reference name before it is pulled.
+        """
+        if not self.contexts or word.lower() in NEVER_NAMED:
+            return None
+        key = context_key(word)
+        value = self.contexts.get(key) if key else None
+        if value is None:
+            return None
+        base = context_base(word, value)
+        what = f"stage '{work.name}' is replaced by" if stage else f"'{word}' is"
+        self.info("named-context", f"{what} the named build context {key}={value}", line, work.index)
+        if stage:
+            self.replaced.add(work.index)
+        return base
+
     def inherit_onbuild(self, global_env: dict[str, str]) -> None:
         """A stage FROM another stage runs that stage's own ONBUILD triggers first (one level)."""
         runs = 0
@@ -577,6 +628,8 @@ class _Analyzer:
             if work.base is None or work.base.kind is not BaseKind.STAGE:
                 continue
             parent = self.work[work.base.stage]
+            if parent.index in self.replaced:
+                continue
             triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
             work.onbuild_inherited = len(triggers)
             runs += len(triggers)
