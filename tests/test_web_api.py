@@ -563,3 +563,19 @@ def test_cached_refusals_expire_timeouts_sooner():
 def test_an_unusable_rate_limit_storage_stops_start_up():
     with pytest.raises(ValueError, match="WEBAPP_RATE_STORAGE_URI"):
         create_app({"RATE_STORAGE_URI": "bogus://nowhere"})
+
+
+def test_busy_answers_are_not_logged_a_missing_dot_is(client, monkeypatch, caplog):
+    refusal = [RenderBusy("too many renders in flight")]
+
+    def refuse(*args, **kwargs):
+        raise refusal[0]
+
+    monkeypatch.setattr("webapp.web.api.render", refuse)
+    body = {"dockerfile": TWO_STAGES.decode(), "format": "svg"}
+    with caplog.at_level("WARNING", logger="webapp.web"):
+        assert client.post("/api/render", json=body).status_code == 503
+        assert not caplog.records  # a storm of 503s must not become a storm of log lines
+        refusal[0] = RenderUnavailable("Graphviz 'dot' is not installed")
+        assert client.post("/api/render", json=body).status_code == 503
+        assert "not installed" in caplog.text

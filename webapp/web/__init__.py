@@ -215,7 +215,7 @@ def _error_page(status: int, message: str, line: int | None):
 
 
 def _refusal(exc: Refusal):
-    if exc.status >= 500:
+    if exc.status >= 500 and not exc.retry_after:  # not ready (dot missing); busy is not news
         log.warning("refused with %s: %s", exc.status, exc.message)
     return error_response(exc.status, exc.message, exc.line, refusal_headers(exc))
 
