@@ -620,7 +620,7 @@ def _keyword_as_written(ins: Instruction) -> str:
 
 
 def _no_empty_continuation(ctx: Context) -> Iterator[Finding]:
-    for line in getattr(ctx.lexed, "empty_continuations", ()):
+    for line in ctx.lexed.empty_continuations:
         yield Finding(line, "Empty continuation line")
 
 
