@@ -42,7 +42,7 @@ unit: setup
 # on the shared corpus instead when ../shared sits beside the checkout.
 conform: setup
 	@if [ -f $(SHARED)/tools/conform.py ]; then \
-		$(VPY) $(SHARED)/tools/conform.py $(SHARED)/corpus/buildkit $(SHARED)/corpus; \
+		$(VPY) $(SHARED)/tools/conform.py --strict-lint $(SHARED)/corpus/buildkit $(SHARED)/corpus; \
 	else \
 		echo "$(SHARED) not found: running the vendored conformance test"; \
 		$(VPY) -m pytest -q tests/test_conformance.py; \
