@@ -63,6 +63,8 @@ class Finding:
     """Line of the instruction whose ``# check=`` comments apply, None for the file's settings."""
     end_line: int | None = None
     severity: Severity = Severity.WARNING
+    after_base: bool = False
+    """For a FROM check: BuildKit runs it only once the base name has been resolved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,16 +411,27 @@ class Context:
 
     @cached_property
     def failure(self) -> tuple[Phase, int | None, int | None] | None:
-        """(phase, stage, line) of the first error that stops BuildKit after parsing, else None."""
+        """Where the first error after parsing stops BuildKit, as (phase, stage, detail):
+
+        - ``(FROM, None, None)``: the meta ARGs fail, so no FROM is resolved;
+        - ``(FROM, stage, part)``: that stage's FROM fails on its base (part 0) or platform (1);
+        - ``(DISPATCH, None, None)``: a check before any stage is built fails (a stage reference,
+          a cycle, an invalid image name);
+        - ``(DISPATCH, stage, line)``: building that stage fails at that line.
+        """
         errors = [d for d in self.graph.diagnostics if d.severity is Severity.ERROR]
         if not errors:
             return None
-        from_errors = [d for d in errors if d.code in _FROM_PHASE_ERRORS]
+        if any(d.code in _META_ARG_ERRORS for d in errors):
+            return (Phase.FROM, None, None)
+        from_errors = [d for d in errors if d.code in _BASE_ERRORS or d.code in _PLATFORM_ERRORS]
         if from_errors:
-            first = min(from_errors, key=lambda d: (d.stage is None, d.stage or 0))
-            return (Phase.FROM, first.stage, first.line)
+            first = min(
+                from_errors, key=lambda d: (d.stage is None, d.stage or 0, d.code in _PLATFORM_ERRORS)
+            )
+            return (Phase.FROM, first.stage or 0, int(first.code in _PLATFORM_ERRORS))
         if any(d.code in _BEFORE_DISPATCH_ERRORS or d.stage is None for d in errors):
-            return (Phase.FILE, None, None)
+            return (Phase.DISPATCH, None, None)
         first = min(errors, key=lambda d: (d.stage, d.line or 0))
         return (Phase.DISPATCH, first.stage, first.line)
 
@@ -440,41 +453,39 @@ class Context:
         if self.parse_failure is not None:
             return rule.phase is Phase.PARSE and (finding.line or 0) <= self.parse_failure
         failure = self.failure
-        if failure is None and self.forward_reference is not None:
-            failure = (Phase.DISPATCH, *self.forward_reference)
-        elif failure is not None and failure[0] is Phase.DISPATCH and self.forward_reference is not None:
-            failure = (Phase.DISPATCH, *min(self.forward_reference, (failure[1], failure[2] or 0)))
+        forward = self.forward_reference
+        if forward is not None and (
+            failure is None or (failure[0] is Phase.DISPATCH and failure[1] is not None)
+        ):
+            failure = (Phase.DISPATCH, *min(forward, failure[1:] if failure else forward))
         if failure is None or rule.phase in (Phase.PARSE, Phase.FILE):
             return True
-        phase, stage, line = failure
+        phase, stage, detail = failure
         if rule.phase is Phase.FROM:
-            return phase is not Phase.FROM or (finding.stage or 0) <= (stage or 0)
-        if phase is not Phase.DISPATCH:
-            return False
-        if finding.stage is None or stage is None:
+            if phase is Phase.DISPATCH:
+                return True
+            if stage is None:
+                return False
+            if (finding.stage or 0) != stage:
+                return (finding.stage or 0) < stage
+            return detail == 1 or not finding.after_base
+        if phase is Phase.FROM or stage is None or finding.stage is None:
             return False
         order = [s.index for s in self.dispatched]
         if finding.stage not in order or stage not in order:
             return finding.stage in order and stage not in order
         if order.index(finding.stage) != order.index(stage):
             return order.index(finding.stage) < order.index(stage)
-        return (finding.line or 0) < (line or 0)
+        return (finding.line or 0) < (detail or 0)
 
 
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 
 # Error codes of webapp.analysis by the phase BuildKit raises them in.
-_FROM_PHASE_ERRORS = frozenset(
-    {
-        "arg-expansion",
-        "from-expansion",
-        "blank-base",
-        "platform-expansion",
-        "platform-empty",
-        "platform-invalid",
-    }
-)
+_META_ARG_ERRORS = frozenset({"arg-expansion"})
+_BASE_ERRORS = frozenset({"from-expansion", "blank-base"})
+_PLATFORM_ERRORS = frozenset({"platform-expansion", "platform-empty", "platform-invalid"})
 _BEFORE_DISPATCH_ERRORS = frozenset(
     {
         "invalid-stage-index",
@@ -767,7 +778,7 @@ def _undefined_arg_in_from(ctx: Context) -> Iterator[Finding]:
     env = ctx.global_env
     known = list(dict.fromkeys([a.name for a in ctx.graph.global_args] + list(env)))
     for stage in ctx.graph.stages:
-        for _, word in _from_words(ctx, stage):
+        for part, word in _from_words(ctx, stage):
             try:
                 unmatched = expand(word, env, ctx.escape).unmatched
             except ExpansionError:
@@ -781,6 +792,7 @@ def _undefined_arg_in_from(ctx: Context) -> Iterator[Finding]:
                     f"FROM argument '{name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
                     stage.index,
                     comments_of=stage.line,
+                    after_base=part == "platform",
                 )
 
 
@@ -805,6 +817,7 @@ def _redundant_target_platform(ctx: Context) -> Iterator[Finding]:
                 "behavior",
                 stage.index,
                 comments_of=stage.line,
+                after_base=True,
             )
 
 
@@ -856,6 +869,7 @@ def _from_platform_flag_const_disallowed(ctx: Context) -> Iterator[Finding]:
             f"FROM --platform flag should not use constant value {_go_quote(result.result)}",
             stage.index,
             comments_of=stage.line,
+            after_base=True,
         )
 
 
