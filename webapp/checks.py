@@ -16,6 +16,7 @@ one negative test in ``tests/test_checks.py`` taken from what BuildKit itself re
 from __future__ import annotations
 
 import csv
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -442,6 +443,7 @@ class Context:
         stops there even in a stage the target skips."""
         wanted = {s.index for s in self.dispatched}
         found = [(e.target, e.line) for e in self.graph.edges if e.target in wanted and _fails_at_dispatch(e)]
+        found += [(d.stage, d.line or 0) for d in self._unbuilt_errors if d.stage in wanted]
         return min(found) if found else None
 
     def reached(self, rule: Rule, finding: Finding) -> bool:
@@ -476,9 +478,30 @@ class Context:
             return finding.stage in order and stage not in order
         if order.index(finding.stage) != order.index(stage):
             return order.index(finding.stage) < order.index(stage)
+        if finding.line == detail and rule.name in _BEFORE_VALIDATION:
+            # BuildKit expands the words (reporting undefined ones) and checks EXPOSE ports one by
+            # one before it refuses a value; the rules stop themselves at a refused port.
+            return self._fails_validating(stage, detail)
         return (finding.line or 0) < (detail or 0)
 
+    def _fails_validating(self, stage: int, line: int) -> bool:
+        """True when the instruction at (stage, line) fails after its words were expanded."""
+        errors = [*self.graph.diagnostics, *self._unbuilt_errors]
+        codes = {
+            d.code for d in errors if d.severity is Severity.ERROR and (d.stage, d.line) == (stage, line)
+        }
+        return bool(codes) and "expansion" not in codes
 
+    @cached_property
+    def _unbuilt_errors(self) -> tuple[Diagnostic, ...]:
+        """Errors of building stages the target skips (``Graph.unbuilt_errors`` when the analysis
+        reports them), which stop BuildKit's check when it goes through every stage."""
+        if self.target is not None:
+            return ()
+        return tuple(d for d in getattr(self.graph, "unbuilt_errors", ()) if d.stage is not None)
+
+
+_BEFORE_VALIDATION = frozenset({"UndefinedVar", "ExposeProtoCasing", "ExposeInvalidFormat"})
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 
@@ -1004,6 +1027,39 @@ def _split_port(raw: str) -> tuple[str, str, str]:
     return ":".join(parts[:-2]), parts[-2], parts[-1]
 
 
+def _port_range(text: str) -> tuple[int, int] | None:
+    """``80`` or ``8000-8010`` as BuildKit reads a port range, or None when it refuses it."""
+    start, sep, end = text.partition("-")
+    numbers = []
+    for word in (start, end) if sep and start != end else (start,):
+        if not re.fullmatch(r"[+-]?[0-9]+", word) or not 0 <= int(word) <= 65535:
+            return None
+        numbers.append(int(word))
+    if len(numbers) == 2 and numbers[1] < numbers[0]:
+        return None
+    return (numbers[0], numbers[-1])
+
+
+def _port_fails(ip: str, host: str, port: str) -> bool:
+    """True when BuildKit refuses this EXPOSE port after checking it (bad IP, port or range)."""
+    if ip:
+        address = ip[1:].partition("]")[0] if ip.startswith("[") else ip
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return True
+    container = _port_range(port)
+    if container is None:
+        return True
+    if host:
+        mapped = _port_range(host)
+        if mapped is None:
+            return True
+        if container[1] - container[0] != mapped[1] - mapped[0] and container[0] != container[1]:
+            return True
+    return False
+
+
 def _expose_findings(ctx: Context, casing: bool) -> Iterator[Finding]:
     for step in _dispatch(ctx, "EXPOSE"):
         for raw in _ports(ctx, step):
@@ -1011,15 +1067,17 @@ def _expose_findings(ctx: Context, casing: bool) -> Iterator[Finding]:
             port, _, proto = container.partition("/")
             if not port or proto.lower() not in ("", "tcp", "udp", "sctp"):
                 break  # BuildKit fails on this port before its checks
+            message = None
             if casing and proto != proto.lower():
                 message = f"Defined protocol '{raw}' in EXPOSE instruction should be lowercase"
             elif not casing and (ip or host):
                 message = (
                     f"EXPOSE instruction should not define an IP address or host-port mapping, found '{raw}'"
                 )
-            else:
-                continue
-            yield Finding(step.ins.line, message, step.stage.index, comments_of=step.ins.line)
+            if message:
+                yield Finding(step.ins.line, message, step.stage.index, comments_of=step.ins.line)
+            if _port_fails(ip, host, port):
+                break  # BuildKit fails on this port after its checks
 
 
 def _expose_proto_casing(ctx: Context) -> Iterator[Finding]:
