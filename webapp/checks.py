@@ -494,11 +494,11 @@ class Context:
 
     @cached_property
     def _unbuilt_errors(self) -> tuple[Diagnostic, ...]:
-        """Errors of building stages the target skips (``Graph.unbuilt_errors`` when the analysis
-        reports them), which stop BuildKit's check when it goes through every stage."""
+        """Errors of building stages the target skips (``Graph.unbuilt_errors``), which stop
+        BuildKit's check when it goes through every stage (no --target)."""
         if self.target is not None:
             return ()
-        return tuple(d for d in getattr(self.graph, "unbuilt_errors", ()) if d.stage is not None)
+        return tuple(d for d in self.graph.unbuilt_errors if d.stage is not None)
 
 
 _BEFORE_VALIDATION = frozenset({"UndefinedVar", "ExposeProtoCasing", "ExposeInvalidFormat"})

@@ -1,0 +1,4 @@
+FROM alpine
+ENV A 1
+ADD --checksum=sha256:$UNDEFINED_SUM https://example.com/f /f
+ENV B 2
