@@ -70,9 +70,13 @@ def test_environment_cwd_and_limits_are_minimal(fake_dot, tmp_path):
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     assert env["SERVER_NAME"]
     assert "HOME" not in env and "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env
-    assert set(env) <= {"PATH", "SERVER_NAME", "LANG", "LC_ALL", "PWD", "SHLVL", "_"}
+    assert set(env) <= {"PATH", "SERVER_NAME", "LANG", "LC_ALL", "PWD", "SHLVL", "_", "GVBINDIR"}
     cwd = next(line for line in lines if line.startswith("/"))
-    assert Path(cwd).name.startswith("render-") and not Path(cwd).exists()  # empty, and removed after
+    home = Path(cwd).parent
+    assert home.name.startswith("render-") and Path(env["GVBINDIR"]).parent == home
+    assert not home.exists()  # the one-off runner removed its folder (cwd was empty: no ls output)
+    listed = [x for x in lines if "=" not in x and not x.startswith("/") and not x.strip().isdigit()]
+    assert listed == []  # ls -A printed nothing: dot's working directory is empty
     numbers = [line.strip() for line in lines if line.strip().isdigit()]
     assert numbers[:2] == ["4", str(256 * 1024)]  # RLIMIT_CPU = timeout + 1, RLIMIT_AS in KiB
     assert int(numbers[2]) != os.getsid(0)  # its own session
@@ -150,7 +154,9 @@ def test_text_formats_and_mimetypes():
     graph = sample_graph()
     body, mimetype = render(graph, "json")
     assert mimetype == "application/json"
-    assert body == json.dumps(graph.to_dict(), sort_keys=True, indent=2).encode() + b"\n"
+    assert body == json.dumps(graph.to_dict(), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    pretty, _ = render(graph, "json", pretty=True)  # the command line's readable form
+    assert pretty == json.dumps(graph.to_dict(), sort_keys=True, indent=2).encode() + b"\n"
     body, mimetype = render(graph, "dot", "layers")
     assert (body.decode(), mimetype) == (to_dot(graph, "layers"), "text/vnd.graphviz; charset=utf-8")
     body, mimetype = render(graph, "mermaid")
@@ -172,7 +178,7 @@ def test_dense_graph_is_refused_before_dot_runs(monkeypatch):
 
 @pytest.mark.dot
 def test_graphviz_version_is_cached_and_looks_like_a_version():
-    gv.graphviz_version.cache_clear()
+    gv._known_version.cache_clear()
     version = graphviz_version()
     assert version.count(".") >= 1 and version.split(".")[0].isdigit()
     assert graphviz_version() is version
@@ -180,11 +186,17 @@ def test_graphviz_version_is_cached_and_looks_like_a_version():
 
 def test_graphviz_version_without_dot(monkeypatch):
     monkeypatch.setattr(gv, "_dot_path", lambda: None)
-    gv.graphviz_version.cache_clear()
-    try:
-        assert graphviz_version() == "none"
-    finally:
-        gv.graphviz_version.cache_clear()
+    assert graphviz_version() == "none"
+
+
+def test_a_hanging_dot_version_is_stopped_with_its_group(fake_dot, tmp_path):
+    pids = tmp_path / "pids"
+    script = fake_dot(f"sleep 30 &\necho $! > {pids}\necho $$ >> {pids}\nwait\n")
+    started = time.monotonic()
+    assert gv.dot_version(str(script), timeout=0.5) is None
+    assert time.monotonic() - started < 2.5
+    child, shell = (int(x) for x in pids.read_text().split())
+    assert _gone(shell) and _gone(child), "dot -V or its child survived its timeout"
 
 
 def test_renderer_version_is_a_string():

@@ -79,7 +79,6 @@ def _fail(problem) -> int:
 
 def _render(args) -> int:
     settings = config.load()
-    settings["WARM_DOT"] = False  # one render, then the process ends: nothing to keep warm
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     try:
         options = Options.from_mapping(
@@ -96,13 +95,15 @@ def _render(args) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.path}: {exc.strerror or exc}")
     from .analysis import analyze
-    from .render import render
+    from .render import DotRunner, render
 
-    try:
-        graph = analyze(data, settings=settings, **options.analysis_kwargs())
-        body, _ = render(graph, fmt, options.view, settings=settings)
-    except (DockerfileError, RenderError) as exc:
-        return _fail(exc)
+    # one render, then the process ends: nothing to keep warm
+    with DotRunner.from_settings(settings, warm=False) as runner:
+        try:
+            graph = analyze(data, settings=settings, **options.analysis_kwargs())
+            body, _ = render(graph, fmt, options.view, settings=settings, runner=runner, pretty=True)
+        except (DockerfileError, RenderError) as exc:
+            return _fail(exc)
     if args.output:
         try:
             Path(args.output).write_bytes(body)

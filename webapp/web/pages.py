@@ -170,7 +170,13 @@ def index_post():
             key = cache_key(req.source, req.options.to_mapping(), "svg", codec="api")
             svg, _ = service.cached(
                 key,
-                lambda: render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"]),
+                lambda: render(
+                    graph,
+                    "svg",
+                    req.options.view,
+                    settings=current_app.config["SETTINGS"],
+                    runner=current_app.extensions["dot_runner"],
+                ),
                 gated=False,
             )
     except Refusal as exc:  # shown in the page, the text kept for fixing
