@@ -69,17 +69,26 @@ def _safe(value: str) -> str:
     return value
 
 
+_ASCII_WIDTHS = tuple(
+    [style.TEXT_WIDTH_OTHER] * 32 + list(style.TEXT_WIDTHS) + [style.TEXT_WIDTH_OTHER]
+)  # by byte value: controls and DEL count a full em (they are drawn as symbols)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _line_width(line: str) -> int:
+    # one C-level pass over the ASCII bytes; the rare other characters are found by a regex
+    total = sum(map(_ASCII_WIDTHS.__getitem__, line.encode("ascii", "ignore")))
+    if not line.isascii():
+        extra, other = style.TEXT_WIDTH_EXTRA, style.TEXT_WIDTH_OTHER
+        total += sum(extra.get(c, other) for c in _NON_ASCII.findall(line))
+    return total
+
+
 def text_width(lines: tuple[str, ...] | list[str], fontsize: float) -> float:
     """Width in points of the widest line in ``fontsize``, from :data:`style.TEXT_WIDTHS`."""
-    widths, other, extra = style.TEXT_WIDTHS, style.TEXT_WIDTH_OTHER, style.TEXT_WIDTH_EXTRA
-    widest = 0
-    for line in lines:
-        total = 0
-        for char in line:
-            code = ord(char) - 32
-            total += widths[code] if 0 <= code < 95 else extra.get(char, other)
-        widest = max(widest, total)
-    return widest * fontsize / 1000
+    return max(map(_line_width, lines), default=0) * fontsize / 1000
 
 
 @lru_cache(maxsize=256)
@@ -129,11 +138,13 @@ def _edge_style(kind: str, states: tuple[str, ...]) -> str:
     return _attr_list(values)
 
 
-def _edge_line(edge: SceneEdge, indent: str) -> str:
+def _edge_line(edge: SceneEdge, indent: str, node_ids: frozenset[str]) -> str:
     legend = edge.id.startswith("legend-")
     edge_id = _safe(edge.id)
+    if edge.tail not in node_ids or edge.head not in node_ids:  # node ids were checked when written
+        raise ValueError(f"edge {edge_id} joins a node the scene does not have")
     line = (
-        f'{indent}"{_safe(edge.tail)}" -> "{_safe(edge.head)}" [{_edge_style(edge.kind, edge.states)}, '
+        f'{indent}"{edge.tail}" -> "{edge.head}" [{_edge_style(edge.kind, edge.states)}, '
         f'class="{_classes(edge.kind, edge.states, legend)}", id="{edge_id}"'
     )
     if edge.label is not None:
@@ -174,7 +185,8 @@ def scene_to_dot(scene: Scene) -> str:
     lines.extend(_node_line(n, "  ") for n in by_cluster.get(None, []))
     for cluster in scene.clusters:
         lines.extend(_cluster_lines(cluster, by_cluster.get(cluster.id, [])))
-    lines.extend(_edge_line(e, "  ") for e in scene.edges)
+    node_ids = frozenset(n.id for n in scene.nodes)
+    lines.extend(_edge_line(e, "  ", node_ids) for e in scene.edges)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
