@@ -1,6 +1,7 @@
 """Bench: the web app's figures for `make bench`, over HTTP against gunicorn as `make run` serves it.
 
-- ``http_figures``: uncached ``POST /api/render`` of moby's Dockerfile as SVG and as JSON, of the
+- ``http_figures``: uncached ``POST /api/render`` (each request made unique by a comment line, so
+  no render cache answers it) of moby's Dockerfile as SVG and as JSON, of the
   seed-sized two-stage example as SVG, and a cached share SVG (``GET /s/<id>.svg``), each as a
   ratio to the bench's reference (issue 10's floors: 0.6, 0.25, 0.2 and 0.05);
 - the page's own JavaScript and CSS, libraries included (floor 500 KB);
@@ -67,9 +68,13 @@ def http_figures(ref, moby: str, seed: str, runs: int = 15) -> list:
     with served() as server:
         client = Client(server.port)
         try:
+            counter = iter(range(1, 10**9))
 
             def post(text: str, fmt: str):
-                return lambda: client.request("POST", "/api/render", {"dockerfile": text, "format": fmt})
+                # a comment line of its own per request: a new cache key, the same drawing
+                return lambda: client.request(
+                    "POST", "/api/render", {"dockerfile": f"{text}\n# bench {next(counter)}\n", "format": fmt}
+                )
 
             rows = [
                 ref.ratio("POST /api/render svg, moby (uncached)", post(moby, "svg"), runs, 0.6),

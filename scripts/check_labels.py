@@ -2,8 +2,9 @@
 
     .venv/bin/python -m scripts.check_labels [FILE ...]   # default: every real corpus file
 
-Each file is analysed and drawn in both views through a :class:`webapp.render.DotRunner` (as the
-server draws SVG: without pango's text measurement, widths from the DOT writer), the SVG is put
+Each file is analysed and drawn in both views by ``render()`` with a :class:`webapp.render.DotRunner`
+(as the server draws SVG: without pango's text measurement, widths from the DOT writer, the
+legend drawn apart and put above), the SVG is put
 in a page, and for every node and cluster the bounding box of each ``<text>`` is compared with the
 bounding box of the shapes around it. Prints each overflow and exits 1 if there is any.
 """
@@ -53,14 +54,14 @@ def overflows(page, svg: str) -> tuple[int, list[dict]]:
 def check(page, runner, text: str, name: str = "") -> tuple[int, list[str]]:
     """(texts checked, one line per overflow) for a Dockerfile's text in both views."""
     from webapp import analyze
-    from webapp.render import to_dot
+    from webapp.render import render
 
     graph = analyze(text)
     checked, problems = 0, []
     if not graph.stages:
         return 0, []
     for view in ("stages", "layers"):
-        count, bad = overflows(page, runner.run(to_dot(graph, view), "svg").decode("utf-8"))
+        count, bad = overflows(page, render(graph, "svg", view, runner=runner)[0].decode("utf-8"))
         checked += count
         problems.extend(
             f"{name} {view} {r['id']}: {r['text'][:50]!r} passes its box by {r['over']:.1f}" for r in bad

@@ -201,3 +201,31 @@ def test_a_hanging_dot_version_is_stopped_with_its_group(fake_dot, tmp_path):
 
 def test_renderer_version_is_a_string():
     assert isinstance(render_pkg.RENDERER_VERSION, str) and render_pkg.RENDERER_VERSION
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_svg_legend_is_drawn_apart_and_placed_above(view):
+    from webapp.render.sanitize import parse_sanitized
+
+    graph = sample_graph()
+    with gv.DotRunner() as runner:
+        body, _ = render(graph, "svg", view, runner=runner)
+        again, _ = render(graph, "svg", view, runner=runner)
+        assert again == body and len(runner._state.legends) == 1  # drawn once, then kept
+    root = parse_sanitized(body)
+    ns = "{http://www.w3.org/2000/svg}"
+    main, legend = root.findall(ns + "g")
+    assert main.get("id") == "graph0" and legend.get("id") == "legend-graph"
+    assert main.find(f".//{ns}g[@id='cluster-legend']") is None  # dot laid out the graph alone
+    assert legend.find(f".//{ns}g[@id='cluster-legend']") is not None
+    assert "legend-edge-copy" in {g.get("id") for g in legend.iter(ns + "g")}
+    # the canvas holds both: the graph moved down by the legend's height, its background grew
+    height = float(root.get("viewBox").split()[3])
+    ty = float(main.get("transform").split("translate(")[1].split()[1].rstrip(")"))
+    ly = float(legend.get("transform").split("translate(")[1].split()[1].rstrip(")"))
+    assert ly < ty < height
+    points = main.find(ns + "polygon").get("points").split()
+    assert float(points[1].split(",")[1]) == pytest.approx(-ty)
+    # PNG and the DOT format keep the legend inside the graph
+    assert 'subgraph "cluster_legend"' in render(graph, "dot", view)[0].decode()

@@ -22,7 +22,7 @@ from .escape import display_text, escape, escape_mermaid
 from .graphviz import DotRunner, graphviz_version, run_dot
 from .mermaid import to_mermaid
 from .sanitize import sanitize_svg
-from .scene import build_scene
+from .scene import build_scene, legend_scene
 
 __all__ = [
     "DotRunner",
@@ -91,7 +91,9 @@ def render(
 
     # None means the environment's settings; a partial dict is completed with the defaults
     settings = load() if settings is None else {**load({}), **settings}
-    scene = build_scene(graph, view)
+    # SVG draws the legend apart (cached by the runner) and puts it above: dot lays out the graph alone
+    scene = build_scene(graph, view, legend=fmt != "svg")
+    legend = legend_scene(scene) if fmt == "svg" else None
     if scene.size > MAX_ELEMENTS:
         raise RenderTooLarge(
             f"graph too large to draw: {scene.size} nodes and edges (limit {MAX_ELEMENTS}); "
@@ -99,11 +101,11 @@ def render(
         )
     check_layout(scene, int(settings["MAX_LAYOUT_COST"]))  # 422 at once, not 10 s of dot
     dot_text = scene_to_dot(scene)
+    legend_dot = scene_to_dot(legend) if legend is not None else None
     if runner is None:
         with DotRunner.from_settings(settings, warm=False) as one_off:
-            body = one_off.run(dot_text, fmt)
+            body = one_off.run(dot_text, fmt, legend=legend_dot)
     else:
-        body = runner.run(
-            dot_text, fmt, timeout=float(settings["DOT_TIMEOUT"]), memory_mb=int(settings["DOT_MEMORY_MB"])
-        )
+        limits = {"timeout": float(settings["DOT_TIMEOUT"]), "memory_mb": int(settings["DOT_MEMORY_MB"])}
+        body = runner.run(dot_text, fmt, legend=legend_dot, **limits)
     return body, MIMETYPES[fmt]

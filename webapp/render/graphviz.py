@@ -40,6 +40,8 @@ from .style import DPI
 FORMATS = ("svg", "png")
 SAFE_PATH = "/usr/bin:/bin"
 """Where ``dot`` is looked for, and the only PATH it sees."""
+LEGENDS_KEPT = 32
+"""Legend drawings a runner keeps (by their DOT text)."""
 VERSION_TIMEOUT = 5.0
 """Seconds ``dot -V`` may take before its process group is killed."""
 PLUGIN_DIRS = (
@@ -164,6 +166,7 @@ class _State:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     spares: dict = field(default_factory=dict)
+    legends: dict = field(default_factory=dict)
     home: str | None = None
     plugins: str | None = None
     pid: int = 0
@@ -175,6 +178,7 @@ class _State:
             self.closed = True
             jobs = list(self.spares.values()) if self.pid == os.getpid() else []
             self.spares.clear()
+            self.legends.clear()
             home = self.home if self.pid == os.getpid() else None
             self.home = self.plugins = None
         for job in jobs:
@@ -327,6 +331,7 @@ class DotRunner:
         sink: Callable[[bytes], None],
         timeout: float | None,
         memory_mb: int | None,
+        spare: bool = True,
     ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"fmt must be one of: {', '.join(FORMATS)}")
@@ -342,12 +347,13 @@ class DotRunner:
         if fmt != "svg":
             plugins = None  # PNG draws text through pango: it keeps Graphviz's defaults
         key = (command, plugins, cpu, memory_bytes)
-        job = self._take_spare(key) if self.warm else None
+        warm = self.warm and spare
+        job = self._take_spare(key) if warm else None
         if job is None:
             job = self._start(command, plugins, cpu, memory_bytes)
         proc = job.proc
         written = None
-        if self.warm:  # the next render's dot starts once this one has its input, off the critical path
+        if warm:  # the next render's dot starts once this one has its input, off the critical path
             thread = threading.Thread(
                 target=self._prepare_spare, args=(key, command, plugins, cpu, memory_bytes), daemon=True
             )
@@ -378,19 +384,42 @@ class DotRunner:
         return bytes(out)
 
     def run(
-        self, dot_text: str, fmt: str, *, timeout: float | None = None, memory_mb: int | None = None
+        self,
+        dot_text: str,
+        fmt: str,
+        *,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        legend: str | None = None,
     ) -> bytes:
         """Render ``dot_text`` to ``fmt`` ("svg" or "png"); SVG comes back sanitised.
 
-        The SVG is sanitised while dot writes it. Raises :class:`RenderTimeout` after the timeout
-        (the whole process group is killed), :class:`RenderError` with a one-line message when
-        ``dot`` fails or is not installed, or when its SVG does not parse.
+        The SVG is sanitised while dot writes it. ``legend`` (SVG only) is the DOT of a legend
+        drawn apart and put above the drawing in the same SVG; its drawing is kept (a few per
+        runner: legends differ only by the kinds a graph uses). Raises :class:`RenderTimeout`
+        after the timeout (the whole process group is killed), :class:`RenderError` with a
+        one-line message when ``dot`` fails or is not installed, or when its SVG does not parse.
         """
         if fmt != "svg":
             return self.run_raw(dot_text, fmt, timeout=timeout, memory_mb=memory_mb)
+        legend_root = self._legend(legend, timeout, memory_mb) if legend else None
         sanitizer = SvgSanitizer()
         self._run(dot_text, fmt, sanitizer.feed, timeout, memory_mb)
-        return sanitizer.close()
+        return sanitizer.close(legend_root)
+
+    def _legend(self, legend_dot: str, timeout: float | None, memory_mb: int | None):
+        state = self._state
+        with state.lock:
+            root = state.legends.get(legend_dot)
+        if root is None:
+            sanitizer = SvgSanitizer()
+            self._run(legend_dot, "svg", sanitizer.feed, timeout, memory_mb, spare=False)
+            root = sanitizer.close_tree()
+            with state.lock:
+                while len(state.legends) >= LEGENDS_KEPT:
+                    state.legends.pop(next(iter(state.legends)))
+                state.legends[legend_dot] = root
+        return root
 
 
 def _exchange(
