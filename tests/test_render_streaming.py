@@ -141,3 +141,10 @@ def test_a_doctype_with_an_internal_subset_is_refused_in_pieces():
         for i in range(0, len(bomb), 5):
             sanitizer.feed(bomb[i : i + 5])
         sanitizer.close()
+
+
+def test_no_room_for_the_working_folder_is_a_render_error(tmp_path, monkeypatch):
+    missing = tmp_path / "gone"
+    monkeypatch.setattr(gv.tempfile, "tempdir", str(missing))  # mkdtemp fails: no such directory
+    with gv.DotRunner() as runner, pytest.raises(gv.RenderError, match="no working folder"):
+        runner.run(SMALL, "svg")

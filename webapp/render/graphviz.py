@@ -253,16 +253,26 @@ class DotRunner:
                 state.home = state.plugins = None
                 state.pid = os.getpid()
             if state.home is None:
-                home = tempfile.mkdtemp(prefix="render-")
-                os.mkdir(os.path.join(home, "work"), 0o500)
-                plugins = None
-                if not self.measure_text:
-                    plugins = os.path.join(home, "plugins")
-                    os.mkdir(plugins, 0o700)
-                    if not write_svg_plugin_config(plugins):
-                        plugins = None
-                state.home, state.plugins = home, plugins
+                state.home, state.plugins = self._make_home()
             return os.path.join(state.home, "work"), state.plugins
+
+    def _make_home(self) -> tuple[str, str | None]:
+        try:
+            home = tempfile.mkdtemp(prefix="render-")
+        except OSError as exc:
+            raise RenderError(f"Graphviz has no working folder: {exc.strerror}") from None
+        try:
+            os.mkdir(os.path.join(home, "work"), 0o500)
+            plugins = None
+            if not self.measure_text:
+                plugins = os.path.join(home, "plugins")
+                os.mkdir(plugins, 0o700)
+                if not write_svg_plugin_config(plugins):
+                    plugins = None
+        except OSError as exc:
+            shutil.rmtree(home, ignore_errors=True)
+            raise RenderError(f"Graphviz has no working folder: {exc.strerror}") from None
+        return home, plugins
 
     # --- processes -------------------------------------------------------------------------------
 
