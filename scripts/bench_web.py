@@ -61,7 +61,7 @@ class Client:
         self.conn.close()
 
 
-def http_figures(ref, moby: str, seed: str, runs: int = 15) -> list:
+def http_figures(ref, moby: str, seed: str, runs: int = 21) -> list:
     """Rows of server figures over HTTP, as ratios to ``ref`` (a :class:`scripts.bench.Reference`)."""
     from scripts.bench_share import cached_share_path
 

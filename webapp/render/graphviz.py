@@ -40,6 +40,8 @@ from .style import DPI
 FORMATS = ("svg", "png")
 SAFE_PATH = "/usr/bin:/bin"
 """Where ``dot`` is looked for, and the only PATH it sees."""
+SPARES_KEPT = 4
+"""Spare ``dot`` processes a warm runner keeps at most (one per command line and limits)."""
 LEGENDS_KEPT = 32
 """Legend drawings a runner keeps (by their DOT text)."""
 VERSION_TIMEOUT = 5.0
@@ -321,7 +323,12 @@ class DotRunner:
         except RenderError:
             return
         with state.lock:
-            keep = not state.closed and key not in state.spares and state.pid == os.getpid()
+            keep = (
+                not state.closed
+                and key not in state.spares
+                and len(state.spares) < SPARES_KEPT
+                and state.pid == os.getpid()
+            )
             if keep:
                 state.spares[key] = job
         if not keep:
