@@ -2,10 +2,11 @@
 
 Every time is printed as a ratio to one fixed reference measured in the same run: ``dot -Tsvg``
 of ``tests/data/bench/reference.dot``, the DOT the renderer wrote for moby's Dockerfile
-(``tests/data/bench/moby.Dockerfile``) when the reference was frozen. The machine is shared and its
-load changes from minute to minute; a ratio taken in one run (each figure interleaved with runs of
-the reference, medians of both) stays comparable where milliseconds do not, and it stays
-comparable as our own DOT changes, because the reference DOT never does.
+(``tests/data/corpus/real/moby__moby__Dockerfile.Dockerfile``) when the reference was frozen.
+The machine is shared and its load changes from minute to minute; a ratio taken in one run
+(each figure interleaved with runs of the reference, medians of both) stays comparable where
+milliseconds do not, and it stays comparable as our own DOT changes, because the reference DOT
+never does.
 
 Each section is a function ``section(ctx) -> list[Result]`` listed in :data:`SECTIONS`; add your
 own. Every figure is printed beside its floor with PASS or FAIL, and the exit status is 1 when
@@ -26,8 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATA = ROOT / "tests" / "data" / "bench"
-MOBY = BENCH_DATA / "moby.Dockerfile"
-"""moby's 59-stage Dockerfile (vendored from the shared corpus: moby/moby@b985e23, Apache-2.0)."""
+MOBY = ROOT / "tests" / "data" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
+"""moby's 59-stage Dockerfile (the vendored corpus: moby/moby@b985e23, Apache-2.0)."""
 REFERENCE_DOT = BENCH_DATA / "reference.dot"
 """The DOT the renderer wrote for :data:`MOBY` in the stages view when the reference was frozen.
 Never regenerate it: it is the yardstick, not a golden file."""

@@ -1,6 +1,6 @@
 """Check in Chromium that no label text overflows its box, for every Dockerfile given.
 
-    .venv/bin/python -m scripts.check_labels [FILE ...]   # default: every real corpus file
+    .venv/bin/python -m scripts.check_labels [FILE ...]   # default: every real corpus file (vendored)
 
 Each file is analysed and drawn in both views by ``render()`` with a :class:`webapp.render.DotRunner`
 (as the server draws SVG: without pango's text measurement, widths from the DOT writer, the
@@ -11,12 +11,11 @@ bounding box of the shapes around it. Prints each overflow and exits 1 if there 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS_REAL = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpus" / "real"
+CORPUS_REAL = ROOT / "tests" / "data" / "corpus" / "real"
 TOLERANCE = 0.5
 """Points a text box may pass its shape's box by (anti-aliasing, rounding)."""
 

@@ -1,8 +1,9 @@
 """Labels fit their boxes in Chromium although dot lays SVG out without pango's text measurement.
 
-Vendored real Dockerfiles (tests/data), the app's examples and a file of awkward text (wide
-capitals, symbols, CJK, every source shape) are drawn in both views by a :class:`DotRunner` as the
-server draws them, and every text's box is compared with its shape's (scripts/check_labels.py).
+Every real corpus Dockerfile (vendored in tests/data/corpus/real), the app's examples and a file
+of awkward text (wide capitals, symbols, CJK, every source shape) are drawn in both views by
+``render()`` with a :class:`DotRunner`, as the server draws them, and every text's box is compared
+with its shape's (scripts/check_labels.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ pytest.importorskip("playwright.sync_api")
 
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = Path(__file__).resolve().parent.parent / "webapp" / "examples"
-FILES = sorted((DATA / "labels").glob("*.Dockerfile")) + [DATA / "bench" / "moby.Dockerfile"]
-FILES += sorted(EXAMPLES.glob("*.Dockerfile"))
+FILES = sorted((DATA / "corpus" / "real").glob("*.Dockerfile")) + sorted(EXAMPLES.glob("*.Dockerfile"))
 
 AWKWARD = """\
 ARG FROM_ARG
@@ -53,8 +53,8 @@ def runner():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_real_labels_fit_their_boxes(page, runner, path):
-    checked, problems = check(page, runner, path.read_text(encoding="utf-8"), path.name)
-    assert checked > 10
+    checked, problems = check(page, runner, path.read_text(encoding="utf-8", errors="replace"), path.name)
+    assert checked > 3
     assert problems == []
 
 
