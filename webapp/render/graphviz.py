@@ -262,7 +262,7 @@ class DotRunner:
         try:
             home = tempfile.mkdtemp(prefix="render-")
         except OSError as exc:
-            raise RenderError(f"Graphviz has no working folder: {exc.strerror}") from None
+            raise RenderUnavailable(f"Graphviz has no working folder: {exc.strerror}") from None
         try:
             os.mkdir(os.path.join(home, "work"), 0o500)
             plugins = None
@@ -273,7 +273,7 @@ class DotRunner:
                     plugins = None
         except OSError as exc:
             shutil.rmtree(home, ignore_errors=True)
-            raise RenderError(f"Graphviz has no working folder: {exc.strerror}") from None
+            raise RenderUnavailable(f"Graphviz has no working folder: {exc.strerror}") from None
         return home, plugins
 
     # --- processes -------------------------------------------------------------------------------
