@@ -147,7 +147,8 @@ def _example_drawing(name: str):
         try:  # through the app's render admission, like every drawing
             with service.gate.slot():
                 key = cache_key(text, {}, "svg", codec="api")
-                draw = lambda: render(graph, "svg", "stages", settings=settings)  # noqa: E731
+                runner = current_app.extensions["dot_runner"]
+                draw = lambda: render(graph, "svg", "stages", settings=settings, runner=runner)  # noqa: E731
                 svg, _ = service.cached(key, draw, gated=False)
         except Refusal:  # busy: the page comes without a picture, the script draws it
             return graph, None
