@@ -22,7 +22,7 @@ from .escape import display_text, escape, escape_mermaid
 from .graphviz import DotRunner, graphviz_version, run_dot
 from .mermaid import to_mermaid
 from .sanitize import sanitize_svg
-from .scene import build_scene, legend_scene
+from .scene import Scene, build_scene, legend_scene
 
 __all__ = [
     "DotRunner",
@@ -99,7 +99,18 @@ def render(
             f"graph too large to draw: {scene.size} nodes and edges (limit {MAX_ELEMENTS}); "
             "try the stages view, a --target, or the json/dot formats"
         )
-    check_layout(scene, int(settings["MAX_LAYOUT_COST"]))  # 422 at once, not 10 s of dot
+    # 422 at once, not 10 s of dot; judged with the legend in the graph, as PNG and DOT draw it
+    whole = (
+        scene
+        if legend is None
+        else Scene(
+            scene.view,
+            scene.nodes + legend.nodes,
+            scene.edges + legend.edges,
+            scene.clusters + legend.clusters,
+        )
+    )
+    check_layout(whole, int(settings["MAX_LAYOUT_COST"]))
     dot_text = scene_to_dot(scene)
     legend_dot = scene_to_dot(legend) if legend is not None else None
     if runner is None:
