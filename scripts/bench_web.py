@@ -1,57 +1,95 @@
-"""Bench: the web app's figures (issue 3) for `make bench`.
+"""Bench: the web app's figures for `make bench`, over HTTP against gunicorn as `make run` serves it.
 
-- server time of ``POST /api/render`` (svg) for moby's 59-stage Dockerfile against bare ``dot -Tsvg``
-  on the same DOT (floor 1.2x), measured in-process with the production settings (warm dot);
+- ``http_figures``: uncached ``POST /api/render`` (each request made unique by a comment line, so
+  no render cache answers it) of moby's Dockerfile as SVG and as JSON, of the
+  seed-sized two-stage example as SVG, and a cached share SVG (``GET /s/<id>.svg``), each as a
+  ratio to the bench's reference (issue 10's floors: 0.6, 0.25, 0.2 and 0.05);
 - the page's own JavaScript and CSS, libraries included (floor 500 KB);
 - the page usable on localhost: from navigation until the first diagram is drawn, in Chromium
-  against the app served by gunicorn as `make run` does (floor 1 s).
+  (floor 1 s).
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
-import shutil
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _interleaved(a, b, runs: int) -> tuple[float, float]:
-    a()
-    b()
-    ta, tb = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        a()
-        ta.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        b()
-        tb.append((time.perf_counter() - start) * 1000)
-    return statistics.median(ta), statistics.median(tb)
+@contextmanager
+def served(workers: int = 2):
+    """gunicorn with the production config on a free loopback port, rate limits off, a private
+    database; yields the server (``tests/browser_util.Server``)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser_util import Server
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = {"WEBAPP_RATE_RENDERS": "0", "WEBAPP_RATE_SHARES": "0", "WEBAPP_DATABASE": f"{tmp}/shares.db"}
+        server = Server(workers=workers, env=env)
+        try:
+            server.wait_ready()
+            yield server
+        finally:
+            server.stop()
 
 
-def server_vs_dot(moby: str, runs: int = 21) -> tuple[float, float]:
-    """(server ms, bare dot ms) for moby's Dockerfile as SVG."""
-    from webapp import analyze
-    from webapp.render import to_dot
-    from webapp.web import create_app
+class Client:
+    """One kept-alive HTTP connection to the bench server."""
 
-    client = create_app({"RATE_RENDERS": 0}).test_client()
-    data = to_dot(analyze(moby)).encode()
-    dot = shutil.which("dot")
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def server():
-        response = client.post("/api/render", json={"dockerfile": moby, "format": "svg"})
-        assert response.status_code == 200, response.data[:200]
+    def request(self, method: str, path: str, body: dict | None = None) -> bytes:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        data = json.dumps(body).encode() if body is not None else None
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        payload = response.read()
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {payload[:200]!r}")
+        return payload
 
-    def bare():
-        subprocess.run([dot, "-Tsvg"], input=data, capture_output=True, check=True)
+    def close(self) -> None:
+        self.conn.close()
 
-    return _interleaved(server, bare, runs)
+
+def http_figures(ref, moby: str, seed: str, runs: int = 21) -> list:
+    """Rows of server figures over HTTP, as ratios to ``ref`` (a :class:`scripts.bench.Reference`)."""
+    from scripts.bench_share import cached_share_path
+
+    with served() as server:
+        client = Client(server.port)
+        try:
+            counter = iter(range(1, 10**9))
+
+            def post(text: str, fmt: str):
+                # a comment line of its own per request: a new cache key, the same drawing
+                return lambda: client.request(
+                    "POST", "/api/render", {"dockerfile": f"{text}\n# bench {next(counter)}\n", "format": fmt}
+                )
+
+            rows = [
+                ref.ratio("POST /api/render svg, moby (uncached)", post(moby, "svg"), runs, 0.6),
+                ref.ratio("POST /api/render svg, two-stage seed (uncached)", post(seed, "svg"), runs, 0.25),
+                ref.ratio("POST /api/render json, moby (uncached)", post(moby, "json"), runs, 0.2),
+            ]
+            path = cached_share_path(client, moby)
+            rows.append(
+                ref.ratio(
+                    "GET cached share SVG, moby", lambda: client.request("GET", path), runs, 0.05, inner=10
+                )
+            )
+        finally:
+            client.close()
+    return rows
 
 
 IMPORT_RE = re.compile(r'^\s*import\s[^;]*?from\s+"(\./[^"]+)"', re.M)
@@ -99,12 +137,10 @@ def page_weight_gzip_kb() -> float:
 def page_usable_ms(runs: int = 3) -> float:
     """Median time from navigation until the editor page shows its first diagram, in ms."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from browser_util import Server, launch_chromium
+    from browser_util import launch_chromium
     from playwright.sync_api import sync_playwright
 
-    server = Server()
-    try:
-        server.wait_ready()
+    with served() as server:
         times = []
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
@@ -119,5 +155,3 @@ def page_usable_ms(runs: int = 3) -> float:
                 page.close()
             browser.close()
         return statistics.median(times[1:])  # the first load warms the server's caches
-    finally:
-        server.stop()

@@ -140,3 +140,49 @@ def test_large_graph_dot_is_linear_and_fast():
     dot = to_dot(chain_graph(400))
     assert time.perf_counter() - started < 2
     assert len(re.findall(r'id="edge-\d+"', dot)) == 800
+
+
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_legend_edges_carry_xlabels_so_no_edge_label_doubles_the_ranks(view):
+    statements = _statements(to_dot(sample_graph(), view))
+    edges = {k: v for k, v in statements.items() if "_tail" in v}
+    assert not [k for k, v in edges.items() if "label" in v]  # any edge label doubles dot's ranks
+    assert edges["legend-edge-copy"]["xlabel"] == "COPY"
+
+
+def test_every_label_gets_a_width_for_the_widest_usual_browser_font():
+    from webapp.render.dot import text_width
+
+    wide, narrow = sample_graph("W" * 40), sample_graph("i" * 40)
+    for view in ("stages", "layers"):
+        for node_id, attrs in _statements(to_dot(wide, view)).items():
+            if "_tail" not in attrs and attrs.get("shape") != "point":
+                lines = attrs["label"].replace("\\l", "\\n").split("\\n")
+                size = float(attrs.get("fontsize", style.DOT_NODE_DEFAULT["fontsize"]))
+                assert float(attrs["width"]) * 72 >= text_width(lines, size) + 11.5, node_id
+    assert float(_statements(to_dot(wide))["stage-0"]["width"]) > float(
+        _statements(to_dot(narrow))["stage-0"]["width"]
+    )
+    # DejaVu Sans widths: W is 989/1000 of the font size, i 278; anything unknown a full em
+    assert text_width(["Wi"], 10) == pytest.approx(12.67)
+    assert text_width(["中", "ab"], 10) == pytest.approx(12.48)
+
+
+def test_a_stage_cluster_title_fits_its_first_node():
+    from webapp.render.dot import text_width
+
+    dot = to_dot(sample_graph("W" * 55), "layers")
+    assert 'label="' + "w" * 55 + '\\l"' in dot  # stage names are lower case
+    statements = _statements(dot)
+    title = text_width(["w" * 55], 12)
+    assert float(statements["ins-0-from"]["width"]) * 72 >= title
+
+
+def test_an_edge_to_a_node_outside_the_scene_is_refused():
+    from webapp.render.dot import scene_to_dot
+    from webapp.render.scene import SceneEdge, build_scene
+
+    scene = build_scene(sample_graph(), "stages", legend=False)
+    bad = type(scene)(scene.view, scene.nodes, (SceneEdge("edge-0", "stage-0", 'x" URL="y', "copy"),), ())
+    with pytest.raises(ValueError):
+        scene_to_dot(bad)

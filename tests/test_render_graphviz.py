@@ -70,9 +70,13 @@ def test_environment_cwd_and_limits_are_minimal(fake_dot, tmp_path):
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     assert env["SERVER_NAME"]
     assert "HOME" not in env and "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env
-    assert set(env) <= {"PATH", "SERVER_NAME", "LANG", "LC_ALL", "PWD", "SHLVL", "_"}
+    assert set(env) <= {"PATH", "SERVER_NAME", "LANG", "LC_ALL", "PWD", "SHLVL", "_", "GVBINDIR"}
     cwd = next(line for line in lines if line.startswith("/"))
-    assert Path(cwd).name.startswith("render-") and not Path(cwd).exists()  # empty, and removed after
+    home = Path(cwd).parent
+    assert home.name.startswith("render-") and Path(env["GVBINDIR"]).parent == home
+    assert not home.exists()  # the one-off runner removed its folder (cwd was empty: no ls output)
+    listed = [x for x in lines if "=" not in x and not x.startswith("/") and not x.strip().isdigit()]
+    assert listed == []  # ls -A printed nothing: dot's working directory is empty
     numbers = [line.strip() for line in lines if line.strip().isdigit()]
     assert numbers[:2] == ["4", str(256 * 1024)]  # RLIMIT_CPU = timeout + 1, RLIMIT_AS in KiB
     assert int(numbers[2]) != os.getsid(0)  # its own session
@@ -150,7 +154,9 @@ def test_text_formats_and_mimetypes():
     graph = sample_graph()
     body, mimetype = render(graph, "json")
     assert mimetype == "application/json"
-    assert body == json.dumps(graph.to_dict(), sort_keys=True, indent=2).encode() + b"\n"
+    assert body == json.dumps(graph.to_dict(), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    pretty, _ = render(graph, "json", pretty=True)  # the command line's readable form
+    assert pretty == json.dumps(graph.to_dict(), sort_keys=True, indent=2).encode() + b"\n"
     body, mimetype = render(graph, "dot", "layers")
     assert (body.decode(), mimetype) == (to_dot(graph, "layers"), "text/vnd.graphviz; charset=utf-8")
     body, mimetype = render(graph, "mermaid")
@@ -172,7 +178,7 @@ def test_dense_graph_is_refused_before_dot_runs(monkeypatch):
 
 @pytest.mark.dot
 def test_graphviz_version_is_cached_and_looks_like_a_version():
-    gv.graphviz_version.cache_clear()
+    gv._known_version.cache_clear()
     version = graphviz_version()
     assert version.count(".") >= 1 and version.split(".")[0].isdigit()
     assert graphviz_version() is version
@@ -180,12 +186,46 @@ def test_graphviz_version_is_cached_and_looks_like_a_version():
 
 def test_graphviz_version_without_dot(monkeypatch):
     monkeypatch.setattr(gv, "_dot_path", lambda: None)
-    gv.graphviz_version.cache_clear()
-    try:
-        assert graphviz_version() == "none"
-    finally:
-        gv.graphviz_version.cache_clear()
+    assert graphviz_version() == "none"
+
+
+def test_a_hanging_dot_version_is_stopped_with_its_group(fake_dot, tmp_path):
+    pids = tmp_path / "pids"
+    script = fake_dot(f"sleep 30 &\necho $! > {pids}\necho $$ >> {pids}\nwait\n")
+    started = time.monotonic()
+    assert gv.dot_version(str(script), timeout=0.5) is None
+    assert time.monotonic() - started < 2.5
+    child, shell = (int(x) for x in pids.read_text().split())
+    assert _gone(shell) and _gone(child), "dot -V or its child survived its timeout"
 
 
 def test_renderer_version_is_a_string():
     assert isinstance(render_pkg.RENDERER_VERSION, str) and render_pkg.RENDERER_VERSION
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_svg_legend_is_drawn_apart_and_placed_above(view):
+    from webapp.render.sanitize import parse_sanitized
+
+    graph = sample_graph()
+    with gv.DotRunner() as runner:
+        body, _ = render(graph, "svg", view, runner=runner)
+        again, _ = render(graph, "svg", view, runner=runner)
+        assert again == body and len(runner._state.legends) == 1  # drawn once, then kept
+    root = parse_sanitized(body)
+    ns = "{http://www.w3.org/2000/svg}"
+    main, legend = root.findall(ns + "g")
+    assert main.get("id") == "graph0" and legend.get("id") == "legend-graph"
+    assert main.find(f".//{ns}g[@id='cluster-legend']") is None  # dot laid out the graph alone
+    assert legend.find(f".//{ns}g[@id='cluster-legend']") is not None
+    assert "legend-edge-copy" in {g.get("id") for g in legend.iter(ns + "g")}
+    # the canvas holds both: the graph moved down by the legend's height, its background grew
+    height = float(root.get("viewBox").split()[3])
+    ty = float(main.get("transform").split("translate(")[1].split()[1].rstrip(")"))
+    ly = float(legend.get("transform").split("translate(")[1].split()[1].rstrip(")"))
+    assert ly < ty < height
+    points = main.find(ns + "polygon").get("points").split()
+    assert float(points[1].split(",")[1]) == pytest.approx(-ty)
+    # PNG and the DOT format keep the legend inside the graph
+    assert 'subgraph "cluster_legend"' in render(graph, "dot", view)[0].decode()

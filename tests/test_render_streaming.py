@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,53 +17,94 @@ from webapp.render.sanitize import SvgSanitizer
 SMALL = 'digraph g { a -> b; b [label="x<y & \\"z\\""]; }'
 
 
-def _wait_for_spare(key_part: str, timeout: float = 5.0) -> gv._Job:
+def _wait_for_spare(runner: gv.DotRunner, timeout: float = 5.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with gv._SPARES_LOCK:
-            for key, job in gv._SPARES.items():
-                if key_part in key[0]:
-                    return job
+        pids = runner.spare_pids()
+        if pids:
+            return pids[0]
         time.sleep(0.02)
     raise AssertionError("no spare dot was started")
 
 
-def _no_spares() -> None:
-    with gv._SPARES_LOCK:
-        jobs = list(gv._SPARES.values())
-        gv._SPARES.clear()
-    for job in jobs:
-        job.discard()
+def _alive(pid: int) -> bool:
+    try:
+        state = next(x for x in open(f"/proc/{pid}/status").read().splitlines() if x.startswith("State:"))
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "Z" not in state.split()[1]
 
 
 @pytest.mark.dot
 def test_warm_render_leaves_a_started_dot_that_the_next_render_uses():
-    _no_spares()  # spares other tests left (other limits) must not be mistaken for this one's
-    first = run_dot(SMALL, "svg", warm=True)
-    spare = _wait_for_spare("-Tsvg")
-    assert spare.proc.poll() is None, "the spare must be waiting for its input"
-    second = run_dot(SMALL, "svg", warm=True)
-    assert first == second
-    assert spare.proc.poll() is not None, "the spare took the second render and has finished"
-    assert not any(job is spare for job in gv._SPARES.values())
+    with gv.DotRunner(warm=True) as runner:
+        first = runner.run(SMALL, "svg")
+        spare = _wait_for_spare(runner)
+        assert _alive(spare), "the spare must be waiting for its input"
+        second = runner.run(SMALL, "svg")
+        assert first == second
+        assert not _alive(spare), "the spare took the second render and has finished"
+        assert spare not in runner.spare_pids()
 
 
 @pytest.mark.dot
-def test_cold_render_starts_no_spare():
-    _no_spares()
-    run_dot(SMALL, "png")
-    time.sleep(0.2)
-    assert gv._SPARES == {}
+def test_cold_runner_starts_no_spare():
+    with gv.DotRunner() as runner:
+        runner.run(SMALL, "png")
+        runner.run(SMALL, "svg")
+        time.sleep(0.2)
+        assert runner.spare_pids() == []
 
 
 @pytest.mark.dot
 def test_a_dead_spare_is_replaced():
-    _no_spares()
-    run_dot(SMALL, "svg", warm=True)
-    spare = _wait_for_spare("-Tsvg")
-    gv._kill_group(spare.proc)
-    spare.proc.wait()
-    assert b"<svg" in run_dot(SMALL, "svg", warm=True)
+    with gv.DotRunner(warm=True) as runner:
+        runner.run(SMALL, "svg")
+        spare = _wait_for_spare(runner)
+        os.killpg(spare, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while _alive(spare) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert b"<svg" in runner.run(SMALL, "svg")
+
+
+@pytest.mark.dot
+def test_close_kills_the_spares_and_removes_the_folder():
+    runner = gv.DotRunner(warm=True)
+    runner.run(SMALL, "svg")
+    runner.run(SMALL, "png")
+    spares = [_wait_for_spare(runner)]
+    home = Path(runner._state.home)
+    assert home.name.startswith("render-") and home.is_dir()
+    runner.close()
+    assert not home.exists()
+    assert not any(_alive(pid) for pid in spares)
+    with pytest.raises(gv.RenderError, match="closed"):
+        runner.run(SMALL, "svg")
+
+
+@pytest.mark.dot
+def test_a_dropped_runner_cleans_up_when_collected():
+    runner = gv.DotRunner(warm=True)
+    runner.run(SMALL, "svg")
+    spare = _wait_for_spare(runner)
+    home = Path(runner._state.home)
+    del runner
+    gc.collect()
+    assert not home.exists() and not _alive(spare)
+
+
+@pytest.mark.dot
+def test_svg_without_text_measurement_uses_a_private_plugin_folder():
+    with gv.DotRunner() as runner:
+        svg = runner.run(SMALL, "svg")
+        plugins = Path(runner._state.plugins)
+        names = sorted(p.name for p in plugins.iterdir())
+        assert [n for n in names if n.startswith("config")], names
+        libraries = [n for n in names if not n.startswith("config")]
+        assert len(libraries) == 2 and all(n.startswith(gv.SVG_PLUGINS) for n in libraries)
+        assert b"<svg" in svg and b'x&lt;y &amp; "z"</text>' in svg
+        assert runner.run(SMALL, "png").startswith(b"\x89PNG")  # PNG keeps Graphviz's defaults
 
 
 @pytest.mark.dot
@@ -96,3 +141,10 @@ def test_a_doctype_with_an_internal_subset_is_refused_in_pieces():
         for i in range(0, len(bomb), 5):
             sanitizer.feed(bomb[i : i + 5])
         sanitizer.close()
+
+
+def test_no_room_for_the_working_folder_is_a_render_error(tmp_path, monkeypatch):
+    missing = tmp_path / "gone"
+    monkeypatch.setattr(gv.tempfile, "tempdir", str(missing))  # mkdtemp fails: no such directory
+    with gv.DotRunner() as runner, pytest.raises(gv.RenderError, match="no working folder"):
+        runner.run(SMALL, "svg")

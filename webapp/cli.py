@@ -110,7 +110,6 @@ def _fail(problem) -> int:
 
 def _render(args) -> int:
     settings = config.load()
-    settings["WARM_DOT"] = False  # one render, then the process ends: nothing to keep warm
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     try:
         options = Options.from_mapping(
@@ -130,13 +129,15 @@ def _render(args) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.path}: {exc.strerror or exc}")
     from .analysis import analyze
-    from .render import render
+    from .render import DotRunner, render
 
-    try:
-        graph = analyze(data, settings=settings, contexts=contexts, **options.analysis_kwargs())
-        body, _ = render(graph, fmt, options.view, settings=settings)
-    except (DockerfileError, RenderError) as exc:
-        return _fail(exc)
+    # one render, then the process ends: nothing to keep warm
+    with DotRunner.from_settings(settings, warm=False) as runner:
+        try:
+            graph = analyze(data, settings=settings, contexts=contexts, **options.analysis_kwargs())
+            body, _ = render(graph, fmt, options.view, settings=settings, runner=runner, pretty=True)
+        except (DockerfileError, RenderError) as exc:
+            return _fail(exc)
     return _write(args, fmt, body, _fails(graph, args.fail_on))
 
 
@@ -144,11 +145,10 @@ def _render_project(args) -> int:
     """A folder, several files or an archive: the project JSON, DOT, SVG, PNG, or one file of it."""
     from .project import analyze_project, from_archive, from_paths, parse_build_contexts
     from .project.inputs import MAX_ARCHIVE_BYTES, ProjectInputError
-    from .render import render
+    from .render import DotRunner, render
     from .render.project import draw_project, project_to_dot, project_to_mermaid
 
     settings = config.load()
-    settings["WARM_DOT"] = False
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     try:
         if args.target or args.build_arg or args.platform:
@@ -166,7 +166,10 @@ def _render_project(args) -> int:
             graph = project.graphs.get(args.project_file)
             if graph is None:
                 raise OptionError(f"--file {args.project_file}: no such Dockerfile in the project")
-            body, _ = render(graph, fmt if fmt != "multistage" else "json", args.view, settings=settings)
+            with DotRunner.from_settings(settings, warm=False) as runner:
+                body, _ = render(
+                    graph, fmt if fmt != "multistage" else "json", args.view, settings=settings, runner=runner
+                )
             return _write(args, fmt, body, _fails(graph, args.fail_on))
         if fmt == "json":
             body = (json.dumps(project.to_dict(), sort_keys=True, indent=2) + "\n").encode("utf-8")
@@ -175,7 +178,8 @@ def _render_project(args) -> int:
         elif fmt == "mermaid":
             body = project_to_mermaid(project).encode("utf-8")
         elif fmt in ("svg", "png"):
-            body = draw_project(project, fmt, settings=settings)
+            with DotRunner.from_settings(settings, warm=False) as runner:
+                body = draw_project(project, fmt, settings=settings, runner=runner)
         elif fmt == "multistage":
             if not project.conversions:
                 raise OptionError(

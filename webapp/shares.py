@@ -146,11 +146,16 @@ class ShareService:
     giving it when the store is first opened), and a function giving the app's renders."""
 
     def __init__(
-        self, settings: dict, instance_path: str | Callable[[], str], renders_of: Callable[[], object]
+        self,
+        settings: dict,
+        instance_path: str | Callable[[], str],
+        renders_of: Callable[[], object],
+        runner_of: Callable[[], object] | None = None,
     ):
         self.settings = settings
         self.instance_path = instance_path
         self._renders_of = renders_of
+        self._runner_of = runner_of  # the app's DotRunner (None: a one-off runner per drawing)
         self._store: ShareStore | None = None
         self._lock = threading.Lock()
 
@@ -299,7 +304,8 @@ class ShareService:
             graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
             if not graph.stages:
                 raise DockerfileError("not a Dockerfile: it has no FROM instruction")
-            drawn = render(graph, fmt, options.view, settings=self.settings)
+            runner = self._runner_of() if self._runner_of is not None else None
+            drawn = render(graph, fmt, options.view, settings=self.settings, runner=runner)
             if keep:
                 self._keep(text, key, drawn)
             return drawn

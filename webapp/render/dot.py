@@ -1,7 +1,13 @@
-"""Graph -> DOT text: deterministic, with our ids, allowlisted attributes and escaped labels."""
+"""Graph -> DOT text: deterministic, with our ids, allowlisted attributes and escaped labels.
+
+Each statement is ``"<id>" [<style>, class="…", id="…", label="…", width="…"]``: the style part
+(kind and states from :mod:`.style`) is checked and formatted once per combination and reused;
+only ids, classes, labels and widths are written per node.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -14,6 +20,7 @@ from .scene import Cluster, Node, Scene, SceneEdge, build_scene
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9 #.,:_/-]*$")
 _NEWLINE = "\\n"  # DOT's centred line break, written by us between escaped lines
 _LEFT = "\\l"  # DOT's left-justified line break
+_LABELS = ("label", "xlabel")
 
 
 class DotLabel(str):
@@ -39,54 +46,111 @@ def _attr(key: str, value: str) -> str:
 
 def _attrs(values: Mapping[str, str]) -> str:
     """``[a="1", b="2"]`` from allowlisted keys, sorted; labels must be :class:`DotLabel`."""
+    return "[" + _attr_list(values) + "]"
+
+
+def _attr_list(values: Mapping[str, str]) -> str:
     parts = []
     for key in sorted(values):
         value = values[key]
-        if key == "label":
+        if key in _LABELS:
             if not isinstance(value, DotLabel):
                 raise TypeError("DOT labels must come from dot_label()")
-            parts.append(f'label="{value}"')
+            parts.append(f'{key}="{value}"')
         else:
             parts.append(_attr(key, str(value)))
-    return "[" + ", ".join(parts) + "]"
+    return ", ".join(parts)
 
 
+def _safe(value: str) -> str:
+    """``value`` when it may be written inside quotes as it is (ids and classes are ours)."""
+    if not _SAFE_VALUE.match(value):
+        raise ValueError(f"unsafe DOT attribute value: {value!r}")
+    return value
+
+
+_ASCII_WIDTHS = tuple(
+    [style.TEXT_WIDTH_OTHER] * 32 + list(style.TEXT_WIDTHS) + [style.TEXT_WIDTH_OTHER]
+)  # by byte value: controls and DEL count a full em (they are drawn as symbols)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _line_width(line: str) -> int:
+    # one C-level pass over the ASCII bytes; the rare other characters are found by a regex
+    total = sum(map(_ASCII_WIDTHS.__getitem__, line.encode("ascii", "ignore")))
+    if not line.isascii():
+        extra, other = style.TEXT_WIDTH_EXTRA, style.TEXT_WIDTH_OTHER
+        total += sum(extra.get(c, other) for c in _NON_ASCII.findall(line))
+    return total
+
+
+def text_width(lines: tuple[str, ...] | list[str], fontsize: float) -> float:
+    """Width in points of the widest line in ``fontsize``, from :data:`style.TEXT_WIDTHS`."""
+    return max(map(_line_width, lines), default=0) * fontsize / 1000
+
+
+@lru_cache(maxsize=256)
 def _classes(kind: str, states: tuple[str, ...], legend: bool) -> str:
     """Our classes; Graphviz puts ``node``/``edge``/``cluster`` in front of them in SVG."""
     names = ["legend", kind] if legend else [kind]
     if kind == "stage" and not legend and "unreachable" not in states:
         names.append("reachable")
     names.extend(states)
-    return " ".join(names)
+    return _safe(" ".join(names))
 
 
-def _node_line(node: Node, indent: str) -> str:
-    values: dict[str, str] = dict(style.DOT_NODE[node.kind])
-    for state in node.states:
+@lru_cache(maxsize=256)
+def _node_style(kind: str, states: tuple[str, ...], legend: bool) -> tuple[str, float, float, float]:
+    """(checked style attributes, font size, padding in points, shape factor) of a node kind in
+    these states."""
+    values: dict[str, str] = dict(style.DOT_NODE[kind])
+    for state in states:
         values.update(style.DOT_NODE_STATE[state])
-    legend = node.cluster == "cluster_legend"
-    if legend and node.kind != "legend-point":
+    pad = style.TEXT_PAD["box"]
+    if legend and kind != "legend-point":
         values["fontsize"] = "9"
         values["margin"] = "0.08,0.03"
-    if node.kind != "legend-point":
-        values["label"] = dot_label(node.lines)
-    else:
-        values["label"] = DotLabel("")
-    values["id"] = node.id
-    values["class"] = _classes(node.kind, node.states, legend)
-    return f'{indent}"{node.id}" {_attrs(values)};'
+        pad = style.TEXT_PAD["legend"]
+    fontsize = float(values.get("fontsize", style.DOT_NODE_DEFAULT["fontsize"]))
+    factor = style.SHAPE_FACTOR.get(values.get("shape", "box"), 1.0)
+    return _attr_list(values), fontsize, pad, factor
 
 
-def _edge_line(edge: SceneEdge, indent: str) -> str:
-    values: dict[str, str] = dict(style.DOT_EDGE[edge.kind])
-    for state in edge.states:
+def _node_line(node: Node, indent: str, min_text: float = 0.0) -> str:
+    legend = node.cluster == "cluster_legend"
+    attrs, fontsize, pad, factor = _node_style(node.kind, node.states, legend)
+    node_id = _safe(node.id)
+    head = f'{indent}"{node_id}" [{attrs}, class="{_classes(node.kind, node.states, legend)}", id="{node_id}"'
+    if node.kind == "legend-point":
+        return head + ', label=""];'
+    # Every label gets a width that holds it in the widest usual browser font (dot only widens).
+    width = (max(text_width(node.lines, fontsize), min_text) + pad) * factor / 72
+    return f'{head}, label="{dot_label(node.lines)}", width="{math.ceil(width * 100) / 100:g}"];'
+
+
+@lru_cache(maxsize=256)
+def _edge_style(kind: str, states: tuple[str, ...]) -> str:
+    values: dict[str, str] = dict(style.DOT_EDGE[kind])
+    for state in states:
         values.update(style.DOT_EDGE_STATE[state])
+    return _attr_list(values)
+
+
+def _edge_line(edge: SceneEdge, indent: str, node_ids: frozenset[str]) -> str:
     legend = edge.id.startswith("legend-")
+    edge_id = _safe(edge.id)
+    if edge.tail not in node_ids or edge.head not in node_ids:  # node ids were checked when written
+        raise ValueError(f"edge {edge_id} joins a node the scene does not have")
+    line = (
+        f'{indent}"{edge.tail}" -> "{edge.head}" [{_edge_style(edge.kind, edge.states)}, '
+        f'class="{_classes(edge.kind, edge.states, legend)}", id="{edge_id}"'
+    )
     if edge.label is not None:
-        values["label"] = dot_label((edge.label,))
-    values["id"] = edge.id
-    values["class"] = _classes(edge.kind, edge.states, legend)
-    return f'{indent}"{edge.tail}" -> "{edge.head}" {_attrs(values)};'
+        # an xlabel is placed after layout: a plain edge label would make dot double every rank
+        return f'{line}, xlabel="{dot_label((edge.label,))}"];'
+    return line + "];"
 
 
 def _cluster_lines(cluster: Cluster, nodes: list[Node]) -> list[str]:
@@ -96,8 +160,13 @@ def _cluster_lines(cluster: Cluster, nodes: list[Node]) -> list[str]:
     values["label"] = dot_label(cluster.lines, left=True)
     values["id"] = cluster.id.replace("_", "-")
     values["class"] = " ".join((cluster.kind, *cluster.states))
-    out = [f'  subgraph "{cluster.id}" {{', f"    graph {_attrs(values)};"]
-    out.extend(_node_line(n, "    ") for n in nodes)
+    out = [f'  subgraph "{_safe(cluster.id)}" {{', f"    graph {_attrs(values)};"]
+    # dot sizes the cluster's title with its narrow built-in metrics; the first node is made wide
+    # enough to hold it, so the cluster around it is too
+    fontsize = float(values.get("fontsize", style.DOT_GRAPH["layers"]["fontsize"]))
+    title = text_width(cluster.lines, fontsize)
+    for i, node in enumerate(nodes):
+        out.append(_node_line(node, "    ", title if i == 0 and cluster.kind == "stage" else 0.0))
     out.append("  }")
     return out
 
@@ -116,7 +185,8 @@ def scene_to_dot(scene: Scene) -> str:
     lines.extend(_node_line(n, "  ") for n in by_cluster.get(None, []))
     for cluster in scene.clusters:
         lines.extend(_cluster_lines(cluster, by_cluster.get(cluster.id, [])))
-    lines.extend(_edge_line(e, "  ") for e in scene.edges)
+    node_ids = frozenset(n.id for n in scene.nodes)
+    lines.extend(_edge_line(e, "  ", node_ids) for e in scene.edges)
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -360,9 +360,10 @@ def project_size(dot_text: str) -> int:
     )
 
 
-def draw_project(project, fmt: str, *, settings: dict | None = None) -> bytes:
+def draw_project(project, fmt: str, *, settings: dict | None = None, runner=None) -> bytes:
     """SVG or PNG of a project through the same contained ``dot`` as one file.
 
+    ``runner`` is the caller's :class:`~webapp.render.DotRunner` (a one-off cold one when None).
     Like :func:`webapp.render.render`, how many drawings run at once is the caller's business
     (the web app's render gate); a drawing past :data:`~webapp.render.MAX_ELEMENTS` nodes and
     edges is refused before Graphviz runs (:class:`RenderTooLarge`).
@@ -378,12 +379,10 @@ def draw_project(project, fmt: str, *, settings: dict | None = None) -> bytes:
             f"project too large to draw: {size} nodes and edges (limit {MAX_ELEMENTS}); "
             "pick a project target or use the json format"
         )
+    if runner is not None:
+        return runner.run(dot_text, fmt)
     return run_dot(
-        dot_text,
-        fmt,
-        timeout=float(settings["DOT_TIMEOUT"]),
-        memory_mb=int(settings["DOT_MEMORY_MB"]),
-        warm=bool(settings["WARM_DOT"]),
+        dot_text, fmt, timeout=float(settings["DOT_TIMEOUT"]), memory_mb=int(settings["DOT_MEMORY_MB"])
     )
 
 

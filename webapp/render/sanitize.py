@@ -12,6 +12,7 @@ done by lxml in C, so sanitising moby's 59-stage drawing takes about a milliseco
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 
 from lxml import etree
 
@@ -164,8 +165,16 @@ class SvgSanitizer:
             head, self._head = bytes(self._head), None
             self._feed(_DOCTYPE.sub(b"", head, count=1))
 
-    def close(self) -> bytes:
-        """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document."""
+    def close(self, legend=None) -> bytes:
+        """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document.
+
+        ``legend`` is the root of another sanitised drawing (see :func:`parse_sanitized`) to put
+        above this one, in the same canvas (:func:`place_above`).
+        """
+        return etree.tostring(self.close_tree(legend), encoding="utf-8", xml_declaration=False) + b"\n"
+
+    def close_tree(self, legend=None):
+        """:meth:`close`, as the lxml root element."""
         if self._head is not None:
             head, self._head = bytes(self._head), None
             self._feed(_DOCTYPE.sub(b"", head, count=1))
@@ -191,7 +200,9 @@ class SvgSanitizer:
             etree.strip_elements(root, *dropped, with_tail=False)
         etree.strip_tags(root, *_UNWRAP_TAGS)
         etree.cleanup_namespaces(root)
-        return etree.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+        if legend is not None:
+            place_above(root, legend)
+        return root
 
 
 def sanitize_svg(svg: bytes) -> bytes:
@@ -204,3 +215,54 @@ def sanitize_svg(svg: bytes) -> bytes:
     sanitizer = SvgSanitizer()
     sanitizer.feed(svg)
     return sanitizer.close()
+
+
+def parse_sanitized(svg: bytes):
+    """The root element of SVG this module already sanitised (our own output: parsed as safely)."""
+    return etree.fromstring(svg, etree.XMLParser(**_PARSER_OPTIONS))
+
+
+_TRANSLATE = re.compile(r"translate\(([-0-9.]+)[ ,]([-0-9.]+)\)")
+
+
+def _canvas(root) -> tuple[float, float]:
+    _, _, width, height = (float(v) for v in root.get("viewBox", "0 0 0 0").replace(",", " ").split())
+    return width, height
+
+
+def place_above(root, legend) -> None:
+    """Put the drawing of ``legend`` (an SVG root made by Graphviz, sanitised) above ``root``'s.
+
+    The canvas grows to hold both; ``root``'s graph group moves down by the legend's height and
+    its white background grows to the whole canvas; the legend's graph group is copied in with
+    the id ``legend-graph`` and the class ``legend`` (its title and background left out).
+    """
+    graph = root.find(_SVG + "g")
+    legend_graph = legend.find(_SVG + "g")
+    if graph is None or legend_graph is None:
+        return
+    main_w, main_h = _canvas(root)
+    legend_w, legend_h = _canvas(legend)
+    width, height = max(main_w, legend_w), main_h + legend_h
+    match = _TRANSLATE.search(graph.get("transform", ""))
+    if match is None:
+        return
+    tx, ty = float(match.group(1)), float(match.group(2)) + legend_h
+    graph.set("transform", f"scale(1 1) rotate(0) translate({tx:g} {ty:g})")
+    background = graph.find(_SVG + "polygon")
+    if background is not None:  # the canvas in the graph group's coordinates (y grows upwards)
+        x0, x1, top, bottom = -tx, width - tx, -ty, height - ty
+        background.set(
+            "points", f"{x0:g},{bottom:g} {x0:g},{top:g} {x1:g},{top:g} {x1:g},{bottom:g} {x0:g},{bottom:g}"
+        )
+    copy = deepcopy(legend_graph)
+    copy.set("id", "legend-graph")
+    copy.set("class", "legend")
+    for child in list(copy)[:2]:  # Graphviz's <title> and background polygon come first
+        if child.tag in (_SVG + "title", _SVG + "polygon"):
+            copy.remove(child)
+    copy.tail = "\n"
+    root.append(copy)
+    root.set("width", f"{round(width)}pt")
+    root.set("height", f"{round(height)}pt")
+    root.set("viewBox", f"0.00 0.00 {width:.2f} {height:.2f}")

@@ -14,6 +14,117 @@ FONT = "Helvetica"
 DPI = "96"
 """Raster resolution for PNG, passed as ``-Gdpi`` (a constant: a large dpi can take gigabytes)."""
 
+TEXT_WIDTHS = (
+    318,
+    401,
+    460,
+    838,
+    636,
+    950,
+    780,
+    275,
+    390,
+    390,
+    500,
+    838,
+    318,
+    361,
+    318,
+    337,
+    636,
+    636,
+    636,
+    636,
+    636,
+    636,
+    636,
+    636,
+    636,
+    636,
+    337,
+    337,
+    838,
+    838,
+    838,
+    531,
+    1000,
+    684,
+    686,
+    698,
+    770,
+    632,
+    575,
+    775,
+    752,
+    295,
+    295,
+    656,
+    557,
+    863,
+    748,
+    787,
+    603,
+    787,
+    695,
+    635,
+    611,
+    732,
+    684,
+    989,
+    685,
+    611,
+    685,
+    390,
+    337,
+    390,
+    838,
+    500,
+    500,
+    613,
+    635,
+    550,
+    635,
+    615,
+    352,
+    635,
+    634,
+    278,
+    278,
+    579,
+    278,
+    974,
+    634,
+    612,
+    635,
+    635,
+    411,
+    521,
+    392,
+    634,
+    592,
+    818,
+    592,
+    592,
+    525,
+    636,
+    337,
+    636,
+    838,
+)
+"""Advance widths of the printable ASCII characters (space to ``~``) in thousandths of the font
+size, in DejaVu Sans: what browsers on Linux draw for ``Helvetica`` when it is not installed, and
+wider than Helvetica and Arial for nearly all of them. The DOT writer sizes each label
+with them (``dot`` itself only knows Arial's narrower widths when it lays out without pango)."""
+TEXT_WIDTH_OTHER = 1000
+"""Width of any other character (a full em: wide enough for CJK and symbols)."""
+TEXT_WIDTH_EXTRA = MappingProxyType({"\u00b7": 318, "\u2605": 896, "\u2026": 1000})
+"""Widths of the non-ASCII characters our own labels use (middle dot, star, ellipsis)."""
+TEXT_PAD = MappingProxyType({"box": 16.0 + 4.0, "legend": 11.52 + 4.0})
+"""Points added to the widest label line: dot's own padding (16 pt, or twice a 0.08 in margin
+for legend entries) plus 4 pt of slack for kerning and rounding differences between browsers."""
+SHAPE_FACTOR = MappingProxyType({"octagon": 1.25, "cylinder": 1.05})
+"""How much wider than a box a shape must be to hold the same label."""
+
 # --- palette -------------------------------------------------------------------------------------
 INK = "#1f2937"
 MUTED = "#9ca3af"
@@ -56,6 +167,7 @@ DOT_ALLOWED = frozenset(
         "shape",
         "style",
         "width",
+        "xlabel",
     }
 )
 """The only DOT attributes we ever write. Never URL, href, tooltip, image, stylesheet."""

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import config
 from ..errors import HostRefused, Refusal, RenderBusy
+from ..render import DotRunner
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -60,6 +61,9 @@ def create_app(settings: dict | None = None) -> Flask:
     from .rendering import Renders
 
     app.extensions["renders"] = Renders(values)
+    # Graphviz runs through this app's runner; it is closed (spares killed, temp folder removed)
+    # when the app is garbage collected or the worker exits (a weakref finalizer, run at exit).
+    app.extensions["dot_runner"] = DotRunner.from_settings(values)
     # readiness checks for /healthz: (name, check, required); storage appends its own here
     app.extensions["health"] = [("dot", api.dot_ready, True)]
     app.register_blueprint(pages.bp)

@@ -29,7 +29,14 @@ def render_api():
 
     def draw():
         graph = analyze_request(req)
-        return render(graph, req.format, req.options.view, settings=current_app.config["SETTINGS"])
+        settings = current_app.config["SETTINGS"]
+        return render(
+            graph,
+            req.format,
+            req.options.view,
+            settings=settings,
+            runner=current_app.extensions["dot_runner"],
+        )
 
     body, mimetype = renders().cached(_key(req, req.format), draw)
     return Response(body, mimetype=mimetype)
@@ -43,7 +50,10 @@ def diagram_api():
 
     def draw():
         graph = analyze_request(req)
-        svg, _ = render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"])
+        settings = current_app.config["SETTINGS"]
+        svg, _ = render(
+            graph, "svg", req.options.view, settings=settings, runner=current_app.extensions["dot_runner"]
+        )
         body = {
             "graph": graph.to_dict(),
             "svg": svg.decode("utf-8") if isinstance(svg, bytes) else svg,

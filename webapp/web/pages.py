@@ -147,7 +147,8 @@ def _example_drawing(name: str):
         try:  # through the app's render admission, like every drawing
             with service.gate.slot():
                 key = cache_key(text, {}, "svg", codec="api")
-                draw = lambda: render(graph, "svg", "stages", settings=settings)  # noqa: E731
+                runner = current_app.extensions["dot_runner"]
+                draw = lambda: render(graph, "svg", "stages", settings=settings, runner=runner)  # noqa: E731
                 svg, _ = service.cached(key, draw, gated=False)
         except Refusal:  # busy: the page comes without a picture, the script draws it
             return graph, None
@@ -170,7 +171,13 @@ def index_post():
             key = cache_key(req.source, req.options.to_mapping(), "svg", codec="api")
             svg, _ = service.cached(
                 key,
-                lambda: render(graph, "svg", req.options.view, settings=current_app.config["SETTINGS"]),
+                lambda: render(
+                    graph,
+                    "svg",
+                    req.options.view,
+                    settings=current_app.config["SETTINGS"],
+                    runner=current_app.extensions["dot_runner"],
+                ),
                 gated=False,
             )
     except Refusal as exc:  # shown in the page, the text kept for fixing

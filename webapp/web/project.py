@@ -130,6 +130,7 @@ def project_api():
     if one is not None and not isinstance(one, str):
         raise OptionError("file must name a Dockerfile of the project")
     settings = current_app.config["SETTINGS"]
+    runner = current_app.extensions["dot_runner"]
 
     def draw() -> tuple[bytes, str]:
         project = analyze_project(files, build_contexts=contexts, project_target=target, settings=settings)
@@ -137,7 +138,9 @@ def project_api():
             graph = project.graphs.get(one)
             if graph is None:
                 raise OptionError("file must name a Dockerfile of the project")
-            return render(graph, fmt if fmt != "multistage" else "json", view, settings=settings)
+            return render(
+                graph, fmt if fmt != "multistage" else "json", view, settings=settings, runner=runner
+            )
         if fmt == "json":
             return (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8"), MIMETYPES["json"]
         if fmt == "dot":
@@ -150,7 +153,7 @@ def project_api():
                     "no builder pattern to convert: no script copies a file out of one build into another"
                 )
             return project.conversions[0]["dockerfile"].encode("utf-8"), MULTISTAGE_TYPE
-        return draw_project(project, fmt, settings=settings), MIMETYPES[fmt]
+        return draw_project(project, fmt, settings=settings, runner=runner), MIMETYPES[fmt]
 
     request_options = {"build_contexts": contexts, "project_target": target, "file": one, "view": view}
     key = cache_key(json.dumps(files, sort_keys=True), request_options, fmt, codec="project")

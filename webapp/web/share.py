@@ -48,7 +48,10 @@ STORED_CACHE = "public, max-age=300, must-revalidate"
 def _setup(state) -> None:
     app = state.app
     app.extensions["share"] = ShareService(
-        app.config["SETTINGS"], lambda: app.instance_path, lambda: app.extensions["renders"]
+        app.config["SETTINGS"],
+        lambda: app.instance_path,
+        lambda: app.extensions["renders"],
+        runner_of=lambda: app.extensions["dot_runner"],
     )
     # optional for readiness: a storage fault is shared by every instance (200 "degraded")
     app.extensions.setdefault("health", []).append(("storage", lambda: storage_health(app), False))
