@@ -70,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EMBED_ORIGIN", "", "Origin (scheme://host) for embedded images; empty means this app."),
     Setting(
         "MAX_LAYOUT_COST",
-        8000,
+        5500,
         "Largest layout cost (estimated size of Graphviz's node-placement problem) drawn; denser is a 422.",
     ),
 )

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from ..errors import LayoutTooLarge
 from .scene import Scene
 
-MAX_LAYOUT_COST = 8000
+MAX_LAYOUT_COST = 5500
 """Default of the ``MAX_LAYOUT_COST`` setting: the largest :func:`layout_cost` handed to ``dot``.
 
-Measured (``tests/test_budget.py``): the real corpus's worst is about 6,500 (moby/buildkit in the
-layers view, 0.2 s of ``dot``); a chain of 60 stages that each copy from the first costs 8,900
-and takes ``dot`` over 20 s; 400 stages in the layers view 20,500 (6 s); 150-stage diamonds
-drawn as layers 60,000."""
+Measured with legend edges as xlabels (no doubled ranks): the real corpus's worst is about 3,300
+(moby/buildkit in the layers view, under 0.1 s of ``dot``); 200 stages side by side as layers
+about 5,150 (0.1 s); a chain of 60 stages that each copy from the first 4,400 (0.6 s), of 70
+stages 6,000 (1.4 s, refused); that chain of 60 as layers 8,900 (10 s); 150-stage diamonds drawn
+as layers 32,000 (over 25 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,9 @@ class LayoutSize:
 def layout_size(scene: Scene) -> LayoutSize:
     """Estimate the placement problem from a longest-path ranking of ``scene``.
 
-    An edge spanning ``k`` ranks adds ``k - 1`` hidden nodes and ``k`` segments. When any edge
-    has a label ``dot`` doubles every rank distance. Clusters (stages in the layers view) are
+    An edge spanning ``k`` ranks adds ``k - 1`` hidden nodes and ``k`` segments. (Edge labels
+    are written as ``xlabel``, placed after layout, so they do not double rank distances as a
+    plain ``label`` would.) Clusters (stages in the layers view) are
     kept apart by an edge between every two whose ranks overlap.
     """
     ids = [node.id for node in scene.nodes]
@@ -68,8 +70,7 @@ def layout_size(scene: Scene) -> LayoutSize:
         for head in succ[node]:
             if (node, head) not in back and rank[head] < rank[node] + 1:
                 rank[head] = rank[node] + 1
-    stretch = 2 if any(e.label for e in scene.edges) else 1
-    segments = sum(max(abs(rank[head] - rank[tail]) * stretch, 1) for tail, head in edges)
+    segments = sum(max(abs(rank[head] - rank[tail]), 1) for tail, head in edges)
     hidden = segments - len(edges)
     ranked = len(ids) + hidden
     return LayoutSize(ranked + segments, 2 * segments + ranked + _overlapping_pairs(scene, rank))

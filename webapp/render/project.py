@@ -128,6 +128,7 @@ def project_to_dot(project) -> str:
                 states = ("unreachable", *states)
             prefixed = Node(f"f{k}-{node.id}", node.kind, node.lines, states, f"cluster_file_{k}")
             body.append(_node_line(prefixed, "    "))
+        node_ids = frozenset(f"f{k}-{node.id}" for node in scene.nodes)
         for edge in scene.edges:
             inner_edges.append(
                 _edge_line(
@@ -135,6 +136,7 @@ def project_to_dot(project) -> str:
                         f"f{k}-{edge.id}", f"f{k}-{edge.tail}", f"f{k}-{edge.head}", edge.kind, edge.states
                     ),
                     "  ",
+                    node_ids,
                 )
             )
         attrs = dict(FILE_CLUSTER)
