@@ -266,7 +266,9 @@ def test_postgresql_restarted_mid_load_gives_clean_503s_then_recovers(cluster):
         time.sleep(1)
         pg.stop()
         down_at = time.monotonic()
-        time.sleep(3)
+        # longer than the store's wait for a connection (3 s): a create sent early in the window
+        # must give up with a 503 before the server is back, not be served once it returns
+        time.sleep(6)
         pg.start()
         up_at = time.monotonic()
         deadline = up_at + 30
