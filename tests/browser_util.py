@@ -90,6 +90,18 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
 
+    def __enter__(self) -> Server:
+        """``with Server(...) as srv``: ready on entry, stopped on exit (also after a failure)."""
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

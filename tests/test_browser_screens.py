@@ -40,12 +40,8 @@ COPY --from=builder /out/app /app
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     database = tmp_path_factory.mktemp("shares") / "shares.sqlite3"
-    srv = Server(workers=2, env={"WEBAPP_DATABASE": str(database)})
-    try:
-        srv.wait_ready()
+    with Server(workers=2, env={"WEBAPP_DATABASE": str(database)}) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

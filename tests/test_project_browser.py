@@ -21,12 +21,8 @@ TIMEOUT = 20_000
 
 @pytest.fixture(scope="module")
 def server():
-    srv = Server(workers=1)
-    try:
-        srv.wait_ready()
+    with Server(workers=1) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
