@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import socket
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -144,6 +145,46 @@ def test_a_cached_link_is_not_queued_behind_renders(busy):
         [f.result() for f in storm]
     assert all(h.status == 200 for h in hits)
     assert statistics.median(h.seconds for h in hits) < 0.2, [round(h.seconds, 3) for h in hits]
+
+
+def test_slow_request_bodies_do_not_hold_the_threads_of_reads(busy):
+    """Clients that send a POST's headers and then trickle (or never send) its body hold a thread
+    each while the app reads it; GET requests have threads of their own, so /healthz and cached
+    links still answer at once (webapp/gunicorn_worker.py)."""
+    path = links.stateless_path("FROM alpine:3.20 AS trickled\nRUN true\n")
+    assert call(busy, "GET", path + ".svg").status == 200
+    head = b"POST /api/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    slow = []
+    try:
+        for _ in range(12):  # more than the worker's threads for everything but reads
+            sock = socket.create_connection(("127.0.0.1", busy.port))
+            sock.sendall(head + b"Content-Length: 100\r\n\r\n{")
+            slow.append(sock)
+        time.sleep(0.3)
+        probes = [call(busy, "GET", p, timeout=5) for p in ("/healthz", path + ".svg") * 3]
+    finally:
+        for sock in slow:
+            sock.close()
+    assert [p.status for p in probes] == [200] * 6
+    assert statistics.median(p.seconds for p in probes) < 0.1, [round(p.seconds, 3) for p in probes]
+
+
+def test_idle_connections_hold_no_thread(busy):
+    """Connections that send nothing wait in the worker's poller until their first byte (or are
+    closed at the keep-alive timeout): no thread is held, so every kind of request still runs."""
+    idle = [socket.create_connection(("127.0.0.1", busy.port)) for _ in range(16)]
+    try:
+        time.sleep(0.2)
+        probes = [
+            call(busy, "GET", "/healthz", timeout=5),
+            call(busy, "POST", "/api/share/stateless", body={"dockerfile": "FROM alpine\n"}, timeout=5),
+            call(busy, "POST", "/api/secrets", body={"dockerfile": "FROM alpine\n"}, timeout=5),
+        ]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert [p.status for p in probes] == [200] * 3, [p.body[:200] for p in probes]
+    assert max(p.seconds for p in probes) < 1.0, [round(p.seconds, 3) for p in probes]
 
 
 # --- rate limits and trusted hops -------------------------------------------------------------------------

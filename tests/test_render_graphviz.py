@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -80,6 +81,27 @@ def test_environment_cwd_and_limits_are_minimal(fake_dot, tmp_path):
     numbers = [line.strip() for line in lines if line.strip().isdigit()]
     assert numbers[:2] == ["4", str(256 * 1024)]  # RLIMIT_CPU = timeout + 1, RLIMIT_AS in KiB
     assert int(numbers[2]) != os.getsid(0)  # its own session
+
+
+def test_a_nice_runner_lowers_dots_priority(fake_dot, tmp_path):
+    report = tmp_path / "report"
+    fake_dot(f"cat > /dev/null\nps -o ni= -p $$ > {report}\n")
+    with gv.DotRunner(nice=7) as runner, pytest.raises(RenderError):  # empty output is no SVG
+        runner.run("digraph g { a; }", "svg")
+    assert int(report.read_text()) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    with gv.DotRunner() as runner, pytest.raises(RenderError):
+        runner.run("digraph g { a; }", "svg")
+    assert int(report.read_text()) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_the_dot_path_is_remembered_but_looked_for_again_once_gone(tmp_path, monkeypatch):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(gv, "_found", {"dot": str(fake)})
+    assert gv._dot_path() == str(fake)  # remembered: PATH is not searched again
+    fake.unlink()
+    assert gv._dot_path() == shutil.which("dot", path=gv.SAFE_PATH)
 
 
 def test_nonzero_exit_is_a_one_line_render_error(fake_dot):

@@ -25,12 +25,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_INSTRUCTIONS", 10000, "Most instructions a Dockerfile may have."),
     Setting("DOT_TIMEOUT", 10.0, "Seconds Graphviz may run before it is killed."),
     Setting("DOT_MEMORY_MB", 1024, "Address-space limit for Graphviz, in MiB."),
+    Setting(
+        "DOT_NICE",
+        10,
+        "Niceness (0-19) of Graphviz processes: drawings yield the CPU to cheap requests such as"
+        " cached links.",
+    ),
     Setting("WARM_DOT", True, "Keep one Graphviz process started ahead per worker, saving its start-up."),
     Setting(
         "MAX_RENDERS",
         2,
         "Costly requests (analysis, drawing) in flight per worker; gunicorn gives each worker"
-        " 2 x this + 2 threads.",
+        " 2 x this + 2 threads, and this + 2 more for GET and HEAD requests.",
     ),
     Setting("RENDER_WAIT", 0.3, "Seconds a costly request waits for a free slot before a 503."),
     Setting("WORKERS", 0, "gunicorn workers for `make run`; 0 means 2 x cores + 1."),
@@ -97,6 +103,12 @@ def worker_threads(settings: dict[str, Any]) -> int:
     checks and cached links. This is the one place that ties threads to render slots.
     """
     return 2 * render_slots(settings) + SPARE_THREADS
+
+
+def read_threads(settings: dict[str, Any]) -> int:
+    """gunicorn threads per worker for GET and HEAD requests (``webapp.gunicorn_worker``), apart
+    from the :func:`worker_threads` that serve everything else."""
+    return render_slots(settings) + SPARE_THREADS
 
 
 def render_slots(settings: dict[str, Any]) -> int:

@@ -1,9 +1,11 @@
 """gunicorn settings for `make run`, derived from the app's own settings (``webapp.config``).
 
 - bind from HOST/PORT; workers from WEBAPP_WORKERS, else 2 x cores + 1;
-- ``gthread`` workers with :func:`webapp._config.worker_threads` threads: MAX_RENDERS drawing, as
-  many waiting briefly for a slot, and two more so /healthz and cached links never queue behind
-  renders (the render gate answers 503 at once past that);
+- ``gthread`` workers with a second pool for GET/HEAD (:mod:`webapp.gunicorn_worker`):
+  :func:`webapp._config.worker_threads` threads for everything else (MAX_RENDERS drawing, as many
+  waiting briefly for a slot, two spare; the render gate answers 503 at once past that) and
+  :func:`webapp._config.read_threads` for reads, so /healthz and cached links never queue behind
+  renders;
 - ``limit_request_line`` long enough for the longest link the app issues (LINK_MAX_CHARS plus
   route, extension and query options); header fields long enough for a ``Referer`` holding such
   a link; start-up fails when LINK_MAX_CHARS exceeds what gunicorn can accept;
@@ -20,7 +22,7 @@ _settings = _config.load()
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(_settings["WORKERS"]) or multiprocessing.cpu_count() * 2 + 1
-worker_class = "gthread"
+worker_class = "webapp.gunicorn_worker.ReadFirstWorker"
 threads = _config.worker_threads(_settings)
 limit_request_line = _config.request_line_limit(_settings)
 limit_request_fields = 50

@@ -18,6 +18,15 @@ from ..errors import RenderBusy
 
 BUSY_MESSAGE = "too many diagrams are being drawn right now; try again in a few seconds"
 
+_thread = threading.local()
+
+
+def no_waiting() -> None:
+    """Mark the calling thread as one that never waits for a slot: when none is free it is refused
+    at once. The read pool of :mod:`webapp.gunicorn_worker` runs its threads so, to stay free for
+    cached answers."""
+    _thread.no_waiting = True
+
 
 class RenderGate:
     """At most ``slots`` holders at once; at most ``waiting`` more wait up to ``wait`` seconds."""
@@ -51,6 +60,8 @@ class RenderGate:
         of this gate's waiters: at most ``wait`` seconds, and only while the queue has room."""
         if lock.acquire(blocking=False):
             return
+        if getattr(_thread, "no_waiting", False):
+            self._refuse()
         with self._lock:
             queue_full = self._waiters >= self.waiting
             if not queue_full:
