@@ -112,7 +112,13 @@ def create(url: str, text: str, client: str | None = None) -> tuple[int, dict]:
 
 
 def read_text(url: str, share_id: str) -> tuple[int, str]:
-    status, _, body = request(url, "GET", f"/s/{share_id}.txt")
+    """A stored link's text; a 503 (busy or storage briefly unavailable, with Retry-After) is
+    asked again a few times, as a client told to retry would: it is not a lost link."""
+    for _ in range(4):
+        status, _, body = request(url, "GET", f"/s/{share_id}.txt")
+        if status != 503:
+            break
+        time.sleep(1)
     return status, body.decode("utf-8", "replace")
 
 
