@@ -527,7 +527,7 @@ def test_a_failing_rate_limit_store_lets_requests_through(monkeypatch):
     from webapp import links
 
     app = create_app({"RATE_RENDERS": 1})
-    store = app.extensions["rate_limits"].limiter.limiter
+    store = app.extensions["rate_limits"].counter
 
     def down(*args, **kwargs):
         raise ConnectionError("limit store down")

@@ -60,7 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RATE_STORAGE_URI",
         "memory://",
-        "Flask-Limiter storage for rate limits; memory:// counts per worker, redis://host:6379 shares.",
+        "Storage of rate-limit counts (a `limits` storage URI); memory:// counts per worker,"
+        " redis://host:6379 shares.",
     ),
     Setting(
         "TRUSTED_PROXIES",

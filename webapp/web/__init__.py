@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
-from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -70,12 +69,11 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(share.bp)
     app.register_blueprint(project.bp)
-    app.before_request(_check_host)  # before the limiter's own check: a refused Host costs nothing
+    app.before_request(_check_host)  # before any view: a refused Host costs nothing
     app.extensions["rate_limits"] = RateLimits(app)  # after the blueprints: it wraps their views
     app.after_request(_security_headers)
     compress.init_app(app)  # gzip for static JS, CSS and SVG (webapp/web/compress.py)
     app.register_error_handler(Refusal, _refusal)
-    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     return app
@@ -222,12 +220,6 @@ def _refusal(exc: Refusal):
     if exc.status >= 500 and not exc.retry_after:  # not ready (dot missing); busy is not news
         log.warning("refused with %s: %s", exc.status, exc.message)
     return error_response(exc.status, exc.message, exc.line, refusal_headers(exc))
-
-
-def _rate_limited(exc: RateLimitExceeded):
-    from .ratelimit import rate_limits
-
-    return _refusal(rate_limits().refusal(exc))
 
 
 def _too_large(exc: RequestEntityTooLarge):

@@ -1,11 +1,15 @@
-"""Per-client rate limits on every route that costs CPU, through Flask-Limiter.
+"""Per-client rate limits on every route that costs CPU, counted by the ``limits`` library.
 
 Two budgets per client and minute (moving window): ``renders`` (WEBAPP_RATE_RENDERS: the API's
 renders, the editor's diagrams, the no-JS form, the secret scan, stateless link creation and
 uncached share-link renders, all from one budget) and ``shares`` (WEBAPP_RATE_SHARES: stored links
 created). A view says what it costs with :func:`costs`; :class:`RateLimits` (one per app) wraps
-those views with Flask-Limiter's shared limits, and :meth:`RateLimits.check` charges the same
-budget from code (a share link charges only when its render is not cached). 0 turns a budget off.
+those views so that each call charges its budget through :meth:`RateLimits.check`, which code
+calls too (a share link charges only when its render is not cached). 0 turns a budget off.
+``limits`` (the engine of Flask-Limiter, used directly) holds the storage and the moving-window
+counter. Nothing runs on every request: requests that cost nothing (cached links, pages,
+``/healthz``) pay nothing for limits (Flask-Limiter's per-request hook cost a sixth of a cached
+link's time).
 
 Clients are keyed on ``request.remote_addr``, which is the peer address unless
 WEBAPP_TRUSTED_PROXIES > 0, when werkzeug's ProxyFix takes it from that many X-Forwarded-For
@@ -16,17 +20,17 @@ gives an exact bound.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
 from limits import parse
 from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from ..errors import RateLimited
 
@@ -59,35 +63,28 @@ def client_key() -> str:
 
 
 class RateLimits:
-    """The app's limiter: Flask-Limiter with the app's budgets; one per app."""
+    """The app's budgets, their counter and storage; one per app."""
 
     def __init__(self, app: Flask):
         settings = app.config["SETTINGS"]
         self.per_minute = {name: int(settings[setting]) for name, (setting, _) in BUDGETS.items()}
         uri = settings["RATE_STORAGE_URI"] or "memory://"
-        with warnings.catch_warnings():  # in-memory storage is the documented default
-            warnings.simplefilter("ignore", UserWarning)
-            try:
-                self.limiter = self._limiter(app, uri)
-            except ConfigurationError as exc:
-                raise ValueError(f"WEBAPP_RATE_STORAGE_URI={uri!r} cannot be used: {exc}") from None
+        try:
+            self.counter = MovingWindowRateLimiter(storage_from_string(uri))
+        except ConfigurationError as exc:
+            raise ValueError(f"WEBAPP_RATE_STORAGE_URI={uri!r} cannot be used: {exc}") from None
         for endpoint, view in list(app.view_functions.items()):
             budget = getattr(view, "rate_budget", None)
             if budget and self.per_minute[budget] > 0:
-                limit = self.limiter.shared_limit(self._limit_text(budget), scope=budget)
-                app.view_functions[endpoint] = limit(view)
+                app.view_functions[endpoint] = self._charging(view, budget)
 
-    @staticmethod
-    def _limiter(app: Flask, uri: str) -> Limiter:
-        return Limiter(
-            key_func=client_key,
-            app=app,
-            storage_uri=uri,
-            strategy="moving-window",
-            key_prefix=KEY_PREFIX,
-            headers_enabled=False,
-            swallow_errors=True,  # a rate-limit store that is down lets requests through, logged
-        )
+    def _charging(self, view: Callable, budget: str) -> Callable:
+        @functools.wraps(view)
+        def charged(*args, **kwargs):
+            self.check(budget)
+            return view(*args, **kwargs)
+
+        return charged
 
     def check(self, budget: str) -> None:
         """Charge one request to the client's ``budget``, or raise :class:`RateLimited`."""
@@ -96,19 +93,13 @@ class RateLimits:
         item = parse(self._limit_text(budget))
         args = (KEY_PREFIX, client_key(), budget)
         try:
-            allowed = self.limiter.limiter.hit(item, *args)
-            reset = 0.0 if allowed else self.limiter.limiter.get_window_stats(item, *args).reset_time
-        except Exception:  # noqa: BLE001 - like swallow_errors above: never a 500 for a limit
+            allowed = self.counter.hit(item, *args)
+            reset = 0.0 if allowed else self.counter.get_window_stats(item, *args).reset_time
+        except Exception:  # noqa: BLE001 - a store that is down lets requests through: never a 500
             log.exception("rate-limit storage failed; letting the request through")
             return
         if not allowed:
             raise self._refused(budget, _seconds_until(reset))
-
-    def refusal(self, exc: RateLimitExceeded) -> RateLimited:
-        """The refusal for a limit Flask-Limiter found broken in the current request."""
-        budget = exc.limit.scope if exc.limit.scope in BUDGETS else "renders"
-        current = self.limiter.current_limit
-        return self._refused(budget, _seconds_until(current.window.reset_time) if current is not None else 60)
 
     def _limit_text(self, budget: str) -> str:
         return f"{self.per_minute[budget]}/minute"
