@@ -9,6 +9,11 @@ keep-alive connections for a fixed time per step:
 - render overload: 64 clients asking for SVG renders while 8 others fetch the cached link. Excess
   renders must get a fast 503 (p99 under 2 s), and the cached link must keep most of its rate.
 
+Every step's clients run in a process of their own at niceness :data:`CLIENT_NICE`: on a machine
+of two cores the load generators would otherwise take the CPU the server needs, which clients on
+other machines never do. The server keeps the niceness it was started with (``dot`` runs below
+it, ``WEBAPP_DOT_NICE``), and each ratio compares steps measured the same way.
+
 Bounded: about 40 s in all, loopback only, every loop stops at its deadline.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -30,6 +36,9 @@ STEP_SECONDS = 2.0
 """How long each (kind, concurrency) step runs."""
 
 CONCURRENCY = (1, 8, 64)
+
+CLIENT_NICE = 5
+"""Niceness of the client processes (see the module's text)."""
 
 
 @dataclass
@@ -149,6 +158,23 @@ def _line(label: str, s: Sample) -> str:
     )
 
 
+def drive_apart(port: int, kind: str, clients: int, seconds: float, cached: str) -> subprocess.Popen:
+    """:func:`drive` in a client process at :data:`CLIENT_NICE`; :func:`collect` reads its sample."""
+    argv = [sys.executable, "-m", "scripts.bench_load", "--drive", str(port), kind, str(clients)]
+    return subprocess.Popen(
+        [*argv, str(seconds), cached],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.nice(CLIENT_NICE),  # noqa: PLW1509 - a client process, no threads yet
+    )
+
+
+def collect(proc: subprocess.Popen, seconds: float) -> Sample:
+    out, _ = proc.communicate(timeout=seconds + 40)
+    return Sample(**json.loads(out))
+
+
 def bench_load(print_table=print) -> dict:
     """Run every step against a fresh gunicorn; returns the samples by (kind, clients)."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -164,25 +190,16 @@ def bench_load(print_table=print) -> dict:
         cached = links.stateless_path(_DOCKERFILE) + ".svg"
         for _ in range(4):  # each worker draws it once
             drive(server.port, Kind("warm", lambda n: ("GET", cached, None, {})), 2, 0.2)
-        kinds = _kinds(cached)
-        for kind in kinds.values():
+        for kind in _kinds(cached):
             for clients in CONCURRENCY:
-                sample = drive(server.port, kind, clients, STEP_SECONDS)
-                results[(kind.name, clients)] = sample
-                print_table(_line(f"{kind.name} x{clients}", sample))
-        # The storm runs in its own process, so its 64 threads do not starve the readers of the
-        # client's GIL: what is measured is the server.
+                sample = collect(drive_apart(server.port, kind, clients, STEP_SECONDS, cached), STEP_SECONDS)
+                results[(kind, clients)] = sample
+                print_table(_line(f"{kind} x{clients}", sample))
         seconds = STEP_SECONDS * 2
-        storm = subprocess.Popen(
-            [sys.executable, "-m", "scripts.bench_load", "--storm", str(server.port), str(seconds)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        storm = drive_apart(server.port, "SVG render", 64, seconds, cached)
         time.sleep(0.3)  # let the storm build up before the readers start
-        readers = drive(server.port, kinds["cached link"], 8, seconds - 0.6)
-        out, _ = storm.communicate(timeout=seconds + 40)
-        renders = Sample(**json.loads(out))
+        readers = collect(drive_apart(server.port, "cached link", 8, seconds - 0.6, cached), seconds)
+        renders = collect(storm, seconds)
         results[("overload renders", 64)] = renders
         results[("overload cached", 8)] = readers
         print_table(_line("overload: SVG renders x64", renders))
@@ -192,15 +209,16 @@ def bench_load(print_table=print) -> dict:
     return results
 
 
-def _storm(port: int, seconds: float) -> None:
-    """``--storm PORT SECONDS``: 64 clients of SVG renders; the sample as JSON on stdout."""
-    sample = drive(port, _kinds("/")["SVG render"], 64, seconds)
+def _drive_main(port: int, kind: str, clients: int, seconds: float, cached: str) -> None:
+    """``--drive PORT KIND CLIENTS SECONDS CACHED_PATH``: one step; its sample as JSON on stdout."""
+    sample = drive(port, _kinds(cached)[kind], clients, seconds)
     print(json.dumps(dataclasses.asdict(sample)))
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    if sys.argv[1:2] == ["--storm"]:
-        _storm(int(sys.argv[2]), float(sys.argv[3]))
+    if sys.argv[1:2] == ["--drive"]:
+        port, kind, clients, seconds, cached = sys.argv[2:7]
+        _drive_main(int(port), kind, int(clients), float(seconds), cached)
     else:
         bench_load()
