@@ -12,7 +12,7 @@ import threading
 import pg_util
 import pytest
 
-from webapp.options import Options
+from webapp.options import Options, ProjectOptions
 from webapp.store import SCHEMA_VERSION, ShareStore, open_store
 
 TEXT = "FROM alpine AS base\nRUN echo hi\nFROM base\n"
@@ -42,6 +42,20 @@ def test_save_and_load(store):
     share_id, token = store.save(TEXT, options)
     assert len(share_id) == 22 and len(token) >= 40
     assert store.load(share_id) == (TEXT, options)
+
+
+def test_a_project_share_keeps_its_kind(store):
+    """A project is stored as one text (its files) with :class:`ProjectOptions`; the same text
+    shared as a Dockerfile is still a Dockerfile."""
+    text = '{"Dockerfile":"FROM alpine\\n","docker-bake.hcl":"target \\"app\\" {}\\n"}'
+    options = ProjectOptions(project_target="app", build_contexts=(("base", "docker-image://alpine:3.20"),))
+    project_id, token = store.save(text, options)
+    plain_id, _ = store.save(text, Options(view="layers"))
+    assert store.load(project_id) == (text, options)
+    assert store.load(plain_id) == (text, Options(view="layers"))
+    assert store.count() == (2, 1)
+    assert store.load(store.save(text, ProjectOptions())[0]) == (text, ProjectOptions())
+    assert store.delete(project_id, token) and store.load(project_id) is None
 
 
 def test_unicode_text_round_trips(store):

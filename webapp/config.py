@@ -46,9 +46,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Share database: a SQLite path (empty means shares.sqlite3 in the instance folder) "
         "or a postgresql:// URL.",
     ),
-    Setting("SHARE_MAX_BYTES", 256 * 1024, "Largest Dockerfile that can be stored as a share."),
+    Setting(
+        "SHARE_MAX_BYTES", 256 * 1024, "Largest Dockerfile (or project text) that can be stored as a share."
+    ),
     Setting("LINK_MAX_CHARS", 8000, "Longest stateless link payload accepted."),
-    Setting("LINK_MAX_SOURCE", 64 * 1024, "Largest Dockerfile a stateless link may inflate to."),
+    Setting(
+        "LINK_MAX_SOURCE", 64 * 1024, "Largest Dockerfile (or project text) a stateless link may inflate to."
+    ),
     Setting("CACHE_BYTES", 64 * 1024 * 1024, "Render cache size per worker, in bytes."),
     Setting("RATE_SHARES", 30, "Share links one client may create per minute."),
     Setting(

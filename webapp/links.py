@@ -19,13 +19,16 @@ import binascii
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .errors import RequestRefused
 from .nesting import too_deep
-from .options import OptionError, Options
+from .options import OptionError, Options, ProjectOptions
 
 CURRENT_VERSION = "1"
+"""The codec of a Dockerfile's links."""
+PROJECT_VERSION = "p1"
+"""The codec of a project's links."""
 
 # Vocabulary of Dockerfiles as they appear inside the JSON string (newlines are the two characters
 # backslash-n, quotes are escaped). Written for this project. zlib prefers the END of a preset
@@ -94,6 +97,33 @@ _VOCAB_V1 = (
 
 ZDICT_V1 = "".join(_VOCAB_V1).encode("utf-8")
 
+# What projects add, as it appears inside the JSON strings of codec p1: bake HCL (quotes escaped),
+# compose YAML and build scripts. Written for this project. It comes first in ZDICT_P1, the
+# Dockerfile vocabulary after it (the most frequent words last).
+_VOCAB_P1 = (
+    r"#!/bin/sh\nset -e\n#!/usr/bin/env bash\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
+    r"docker build -t  -f Dockerfile.build .\ndocker container create --name extract \n"
+    r"docker container cp extract:/go/src/app/app ./app\ndocker container rm -f extract\n"
+    r"docker create --name docker cp docker rm docker buildx build --build-context --target "
+    r"--build-arg --platform linux/amd64,linux/arm64 --push --load -t app:latest app:build "
+    r"services:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n"
+    r"      target: \n      args:\n      additional_contexts:\n        - \n      tags:\n"
+    r"    image: \n    ports:\n      - \"8080:8080\"\n    environment:\n    depends_on:\n"
+    r"    volumes:\n  web:\n  db:\n    image: postgres:16\n  worker:\n  api:\nversion: \"3.8\"\n"
+    r"variable \"TAG\" {\n  default = \"latest\"\n}\n"
+    r"group \"default\" {\n  targets = [\"app\"]\n}\n"
+    r"target \"_common\" {\n  args = {\n  }\n}\n"
+    r"target \"app\" {\n  inherits = [\"_common\"]\n  context = \".\"\n"
+    r"  dockerfile = \"Dockerfile\"\n  target = \"\"\n  contexts = {\n    base = \"target:base\"\n"
+    r"  }\n  tags = [\"${REGISTRY}/app:${TAG}\"]\n  platforms = [\"linux/amd64\", \"linux/arm64\"]\n"
+    r"  output = [\"type=\n  cache-from = [\"type=gha\"]\n  cache-to = [\"type=gha,mode=max\"]\n"
+    r'docker-image://target:","docker-bake.hcl":"","compose.yaml":"","docker-compose.yml":"'
+    r'","build.sh":"","Makefile":"","Dockerfile.build":"{"f":{"Dockerfile":"'
+)
+
+ZDICT_P1 = "".join(_VOCAB_P1).encode("utf-8") + ZDICT_V1
+"""The preset dictionary of codec p1 (projects); never changed once released."""
+
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
@@ -125,9 +155,26 @@ class UnknownCodec(LinkError):
     status = 404
 
 
-def _canonical_json(text: str, options: Options) -> bytes:
-    doc = {"d": text, "o": options.to_mapping()}
+def _canonical_json(doc: dict) -> bytes:
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def project_text(files: Mapping[str, str]) -> str:
+    """A project's files as one text (canonical JSON ``{path: text}``): what is stored, keyed and linked."""
+    return json.dumps(dict(files), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def project_files(text: str) -> dict[str, str]:
+    """The files of a :func:`project_text`, checked again like any posted project (paths, counts, sizes)."""
+    from .project.inputs import from_mapping
+
+    if too_deep(text):
+        raise InvalidLink("the project does not hold a valid document")
+    try:
+        files = json.loads(text)
+    except ValueError as exc:
+        raise InvalidLink("the project does not hold a valid document") from exc
+    return from_mapping(files)
 
 
 def _b64encode(data: bytes) -> str:
@@ -147,17 +194,31 @@ def _b64decode(payload: str) -> bytes:
     return data
 
 
-def encode(text: str, options: Options | None = None) -> str:
-    """The codec-1 payload for ``text`` and ``options`` (the part after ``/d/1/``)."""
+def version_of(options: Options | ProjectOptions) -> str:
+    """The codec version that encodes a share with these options (a Dockerfile or a project)."""
+    return PROJECT_VERSION if options.kind == "project" else CURRENT_VERSION
+
+
+def encode(text: str, options: Options | ProjectOptions | None = None) -> str:
+    """The payload for ``text`` and ``options`` (the part after ``/d/<version>/``).
+
+    A Dockerfile (:class:`Options`) is codec 1; a project (:class:`ProjectOptions`, ``text`` its
+    :func:`project_text`) is codec ``p1``.
+    """
     options = options or Options()
-    comp = zlib.compressobj(level=9, method=zlib.DEFLATED, wbits=-15, memLevel=9, zdict=ZDICT_V1)
-    data = comp.compress(_canonical_json(text, options)) + comp.flush()
+    if options.kind == "project":
+        doc, zdict = {"f": json.loads(text), "o": options.to_mapping()}, ZDICT_P1
+    else:
+        doc, zdict = {"d": text, "o": options.to_mapping()}, ZDICT_V1
+    comp = zlib.compressobj(level=9, method=zlib.DEFLATED, wbits=-15, memLevel=9, zdict=zdict)
+    data = comp.compress(_canonical_json(doc)) + comp.flush()
     return _b64encode(data)
 
 
-def stateless_path(text: str, options: Options | None = None) -> str:
-    """The path of the stateless link, e.g. ``/d/1/<payload>``."""
-    return f"/d/{CURRENT_VERSION}/{encode(text, options)}"
+def stateless_path(text: str, options: Options | ProjectOptions | None = None) -> str:
+    """The path of the stateless link, e.g. ``/d/1/<payload>`` (``/d/p1/<payload>`` for a project)."""
+    options = options or Options()
+    return f"/d/{version_of(options)}/{encode(text, options)}"
 
 
 def _inflate_limit(max_source: int) -> int:
@@ -166,9 +227,11 @@ def _inflate_limit(max_source: int) -> int:
     return 2 * max_source + 96 * 1024
 
 
-def _decode_v1(payload: str, *, max_source: int) -> tuple[str, Options]:
+def _inflate_document(payload: str, *, max_source: int, zdict: bytes, keys: set[str]) -> dict:
+    """A payload's JSON object with exactly ``keys``: base64url, inflated within the limit, nesting
+    checked before the parser; every failure a :class:`LinkError`."""
     data = _b64decode(payload)
-    inflater = zlib.decompressobj(wbits=-15, zdict=ZDICT_V1)
+    inflater = zlib.decompressobj(wbits=-15, zdict=zdict)
     limit = _inflate_limit(max_source)
     try:
         raw = inflater.decompress(data, limit)
@@ -186,31 +249,59 @@ def _decode_v1(payload: str, *, max_source: int) -> tuple[str, Options]:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidLink("link payload does not hold a valid document") from exc
-    if not isinstance(doc, dict) or set(doc) != {"d", "o"}:
+    if not isinstance(doc, dict) or set(doc) != keys or not isinstance(doc["o"], dict):
         raise InvalidLink("link payload does not hold a valid document")
-    text, opts = doc["d"], doc["o"]
-    if not isinstance(text, str) or not isinstance(opts, dict):
-        raise InvalidLink("link payload does not hold a valid document")
+    return doc
+
+
+def _checked_size(text: str, max_source: int) -> None:
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise InvalidLink("link payload holds text that is not valid Unicode") from exc
     if size > max_source:
         raise LinkTooLarge(f"link payload inflates past the limit of {max_source} bytes")
+
+
+def _decode_v1(payload: str, *, max_source: int) -> tuple[str, Options]:
+    doc = _inflate_document(payload, max_source=max_source, zdict=ZDICT_V1, keys={"d", "o"})
+    text = doc["d"]
+    if not isinstance(text, str):
+        raise InvalidLink("link payload does not hold a valid document")
+    _checked_size(text, max_source)
     try:
-        options = Options.from_mapping(opts)
+        options = Options.from_mapping(doc["o"])
     except OptionError as exc:
         raise InvalidLink(f"link payload has a bad option: {exc.message}") from exc
     return text, options
 
 
-Decoder = Callable[..., tuple[str, Options]]
+def _decode_p1(payload: str, *, max_source: int) -> tuple[str, ProjectOptions]:
+    """A project: ``{"f": {path: text}, "o": {project options}}`` -> ``(project_text, options)``."""
+    from .project.inputs import from_mapping
 
-DECODERS: dict[str, Decoder] = {"1": _decode_v1}
+    doc = _inflate_document(payload, max_source=max_source, zdict=ZDICT_P1, keys={"f", "o"})
+    if not isinstance(doc["f"], dict) or not doc["f"]:
+        raise InvalidLink("link payload does not hold a valid document")
+    files = from_mapping(doc["f"])  # paths (no '..', nothing absolute), types, counts, as for any project
+    text = project_text(files)
+    _checked_size(text, max_source)
+    try:
+        options = ProjectOptions.from_mapping(doc["o"])
+    except OptionError as exc:
+        raise InvalidLink(f"link payload has a bad option: {exc.message}") from exc
+    return text, options
+
+
+Decoder = Callable[..., tuple[str, Options | ProjectOptions]]
+
+DECODERS: dict[str, Decoder] = {"1": _decode_v1, "p1": _decode_p1}
 """Every codec ever released, by version. Never remove one: old links live in READMEs."""
 
 
-def decode(version: str, payload: str, *, max_chars: int, max_source: int) -> tuple[str, Options]:
+def decode(
+    version: str, payload: str, *, max_chars: int, max_source: int
+) -> tuple[str, Options | ProjectOptions]:
     """Decode a link payload; raises a :class:`LinkError` subclass with the HTTP status to answer."""
     decoder = DECODERS.get(version)
     if decoder is None:

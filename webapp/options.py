@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
+from .contexts import context_key
 from .errors import RequestRefused
 from .platforms import PlatformError, normalize_platform, parse_platform
 
@@ -21,6 +23,9 @@ _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _PLATFORM = re.compile(r"^[A-Za-z0-9_.()+%/-]{1,100}$")
 MAX_BUILD_ARGS = 64
 MAX_BUILD_ARG_VALUE = 1024
+MAX_BUILD_CONTEXTS = 32
+MAX_CONTEXT_VALUE = 1024
+MAX_PROJECT_TARGET = 128
 
 
 class OptionError(RequestRefused):
@@ -30,6 +35,9 @@ class OptionError(RequestRefused):
 @dataclass(frozen=True, slots=True)
 class Options:
     """What to draw: the target stage, build args, platform and view."""
+
+    kind: ClassVar[str] = "dockerfile"
+    """What a share with these options holds (see :class:`ProjectOptions`)."""
 
     target: str | None = None
     """``--target`` stage name (case-insensitive), or None for the last stage."""
@@ -99,6 +107,86 @@ class Options:
             "build_args": dict(self.build_args),
             "platform": self.platform or DEFAULT_PLATFORM,
         }
+
+
+def parse_build_contexts(values) -> dict[str, str]:
+    """``["name=value", …]`` or ``{name: value}`` -> a checked mapping (:class:`OptionError` if bad).
+
+    Names must be valid image-reference names, as buildx requires of ``--build-context``.
+    """
+    if values is None:
+        return {}
+    if isinstance(values, (list, tuple)):
+        pairs = []
+        for item in values:
+            if not isinstance(item, str) or "=" not in item:
+                raise OptionError("build contexts must be name=value")
+            pairs.append(tuple(item.split("=", 1)))
+        values = dict(pairs)
+    if not isinstance(values, dict):
+        raise OptionError("build_contexts must be an object of names to values")
+    if len(values) > MAX_BUILD_CONTEXTS:
+        raise OptionError(f"at most {MAX_BUILD_CONTEXTS} build contexts")
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name or len(name) > 255 or context_key(name) is None:
+            raise OptionError(f"invalid context name {str(name)[:40]!r}: it must be a valid image name")
+        if not isinstance(value, str) or not value or len(value) > MAX_CONTEXT_VALUE:
+            raise OptionError(f"build context {name} must be a value of 1 to {MAX_CONTEXT_VALUE} characters")
+        if any(ord(c) < 32 for c in value):
+            raise OptionError(f"build context {name} has control characters")
+        out[name] = value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectOptions:
+    """What to draw of a whole project: the project target and the user's build contexts.
+
+    (A project is drawn in the stages view; ``view`` applies to one file drawn alone.)"""
+
+    kind: ClassVar[str] = "project"
+    """What a share with these options holds: a project's files."""
+
+    project_target: str | None = None
+    """A bake group or target, a compose service or a script; None: bake's default, else everything."""
+    build_contexts: tuple[tuple[str, str], ...] = ()
+    """``--build-context`` pairs for every build, sorted by name."""
+
+    @classmethod
+    def from_mapping(cls, data: dict, *, allow: tuple[str, ...] = ()) -> ProjectOptions:
+        """Validate a JSON-like mapping; keys in ``allow`` are accepted and ignored."""
+        known = {"project_target", "build_contexts"}
+        unknown = sorted(set(data) - known - set(allow))
+        if unknown:
+            raise OptionError(f"unknown option: {unknown[0]}")
+        target = data.get("project_target") or None
+        if target is not None and (
+            not isinstance(target, str) or len(target) > MAX_PROJECT_TARGET or not target.isprintable()
+        ):
+            raise OptionError("project_target must be a bake group or target, or a compose service")
+        contexts = parse_build_contexts(data.get("build_contexts") or None)
+        return cls(project_target=target, build_contexts=tuple(sorted(contexts.items())))
+
+    def to_mapping(self) -> dict:
+        """Canonical JSON-like form (only non-default values), for links and cache keys."""
+        out: dict = {}
+        if self.project_target:
+            out["project_target"] = self.project_target
+        if self.build_contexts:
+            out["build_contexts"] = dict(self.build_contexts)
+        return out
+
+    def analysis_kwargs(self) -> dict:
+        """Keyword arguments for :func:`webapp.project.analyze_project`."""
+        return {"project_target": self.project_target, "build_contexts": dict(self.build_contexts)}
+
+
+OPTIONS_OF_KIND: dict[str, type[Options] | type[ProjectOptions]] = {
+    Options.kind: Options,
+    ProjectOptions.kind: ProjectOptions,
+}
+"""The options class of each kind of share (a Dockerfile, a project), by ``kind``."""
 
 
 def check_format(fmt: str) -> str:

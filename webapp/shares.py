@@ -24,7 +24,8 @@ from . import analyze, links
 from . import secrets as secret_scan
 from .cache import render_key
 from .errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput
-from .options import OptionError, Options
+from .options import OptionError, Options, ProjectOptions
+from .project import ProjectInputError, analyze_project
 from .store import ShareStore, StoreError, open_store
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,22 @@ EXTENSIONS = {"svg": "svg", "png": "png", "json": "json", "dot": "dot", "mmd": "
 """File extension after a share path -> output format (``txt`` is the Dockerfile itself)."""
 
 QUERY_OPTIONS = ("view", "target")
-"""The only query parameters a share URL accepts; each is validated like any other option."""
+"""The only query parameters a share URL accepts; each is validated like any other option.
+On a project link ``target`` is the project target (a bake group or target, a compose service)
+and there is no ``view`` (a project is drawn in the stages view)."""
+
+_QUERY_FIELDS = {
+    Options.kind: {"view": "view", "target": "target"},
+    ProjectOptions.kind: {"target": "project_target"},
+}
 
 STORED_CODEC = "s1"
 """The codec part of the cache key for stored shares (the text and options are the same for any id)."""
+STORED_PROJECT_CODEC = "sp1"
+"""The same for stored projects (a project's text never collides with a Dockerfile's key)."""
+
+PROJECT_EXTENSIONS = ("svg", "png", "json", "dot", "mmd")
+"""What a project link serves after its path (``.txt`` is one Dockerfile's text: a project has several)."""
 
 KEPT_FORMATS = ("svg", "png")
 """Renders of stored texts kept in the store, so any instance serves them without ``dot``."""
@@ -47,6 +60,10 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 Drawn = tuple[bytes, str]
 """``(body, mimetype)``."""
+
+Shared = Options | ProjectOptions
+"""The options of a share; their ``kind`` says what its text is (a Dockerfile, or a project's files
+as one text: :func:`webapp.links.project_text`)."""
 
 
 class ShareNotFound(Refusal, LookupError):
@@ -104,6 +121,18 @@ def share_text(source: str | bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def stored_codec(options: Shared) -> str:
+    """The codec part of a stored share's cache key, by its kind."""
+    return STORED_PROJECT_CODEC if options.kind == ProjectOptions.kind else STORED_CODEC
+
+
+def check_extension(ext: str | None, options: Shared) -> None:
+    """A project link has no ``.txt`` (a 404 like any unknown format)."""
+    if ext is not None and options.kind == ProjectOptions.kind and ext not in PROJECT_EXTENSIONS:
+        shown = ", ".join("." + e for e in PROJECT_EXTENSIONS)
+        raise UnknownFormat(f"no such format .{ext} for a project (formats: {shown})")
+
+
 def split_name(name: str) -> tuple[str, str | None]:
     """``"<id or payload>.<ext>"`` -> ``(stem, ext)``; no extension is the page (ext None)."""
     stem, dot, ext = name.rpartition(".")
@@ -114,21 +143,22 @@ def split_name(name: str) -> tuple[str, str | None]:
     return stem, ext
 
 
-def with_query(options: Options, args: Mapping[str, Sequence[str]]) -> Options:
+def with_query(options: Shared, args: Mapping[str, Sequence[str]]) -> Shared:
     """Apply the enumerated query options (``view``, ``target``; each at most once); others are 400."""
     if not args:
         return options
-    unknown = sorted(set(args) - set(QUERY_OPTIONS))
+    fields = _QUERY_FIELDS[options.kind]
+    unknown = sorted(set(args) - set(fields))
     if unknown:
-        raise OptionError(f"unknown query option: {unknown[0][:40]} (allowed: {', '.join(QUERY_OPTIONS)})")
+        raise OptionError(f"unknown query option: {unknown[0][:40]} (allowed: {', '.join(fields)})")
     mapping = options.to_mapping()
-    for key in QUERY_OPTIONS:
+    for key, field in fields.items():
         values = list(args.get(key, ()))
         if len(values) > 1:
             raise OptionError(f"query option {key} given more than once")
         if values:
-            mapping[key] = values[0]
-    return Options.from_mapping(mapping)
+            mapping[field] = values[0]
+    return type(options).from_mapping(mapping)
 
 
 def scan_secrets(source: str | bytes) -> dict:
@@ -139,6 +169,18 @@ def scan_secrets(source: str | bytes) -> dict:
         "findings": [f.to_dict() for f in findings],
         "redacted": secret_scan.redact(text, findings) if findings else text,
     }
+
+
+def scan_project_secrets(files: Mapping[str, str]) -> dict:
+    """The same check over every file of a project: ``{"findings": [{"path", ...}], "redacted":
+    {path: text}}``, the findings in path order."""
+    findings: list[dict] = []
+    redacted: dict[str, str] = {}
+    for path, text in sorted(files.items()):
+        found = scan_secrets(text)
+        findings.extend({"path": path, **finding} for finding in found["findings"])
+        redacted[path] = found["redacted"]
+    return {"findings": findings, "redacted": redacted}
 
 
 class ShareService:
@@ -185,19 +227,37 @@ class ShareService:
     # --- stored links ---------------------------------------------------------------------------
 
     def check_size(self, source: str | bytes) -> None:
-        """A posted Dockerfile over ``SHARE_MAX_BYTES`` is a 413, before anything else is done."""
+        """A posted Dockerfile (or project text) over ``SHARE_MAX_BYTES`` is a 413, before anything else."""
         size = len(source) if isinstance(source, bytes) else len(source.encode("utf-8", "surrogatepass"))
         limit = self.settings["SHARE_MAX_BYTES"]
         if size > limit:
             raise InputTooLarge(f"too large to share: {size} bytes (limit {limit} bytes)")
 
-    def create(self, source: str | bytes, options: Options) -> Created:
-        """Store a Dockerfile (it must be UTF-8 and analyse to at least one stage); answered after commit."""
+    def create(self, source: str | bytes | Mapping[str, str], options: Shared) -> Created:
+        """Store a Dockerfile (it must be UTF-8 and analyse to at least one stage), or a project's
+        files (checked paths; at least one Dockerfile with a stage); answered after commit."""
+        text = self.checked_text(source, options)
+        share_id, token = self.store().save(text, options)
+        return Created(share_id, token, self.stateless_payload(text, options))
+
+    def checked_text(self, source: str | bytes | Mapping[str, str], options: Shared) -> str:
+        """The text to store of a Dockerfile or a project: within ``SHARE_MAX_BYTES`` (413), then
+        analysed (a project's files as one text, :func:`webapp.links.project_text`)."""
+        if options.kind == ProjectOptions.kind:
+            text = links.project_text(source)
+            self.check_size(text)
+            self.require_project(source, options)
+            return text
         self.check_size(source)
         text = share_text(source)
         self.require_stages(text, options)
-        share_id, token = self.store().save(text, options)
-        return Created(share_id, token, self.stateless_payload(text, options))
+        return text
+
+    def require_project(self, files: Mapping[str, str], options: ProjectOptions) -> None:
+        """A project must analyse (its target known) and have a Dockerfile with a stage (422)."""
+        project = analyze_project(files, settings=self.settings, **options.analysis_kwargs())
+        if not any(graph.stages for graph in project.graphs.values()):
+            raise DockerfileError("not a project to share: none of its Dockerfiles has a FROM instruction")
 
     def require_stages(self, text: str, options: Options) -> None:
         graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
@@ -208,7 +268,7 @@ class ShareService:
                 message = f"{message} ({first.message})"
             raise DockerfileError(message, first.line if first else None)
 
-    def load(self, share_id: str) -> tuple[str, Options]:
+    def load(self, share_id: str) -> tuple[str, Shared]:
         """A stored share's text and options; :class:`ShareNotFound` for unknown, deleted or malformed ids."""
         found = self.store().load(share_id) if _ID.match(share_id) else None
         if found is None:
@@ -223,25 +283,26 @@ class ShareService:
 
     # --- stateless links ------------------------------------------------------------------------
 
-    def stateless_payload(self, text: str, options: Options) -> str | None:
-        """The codec payload for ``text``, or None when it is past the configured limits."""
+    def stateless_payload(self, text: str, options: Shared) -> str | None:
+        """The codec payload for ``text`` (a Dockerfile or a project's), or None when it is past the
+        configured limits."""
         if len(text.encode("utf-8")) > self.settings["LINK_MAX_SOURCE"]:
             return None
         payload = links.encode(text, options)
         return payload if len(payload) <= self.settings["LINK_MAX_CHARS"] else None
 
-    def stateless_path(self, source: str | bytes, options: Options) -> str:
-        """``/d/<version>/<payload>`` of a Dockerfile; 413 or 414 past the link limits."""
-        text = share_text(source)
+    def stateless_path(self, source: str | bytes | Mapping[str, str], options: Shared) -> str:
+        """``/d/<version>/<payload>`` of a Dockerfile or a project; 413 or 414 past the link limits."""
+        text = links.project_text(source) if options.kind == ProjectOptions.kind else share_text(source)
         max_source, max_chars = self.settings["LINK_MAX_SOURCE"], self.settings["LINK_MAX_CHARS"]
         if len(text.encode("utf-8", "surrogatepass")) > max_source:
             raise links.LinkTooLarge(f"too large for a stateless link (limit {max_source} bytes)")
         payload = links.encode(text, options)
         if len(payload) > max_chars:
             raise links.LinkTooLong(f"the link would be longer than {max_chars} characters")
-        return f"/d/{links.CURRENT_VERSION}/{payload}"
+        return f"/d/{links.version_of(options)}/{payload}"
 
-    def decode(self, version: str, payload: str) -> tuple[str, Options]:
+    def decode(self, version: str, payload: str) -> tuple[str, Shared]:
         """A stateless link's text and options (refusals as in docs/sharing.md)."""
         return links.decode(
             version,
@@ -250,7 +311,7 @@ class ShareService:
             max_source=self.settings["LINK_MAX_SOURCE"],
         )
 
-    def open_shared(self, s: str | None, d: str | None) -> tuple[str, Options] | None:
+    def open_shared(self, s: str | None, d: str | None) -> tuple[str, Shared] | None:
         """The editor's ``?s=<id>`` or ``?d=<version>/<payload>``, or None when absent or unusable
         (including storage faults: the editor then opens empty rather than failing)."""
         try:
@@ -259,7 +320,7 @@ class ShareService:
             if d:
                 version, _, payload = d.partition("/")
                 return self.decode(version, payload)
-        except (ShareNotFound, links.LinkError, OptionError, DockerfileError):
+        except (ShareNotFound, links.LinkError, OptionError, DockerfileError, ProjectInputError):
             return None
         except StoreError as exc:
             log.warning("opening ?s=%s in the editor: %s", s, exc)
@@ -268,7 +329,7 @@ class ShareService:
 
     # --- drawing --------------------------------------------------------------------------------
 
-    def render_key(self, text: str, options: Options, codec: str, fmt: str) -> str:
+    def render_key(self, text: str, options: Shared, codec: str, fmt: str) -> str:
         """The render cache key, also the strong ETag."""
         from .render import RENDERER_VERSION, graphviz_version
 
@@ -282,13 +343,13 @@ class ShareService:
         )
 
     def render(
-        self, text: str, options: Options, fmt: str, key: str, *, codec: str, on_miss: Callable[[], None]
+        self, text: str, options: Shared, fmt: str, key: str, *, codec: str, on_miss: Callable[[], None]
     ) -> Drawn:
-        """The drawing of a shared text: from the render cache, from the store's kept renders
-        (stored links), or drawn once. ``on_miss`` (the rate limit of uncached renders) runs only
-        before real work."""
+        """The drawing of a shared text (a Dockerfile or a project): from the render cache, from the
+        store's kept renders (stored links), or drawn once. ``on_miss`` (the rate limit of uncached
+        renders) runs only before real work."""
         renders = self._renders_of()
-        keep = codec == STORED_CODEC and fmt in KEPT_FORMATS
+        keep = codec in (STORED_CODEC, STORED_PROJECT_CODEC) and fmt in KEPT_FORMATS
         if keep:
             hit = renders.cache.get(key)
             if hit is not None:
@@ -299,13 +360,21 @@ class ShareService:
                 return kept
 
         def draw() -> Drawn:
-            from .render import render
-
-            graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
-            if not graph.stages:
-                raise DockerfileError("not a Dockerfile: it has no FROM instruction")
             runner = self._runner_of() if self._runner_of is not None else None
-            drawn = render(graph, fmt, options.view, settings=self.settings, runner=runner)
+            if options.kind == ProjectOptions.kind:
+                from .render.project import render_project
+
+                project = analyze_project(
+                    links.project_files(text), settings=self.settings, **options.analysis_kwargs()
+                )
+                drawn = render_project(project, fmt, settings=self.settings, runner=runner)
+            else:
+                from .render import render
+
+                graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
+                if not graph.stages:
+                    raise DockerfileError("not a Dockerfile: it has no FROM instruction")
+                drawn = render(graph, fmt, options.view, settings=self.settings, runner=runner)
             if keep:
                 self._keep(text, key, drawn)
             return drawn

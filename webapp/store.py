@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import Refusal
-from .options import Options
+from .options import OPTIONS_OF_KIND, Options, ProjectOptions
 
 RETRY_AFTER = 30
 """Seconds a client is asked to wait after a storage fault."""
@@ -70,12 +70,15 @@ class ShareStore(ABC):
     backend = "?"
 
     @abstractmethod
-    def save(self, text: str, options: Options) -> tuple[str, str]:
-        """Store a share and return ``(id, delete_token)`` after it is durably written."""
+    def save(self, text: str, options: Options | ProjectOptions) -> tuple[str, str]:
+        """Store a share and return ``(id, delete_token)`` after it is durably written.
+
+        ``text`` is a Dockerfile (:class:`Options`) or a project's files as one text
+        (:class:`ProjectOptions`, see :func:`webapp.links.project_text`)."""
 
     @abstractmethod
-    def load(self, share_id: str) -> tuple[str, Options] | None:
-        """The share's text and options, or None when the id is unknown or deleted."""
+    def load(self, share_id: str) -> tuple[str, Options | ProjectOptions] | None:
+        """The share's text and options (of its kind), or None when the id is unknown or deleted."""
 
     @abstractmethod
     def delete(self, share_id: str, token: str) -> bool:
@@ -133,9 +136,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def options_json(options: Options) -> str:
-    """Options as stored: canonical JSON."""
-    return json.dumps(options.to_mapping(), sort_keys=True, separators=(",", ":"))
+def options_json(options: Options | ProjectOptions) -> str:
+    """Options as stored: canonical JSON; a project's say so (``"kind": "project"``)."""
+    mapping = options.to_mapping()
+    if options.kind != Options.kind:
+        mapping["kind"] = options.kind
+    return json.dumps(mapping, sort_keys=True, separators=(",", ":"))
+
+
+def options_from_json(text: str) -> Options | ProjectOptions:
+    """Stored options back: :class:`Options` of a Dockerfile, or :class:`ProjectOptions` of a project."""
+    mapping = json.loads(text)
+    return OPTIONS_OF_KIND[mapping.pop("kind", Options.kind)].from_mapping(mapping)
 
 
 def token_matches(stored_hash: str, token: str) -> bool:
@@ -365,7 +377,7 @@ class SQLiteStore(ShareStore):
 
     # --- the interface --------------------------------------------------------------------------
 
-    def save(self, text: str, options: Options) -> tuple[str, str]:
+    def save(self, text: str, options: Options | ProjectOptions) -> tuple[str, str]:
         digest = text_hash(text)
         share_id, token = new_id(), new_token()
         with self._write("saving a share") as conn:
@@ -376,12 +388,12 @@ class SQLiteStore(ShareStore):
             )
         return share_id, token
 
-    def load(self, share_id: str) -> tuple[str, Options] | None:
+    def load(self, share_id: str) -> tuple[str, Options | ProjectOptions] | None:
         query = "SELECT c.text, s.options FROM shares s JOIN content c USING (sha256) WHERE s.id = ?"
         rows = self._read(query, (share_id,))
         if not rows:
             return None
-        return rows[0][0], Options.from_mapping(json.loads(rows[0][1]))
+        return rows[0][0], options_from_json(rows[0][1])
 
     def delete(self, share_id: str, token: str) -> bool:
         with self._write("deleting a share") as conn:

@@ -9,7 +9,6 @@ lock, so instances starting together apply each migration once.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -18,13 +17,14 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .options import Options
+from .options import Options, ProjectOptions
 from .store import (
     ShareStore,
     StorageUnavailable,
     _Failures,
     new_id,
     new_token,
+    options_from_json,
     options_json,
     text_hash,
     token_hash,
@@ -147,7 +147,7 @@ class PostgresStore(ShareStore):
         with self._conn("reading the schema version") as conn:
             return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
 
-    def save(self, text: str, options: Options) -> tuple[str, str]:
+    def save(self, text: str, options: Options | ProjectOptions) -> tuple[str, str]:
         digest = text_hash(text)
         share_id, token = new_id(), new_token()
         for attempt in range(3):
@@ -169,7 +169,7 @@ class PostgresStore(ShareStore):
                     raise
         raise AssertionError("unreachable")
 
-    def load(self, share_id: str) -> tuple[str, Options] | None:
+    def load(self, share_id: str) -> tuple[str, Options | ProjectOptions] | None:
         with self._conn("reading a share") as conn:
             row = conn.execute(
                 "SELECT c.text, s.options FROM shares s JOIN content c USING (sha256) WHERE s.id = %s",
@@ -177,7 +177,7 @@ class PostgresStore(ShareStore):
             ).fetchone()
         if row is None:
             return None
-        return row[0], Options.from_mapping(json.loads(row[1]))
+        return row[0], options_from_json(row[1])
 
     def delete(self, share_id: str, token: str) -> bool:
         with self._write("deleting a share") as conn:

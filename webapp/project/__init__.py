@@ -8,7 +8,8 @@ docs/json-format.md. Imports point down the pipeline only (no Flask, no storage)
 
 from __future__ import annotations
 
-from .core import Project, analyze_project, parse_build_contexts
+from ..options import parse_build_contexts
+from .core import Project, analyze_project
 from .inputs import ProjectInputError, ProjectTooLarge, from_archive, from_directory, from_mapping, from_paths
 
 __all__ = [

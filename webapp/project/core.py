@@ -11,7 +11,6 @@ from ..analysis import analyze
 from ..contexts import context_key
 from ..errors import DockerfileError
 from ..model import EdgeKind, Graph, SourceKind
-from ..options import OptionError
 from ..reference import ReferenceError, normalize
 from .bake import read_bake
 from .compose import read_compose
@@ -22,8 +21,6 @@ from .model import Build, Definitions, ProjectDiagnostic
 from .paths import inside
 from .scripts import read_script
 
-MAX_BUILD_CONTEXTS = 32
-MAX_CONTEXT_VALUE = 1024
 MAX_BUILDS = 200
 """Most builds analysed for one project (each is one Dockerfile analysis)."""
 MAX_ANALYSED_CHARS = 16 * 1024 * 1024
@@ -33,36 +30,6 @@ MAX_BAKE_TOTAL = 128 * 1024
 """Most characters of bake files parsed for one project (HCL parsing is the slowest step)."""
 MAX_COMPOSE_TOTAL = 1024 * 1024
 """Most characters of compose files parsed for one project."""
-
-
-def parse_build_contexts(values) -> dict[str, str]:
-    """``["name=value", …]`` or ``{name: value}`` -> a checked mapping (:class:`OptionError` if bad).
-
-    Names must be valid image-reference names, as buildx requires of ``--build-context``.
-    """
-    if values is None:
-        return {}
-    if isinstance(values, (list, tuple)):
-        pairs = []
-        for item in values:
-            if not isinstance(item, str) or "=" not in item:
-                raise OptionError("build contexts must be name=value")
-            pairs.append(tuple(item.split("=", 1)))
-        values = dict(pairs)
-    if not isinstance(values, dict):
-        raise OptionError("build_contexts must be an object of names to values")
-    if len(values) > MAX_BUILD_CONTEXTS:
-        raise OptionError(f"at most {MAX_BUILD_CONTEXTS} build contexts")
-    out = {}
-    for name, value in values.items():
-        if not isinstance(name, str) or not name or len(name) > 255 or context_key(name) is None:
-            raise OptionError(f"invalid context name {str(name)[:40]!r}: it must be a valid image name")
-        if not isinstance(value, str) or not value or len(value) > MAX_CONTEXT_VALUE:
-            raise OptionError(f"build context {name} must be a value of 1 to {MAX_CONTEXT_VALUE} characters")
-        if any(ord(c) < 32 for c in value):
-            raise OptionError(f"build context {name} has control characters")
-        out[name] = value
-    return out
 
 
 @dataclass(slots=True)

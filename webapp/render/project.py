@@ -388,4 +388,29 @@ def draw_project(project, fmt: str, *, settings: dict | None = None, runner=None
     )
 
 
-__all__ = ["LINK_COLOUR", "DotLabel", "draw_project", "project_to_dot", "project_to_mermaid"]
+def render_project(project, fmt: str, *, settings: dict | None = None, runner=None) -> tuple[bytes, str]:
+    """A project as ``(body, mimetype)`` in ``fmt``: ``json`` (docs/json-format.md), ``dot``,
+    ``mermaid``, ``svg`` or ``png`` (the last two through :func:`draw_project`)."""
+    import json
+
+    from . import MIMETYPES
+
+    if fmt == "json":
+        body = (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8")
+    elif fmt == "dot":
+        body = project_to_dot(project).encode("utf-8")
+    elif fmt == "mermaid":
+        body = project_to_mermaid(project).encode("utf-8")
+    else:
+        body = draw_project(project, fmt, settings=settings, runner=runner)
+    return body, MIMETYPES[fmt]
+
+
+__all__ = [
+    "LINK_COLOUR",
+    "DotLabel",
+    "draw_project",
+    "project_to_dot",
+    "project_to_mermaid",
+    "render_project",
+]

@@ -126,6 +126,8 @@ def index():
     shared = share.open_shared(request.args)
     if shared is not None:  # "Open in editor" from a share link: the file and its options
         text, options = shared
+        if options.kind != "dockerfile":  # a project: share.js opens it in the page
+            return render_index(text="", file_name="shared project", shared=True)
         return render_index(text=text, options=options, file_name="shared.Dockerfile", shared=True)
     name = request.args.get("example") or EXAMPLES[0][0]
     text = example_text(name)

@@ -16,11 +16,12 @@ import json
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..options import OptionError, Options
-from ..project import analyze_project, from_archive, from_mapping, parse_build_contexts
+from ..nesting import MAX_JSON_DEPTH, too_deep
+from ..options import OptionError, Options, ProjectOptions
+from ..project import analyze_project, from_archive, from_mapping
 from ..project.inputs import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, ProjectInputError
-from ..render import MIMETYPES, render
-from ..render.project import draw_project, project_to_dot, project_to_mermaid
+from ..render import render
+from ..render.project import render_project
 from .ratelimit import costs
 from .rendering import cache_key, renders
 
@@ -47,13 +48,35 @@ def _too_large(exc):
     return error_response(413, f"request too large: a project upload may be at most {limit} bytes")
 
 
-def _read() -> tuple[dict[str, str], dict]:
-    """The project files and the options, from JSON or a multipart form."""
-    request.max_content_length = JSON_LIMIT if request.is_json else BODY_LIMIT
+def _json_body() -> dict:
+    """The request's JSON object, its nesting checked before Python's recursive parser sees it."""
+    if too_deep(request.get_data(cache=True)):
+        raise OptionError(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise OptionError("the body must be a JSON object")
+    return data
+
+
+def is_project_request() -> bool:
+    """True when the body is a project: JSON with ``files``, a form with ``files`` or ``archive``
+    uploads, or an archive (the other share and render bodies hold one ``dockerfile``)."""
     if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise OptionError("the body must be a JSON object")
+        return "files" in _json_body()
+    if request.mimetype == "multipart/form-data":
+        return "files" in request.files or "archive" in request.files
+    return request.mimetype in ARCHIVE_TYPES
+
+
+def read_project_request(*, limit: int | None = None) -> tuple[dict[str, str], dict]:
+    """The project files (checked by :func:`~webapp.project.from_mapping` or the archive reader)
+    and the options as sent, from JSON, a multipart form or an archive body; ``limit`` caps the
+    body below the project's own limits (e.g. a share's)."""
+    if limit is None:
+        limit = JSON_LIMIT if request.is_json else BODY_LIMIT
+    request.max_content_length = limit
+    if request.is_json:
+        data = _json_body()
         unknown = sorted(set(data) - {"files", *_OPTIONS})
         if unknown:
             raise OptionError(f"unknown option: {unknown[0]}")
@@ -117,15 +140,12 @@ def project_api():
     Drawn through the app's renders (a render slot, and the cache of answers and refusals keyed
     on the files and options), like ``/api/render``.
     """
-    files, options = _read()
+    files, options = read_project_request()
     fmt = options.get("format") or "json"
     if fmt not in FORMATS:
         raise OptionError(f"format must be one of: {', '.join(FORMATS)}")
     view = Options.from_mapping({"view": options.get("view")}).view
-    target = options.get("project_target") or None
-    if target is not None and (not isinstance(target, str) or len(target) > 128):
-        raise OptionError("project_target must be a bake group or target, or a compose service")
-    contexts = parse_build_contexts(options.get("build_contexts"))
+    chosen = ProjectOptions.from_mapping(options, allow=("file", "view", "format"))
     one = options.get("file")
     if one is not None and not isinstance(one, str):
         raise OptionError("file must name a Dockerfile of the project")
@@ -133,7 +153,7 @@ def project_api():
     runner = current_app.extensions["dot_runner"]
 
     def draw() -> tuple[bytes, str]:
-        project = analyze_project(files, build_contexts=contexts, project_target=target, settings=settings)
+        project = analyze_project(files, settings=settings, **chosen.analysis_kwargs())
         if one is not None:
             graph = project.graphs.get(one)
             if graph is None:
@@ -141,21 +161,15 @@ def project_api():
             return render(
                 graph, fmt if fmt != "multistage" else "json", view, settings=settings, runner=runner
             )
-        if fmt == "json":
-            return (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8"), MIMETYPES["json"]
-        if fmt == "dot":
-            return project_to_dot(project).encode("utf-8"), MIMETYPES["dot"]
-        if fmt == "mermaid":
-            return project_to_mermaid(project).encode("utf-8"), MIMETYPES["mermaid"]
         if fmt == "multistage":
             if not project.conversions:
                 raise OptionError(
                     "no builder pattern to convert: no script copies a file out of one build into another"
                 )
             return project.conversions[0]["dockerfile"].encode("utf-8"), MULTISTAGE_TYPE
-        return draw_project(project, fmt, settings=settings, runner=runner), MIMETYPES[fmt]
+        return render_project(project, fmt, settings=settings, runner=runner)
 
-    request_options = {"build_contexts": contexts, "project_target": target, "file": one, "view": view}
+    request_options = {**chosen.to_mapping(), "file": one, "view": view}
     key = cache_key(json.dumps(files, sort_keys=True), request_options, fmt, codec="project")
     body, mimetype = renders().cached(key, draw)
     response = Response(body, mimetype=mimetype)

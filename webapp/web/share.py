@@ -14,28 +14,43 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from .. import links
-from ..options import Options
+from ..options import ProjectOptions
 from ..shares import (
     EXTENSIONS,
+    PROJECT_EXTENSIONS,
     QUERY_OPTIONS,
-    STORED_CODEC,
     TEXT_MIME,
+    Shared,
     ShareNotFound,
     ShareService,
     UnknownFormat,
     WrongToken,
+    check_extension,
+    scan_project_secrets,
     scan_secrets,
     split_name,
     storage_health,
+    stored_codec,
     with_query,
 )
 from ..store import StoreError
 from .inputs import read_render_request
+from .project import is_project_request, read_project_request
 from .ratelimit import costs, rate_limits
 
 __all__ = ["EXTENSIONS", "QUERY_OPTIONS", "ShareNotFound", "UnknownFormat", "WrongToken", "bp", "open_shared"]
 
 bp = Blueprint("share", __name__)
+
+FORMAT_LABELS = {
+    "svg": "SVG",
+    "png": "PNG",
+    "json": "JSON",
+    "dot": "DOT",
+    "mmd": "Mermaid",
+    "txt": "Dockerfile",
+}
+"""The share page's download buttons, by extension."""
 
 STATELESS_CACHE = "public, max-age=604800, immutable"
 """A stateless URL fixes its input, so its answers never change."""
@@ -100,17 +115,29 @@ def _image_url(path: str) -> str:
     return origin + path if origin else path
 
 
+def _read_shared() -> tuple[str | bytes | dict[str, str], Shared]:
+    """What a share request posts: a Dockerfile and its options (the body of /api/render), or a
+    project's files and its options (the body of /api/project: ``files``, ``project_target``,
+    ``build_contexts``), within the app's body limit."""
+    if is_project_request():
+        files, options = read_project_request(limit=current_app.config["MAX_CONTENT_LENGTH"])
+        return files, ProjectOptions.from_mapping(options, allow=("format",))
+    req = read_render_request()
+    return req.source, req.options
+
+
 @bp.post("/api/share")
 @costs("shares")
 def create_share():
-    """Store the posted Dockerfile (same body as /api/render); 201 with its links and delete token."""
-    req = read_render_request()
-    made = service().create(req.source, req.options)
+    """Store the posted Dockerfile (same body as /api/render) or project (same body as
+    /api/project); 201 with its links and delete token."""
+    source, options = _read_shared()
+    made = service().create(source, options)
     payload = made.stateless_payload
     body = {
         "id": made.id,
         "url": f"/s/{made.id}",
-        "stateless_url": f"/d/{links.CURRENT_VERSION}/{payload}" if payload else None,
+        "stateless_url": f"/d/{links.version_of(options)}/{payload}" if payload else None,
         "svg_url": _image_url(f"/s/{made.id}.svg"),
         "png_url": _image_url(f"/s/{made.id}.png"),
         "delete_url": f"/api/share/{made.id}",
@@ -126,9 +153,10 @@ def create_share():
 @bp.post("/api/share/stateless")
 @costs("renders")
 def create_stateless():
-    """The stateless link of the posted Dockerfile, without storing anything (200, or 414 if too long)."""
-    req = read_render_request()
-    path = service().stateless_path(req.source, req.options)
+    """The stateless link of the posted Dockerfile or project, without storing anything (200, or
+    414 if too long)."""
+    source, options = _read_shared()
+    path = service().stateless_path(source, options)
     return jsonify({"stateless_url": path, "svg_url": _image_url(path + ".svg"), "length": len(path)})
 
 
@@ -160,8 +188,11 @@ def link_source(version: str, payload: str):
     return _source_response(text, options, STATELESS_CACHE)
 
 
-def _source_response(text: str, options: Options, cache_control: str) -> Response:
-    response = jsonify({"dockerfile": text, "options": options.to_mapping()})
+def _source_response(text: str, options: Shared, cache_control: str) -> Response:
+    if options.kind == ProjectOptions.kind:
+        response = jsonify({"files": links.project_files(text), "options": options.to_mapping()})
+    else:
+        response = jsonify({"dockerfile": text, "options": options.to_mapping()})
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -169,7 +200,11 @@ def _source_response(text: str, options: Options, cache_control: str) -> Respons
 @bp.post("/api/secrets", endpoint="scan_secrets")
 @costs("renders")
 def secrets_view():
-    """Likely secrets in the posted Dockerfile, and the text with them redacted."""
+    """Likely secrets in the posted Dockerfile, and the text with them redacted; for a project
+    (``files``), in each of its files."""
+    if is_project_request():
+        files, _ = read_project_request(limit=current_app.config["MAX_CONTENT_LENGTH"])
+        return jsonify(scan_project_secrets(files))
     req = read_render_request(require_source=False)
     return jsonify(scan_secrets(req.source))
 
@@ -177,18 +212,19 @@ def secrets_view():
 # --- serving ------------------------------------------------------------------------------------------
 
 
-def open_shared(args) -> tuple[str, Options] | None:
+def open_shared(args) -> tuple[str, Shared] | None:
     """The Dockerfile and options of the editor's ``?s=<id>`` or ``?d=<version>/<payload>``, if any."""
     return service().open_shared(args.get("s"), args.get("d"))
 
 
-def _render(text: str, options: Options, fmt: str, key: str, codec: str) -> tuple[bytes, str]:
+def _render(text: str, options: Shared, fmt: str, key: str, codec: str) -> tuple[bytes, str]:
     # a cached answer (or refusal) is free; anything else charges the client's render budget
     charge = lambda: rate_limits().check("renders")  # noqa: E731
     return service().render(text, options, fmt, key, codec=codec, on_miss=charge)
 
 
-def _serve(text: str, options: Options, *, codec: str, ext: str | None, cache_control: str, ctx: dict):
+def _serve(text: str, options: Shared, *, codec: str, ext: str | None, cache_control: str, ctx: dict):
+    check_extension(ext, options)
     options = with_query(options, request.args.to_dict(flat=False))
     if ext is None:
         return _page(text, options, codec=codec, cache_control=cache_control, ctx=ctx)
@@ -207,12 +243,16 @@ def _serve(text: str, options: Options, *, codec: str, ext: str | None, cache_co
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     if fmt in ("txt", "dot", "mermaid", "json"):
-        stem = "Dockerfile" if fmt == "txt" else f"diagram.{ext}"
+        stem = (
+            "Dockerfile"
+            if fmt == "txt"
+            else f"{'project' if options.kind == ProjectOptions.kind else 'diagram'}.{ext}"
+        )
         response.headers["Content-Disposition"] = f'inline; filename="{stem}"'
     return response
 
 
-def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: dict):
+def _page(text: str, options: Shared, *, codec: str, cache_control: str, ctx: dict):
     key = service().render_key(text, options, codec, "svg")
     svg, _ = _render(text, options, "svg", key, codec)
     base = ctx["path"]
@@ -223,12 +263,16 @@ def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: d
     page_url = absolute_base() + base + query
     svg_abs = origin + base + ".svg" + query
     png_abs = origin + base + ".png" + query
-    markdown = f"[![Dockerfile build graph]({svg_abs})]({page_url})"
-    html = f'<a href="{page_url}"><img src="{svg_abs}" alt="Dockerfile build graph"></a>'
+    project = options.kind == ProjectOptions.kind
+    alt = "Project build graph" if project else "Dockerfile build graph"
+    markdown = f"[![{alt}]({svg_abs})]({page_url})"
+    html = f'<a href="{page_url}"><img src="{svg_abs}" alt="{alt}"></a>'
+    files = sorted(links.project_files(text).items()) if project else None
     body = render_template(
         "share.html",
         svg=Markup(svg.decode("utf-8")),  # the renderer's sanitised SVG (allowlisted elements only)
         text=text,
+        files=files,
         options=options.to_mapping(),
         kind=ctx["kind"],
         share_id=ctx.get("id"),
@@ -240,14 +284,7 @@ def _page(text: str, options: Options, *, codec: str, cache_control: str, ctx: d
         editor_url=ctx["editor"],
         embed_markdown=markdown,
         embed_html=html,
-        formats=[
-            ("svg", "SVG"),
-            ("png", "PNG"),
-            ("json", "JSON"),
-            ("dot", "DOT"),
-            ("mmd", "Mermaid"),
-            ("txt", "Dockerfile"),
-        ],
+        formats=[(ext, FORMAT_LABELS[ext]) for ext in EXTENSIONS if not project or ext in PROJECT_EXTENSIONS],
         line_count=len(text.splitlines()),
     )
     response = Response(body, mimetype="text/html")
@@ -261,7 +298,7 @@ def stored(name: str):
     share_id, ext = split_name(name)
     text, options = service().load(share_id)
     ctx = {"kind": "stored", "id": share_id, "path": f"/s/{share_id}", "editor": f"/?s={share_id}"}
-    return _serve(text, options, codec=STORED_CODEC, ext=ext, cache_control=STORED_CACHE, ctx=ctx)
+    return _serve(text, options, codec=stored_codec(options), ext=ext, cache_control=STORED_CACHE, ctx=ctx)
 
 
 @bp.get("/d/<version>/<name>")
