@@ -1,12 +1,14 @@
 /* Dockerfile Graph: share links (an ES module).
  *
- * On the editor page: the Share button (data-testid="share-button") scans the Dockerfile for likely
- * secrets (POST /api/secrets), asks for confirmation or redaction when it finds any, creates a stored
- * link (POST /api/share) and shows, in a dialog with labelled fields and Copy buttons: the stored
- * link, the stateless one when the server made it (up to its LINK_MAX_CHARS), and the delete token,
- * shown only then, with a "Delete this link" button. It also opens a shared diagram in the editor:
- * /?s=<id> loads GET /api/share/<id>, /?d=1/<payload> loads GET /api/link/1/<payload>, both
- * through window.dfviz.load(text, options) from app.js.
+ * On the editor page: the Share button (data-testid="share-button") scans the Dockerfile (or, when a
+ * project is open, every file of the project: js/project.js) for likely secrets (POST /api/secrets),
+ * asks for confirmation or redaction when it finds any, creates a stored link (POST /api/share) and
+ * shows, in a dialog with labelled fields and Copy buttons: the stored link, the stateless one when
+ * the server made it (up to its LINK_MAX_CHARS), the link's exports (SVG, PNG, JSON, DOT, Mermaid)
+ * and the delete token, shown only then, with a "Delete this link" button. It also opens a shared
+ * diagram in the editor: /?s=<id> loads GET /api/share/<id>, /?d=<version>/<payload> loads
+ * GET /api/link/<version>/<payload>, through window.dfviz.load(text, options) from app.js, or
+ * showProject(name, files, options) from js/project.js for a project.
  *
  * On a share page (/s/<id>, /d/1/<payload>): pan/zoom (pinch on touch screens) of the diagram, its
  * Problems (from the link's .json), and the "Copy" buttons of the embed snippets.
@@ -91,7 +93,13 @@ async function loadProblems() {
     if (!res.ok) throw new Error(String(res.status));
     const graph = await res.json();
     const rank = { error: 0, warning: 1, info: 2 };
-    const items = (graph.diagnostics || [])
+    // a project's JSON: its own diagnostics (with their path) and those of each Dockerfile's graph
+    const all = graph.files
+      ? (graph.diagnostics || []).concat(
+          ...graph.files.filter((f) => f.graph).map((f) => f.graph.diagnostics.map((d) => ({ ...d, path: f.path }))),
+        )
+      : graph.diagnostics || [];
+    const items = all
       .filter((d) => d.severity !== "info")
       .sort((a, b) => rank[a.severity] - rank[b.severity] || (a.line || 0) - (b.line || 0));
     list.replaceChildren();
@@ -105,6 +113,7 @@ async function loadProblems() {
       const li = document.createElement("li");
       li.className = `diag diag-${d.severity}`;
       li.append(span("diag-sev", d.severity));
+      if (d.path) li.append(span("diag-line", d.path));
       if (d.line) li.append(span("diag-line", `line ${d.line}`));
       li.append(span("diag-msg", d.message));
       list.appendChild(li);
@@ -121,9 +130,20 @@ function currentState() {
 
 const dialog = () => document.getElementById("share-dialog");
 
-function showLinks(result) {
+const FORMATS = [
+  ["svg", "SVG"],
+  ["png", "PNG"],
+  ["json", "JSON"],
+  ["dot", "DOT"],
+  ["mmd", "Mermaid"],
+  ["txt", "Dockerfile"],
+];
+
+function showLinks(result, project) {
   const origin = window.location.origin;
   const d = dialog();
+  const what = project ? "project" : "Dockerfile";
+  d.querySelector("#h-share").textContent = project ? "Share this project" : "Share this diagram";
   d.querySelector("#share-error").hidden = true;
   d.querySelector("#share-fields").hidden = false;
   document.getElementById("share-url").value = origin + result.url;
@@ -135,6 +155,7 @@ function showLinks(result) {
   del.dataset.token = result.delete_token;
   const row = document.getElementById("share-stateless-row");
   const note = document.getElementById("share-stateless-note");
+  document.getElementById("share-stateless-label").textContent = `Link with the ${what} inside (nothing stored)`;
   if (result.stateless_url) {
     row.hidden = false;
     note.hidden = true;
@@ -143,8 +164,22 @@ function showLinks(result) {
     row.hidden = true;
     note.hidden = false;
     document.getElementById("share-stateless-url").value = "";
-    note.textContent = "No link with the Dockerfile inside: it would be too long for a link. Use the stored link.";
+    note.textContent = `No link with the ${what} inside: it would be too long for a link. Use the stored link.`;
   }
+  // every export of the stored link (a project has no .txt: it is several files)
+  const formats = document.getElementById("share-formats");
+  formats.replaceChildren(
+    ...FORMATS.filter(([ext]) => !project || ext !== "txt").map(([ext, label]) => {
+      const a = document.createElement("a");
+      a.className = "btn";
+      a.href = `${result.url}.${ext}`;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = label;
+      a.dataset.testid = `share-format-${ext}`;
+      return a;
+    }),
+  );
   const status = document.getElementById("share-copied");
   status.textContent = "";
   if (!d.open) d.showModal();
@@ -188,21 +223,23 @@ async function deleteShare(button) {
   }
 }
 
-/** Ask about likely secrets; resolves to the text to share, or null when the user cancels. */
-function confirmSecrets(findings, original, redacted) {
+/** Ask about likely secrets; resolves to what to share (the original or the redacted text, or
+ * files of a project), or null when the user cancels. */
+function confirmSecrets(findings, original, redacted, what = "Dockerfile") {
   return new Promise((resolve) => {
     const box = document.createElement("dialog");
     box.className = "dialog share-dialog";
     box.dataset.testid = "secrets-dialog";
-    box.setAttribute("aria-label", "This Dockerfile may contain secrets");
+    box.setAttribute("aria-label", `This ${what} may contain secrets`);
     const title = document.createElement("h2");
-    title.textContent = "This Dockerfile may contain secrets";
+    title.textContent = `This ${what} may contain secrets`;
     const intro = document.createElement("p");
-    intro.textContent = "Anyone with the link will see the whole Dockerfile. Found:";
+    intro.textContent =
+      what === "project" ? "Anyone with the link will see every file of the project. Found:" : "Anyone with the link will see the whole Dockerfile. Found:";
     const list = document.createElement("ul");
     for (const f of findings.slice(0, 20)) {
       const item = document.createElement("li");
-      item.textContent = `line ${f.line}: ${f.message}`;
+      item.textContent = `${f.path ? `${f.path}, ` : ""}line ${f.line}: ${f.message}`;
       list.appendChild(item);
     }
     if (findings.length > 20) {
@@ -240,19 +277,38 @@ function confirmSecrets(findings, original, redacted) {
   });
 }
 
-async function share(button) {
+/** The open Dockerfile as a share body, after the secrets check; null when the user cancels. */
+async function checkedDockerfile() {
   const state = currentState();
+  const scan = await postJSON("/api/secrets", { dockerfile: state.dockerfile });
+  if (scan.findings && scan.findings.length) {
+    const text = await confirmSecrets(scan.findings, state.dockerfile, scan.redacted);
+    if (text === null) return null;
+    if (text !== state.dockerfile) window.dfviz.load(text, { ...state, dockerfile: undefined, name: window.dfviz.fileName });
+    state.dockerfile = text;
+  }
+  return state;
+}
+
+/** The open project as a share body, after the secrets check of every file; null when cancelled. */
+async function checkedProject(projects, body) {
+  const scan = await postJSON("/api/secrets", { files: body.files });
+  if (!scan.findings.length) return body;
+  const files = await confirmSecrets(scan.findings, body.files, scan.redacted, "project");
+  if (files === null) return null;
+  if (files !== body.files) projects.replaceFiles(files);
+  return { ...body, files };
+}
+
+async function share(button) {
   button.disabled = true;
   try {
-    const scan = await postJSON("/api/secrets", { dockerfile: state.dockerfile });
-    if (scan.findings && scan.findings.length) {
-      const text = await confirmSecrets(scan.findings, state.dockerfile, scan.redacted);
-      if (text === null) return;
-      if (text !== state.dockerfile) window.dfviz.load(text, { ...state, dockerfile: undefined, name: window.dfviz.fileName });
-      state.dockerfile = text;
-    }
-    const result = await postJSON("/api/share", state);
-    showLinks(result);
+    const projects = await import("./js/project.js");
+    const project = projects.currentProject();
+    const body = project ? await checkedProject(projects, project) : await checkedDockerfile();
+    if (body === null) return;
+    const result = await postJSON("/api/share", body);
+    showLinks(result, Boolean(project));
     button.dataset.shared = result.id;
   } catch (e) {
     showError(`Could not share: ${e.message}`);
@@ -261,20 +317,26 @@ async function share(button) {
   }
 }
 
-/** /?s=<id> or /?d=1/<payload>: load the shared Dockerfile and options into the editor. */
+/** /?s=<id> or /?d=<version>/<payload>: load the shared Dockerfile and options into the editor,
+ * or a shared project into the page. */
 async function openShared() {
   const params = new URLSearchParams(window.location.search);
   const id = params.get("s");
   const link = params.get("d");
   let url = null;
   if (id && /^[A-Za-z0-9_-]{16,64}$/.test(id)) url = `/api/share/${id}`;
-  else if (link && /^[0-9]{1,4}\/[A-Za-z0-9_-]+$/.test(link)) url = `/api/link/${link}`;
+  else if (link && /^p?[0-9]{1,4}\/[A-Za-z0-9_-]+$/.test(link)) url = `/api/link/${link}`;
   if (!url) return;
   try {
     const res = await fetch(url, { headers: { Accept: "application/json" } });
     const data = await res.json();
     if (!res.ok) throw new Error((data && data.error && data.error.message) || res.statusText);
-    window.dfviz.load(data.dockerfile, { ...(data.options || {}), name: "shared.Dockerfile" });
+    if (data.files) {
+      const projects = await import("./js/project.js");
+      await projects.showProject("shared project", data.files, data.options || {});
+    } else {
+      window.dfviz.load(data.dockerfile, { ...(data.options || {}), name: "shared.Dockerfile" });
+    }
   } catch (e) {
     showError(`Could not open the shared diagram: ${e.message}`);
   }

@@ -1,9 +1,11 @@
 /* The Download menu: SVG, PNG (drawn at 2x from the SVG), DOT, JSON, and "Copy as Mermaid".
  *
- * Images come from POST /api/render (format svg, the renderer's sanitised SVG); the legend can be
- * left out and the picture cut to the part on screen ("Only what I see") before it is saved.
+ * Images come from POST /api/render (format svg, the renderer's sanitised SVG), or from
+ * POST /api/project when a project is open (js/project.js); the legend can be left out and the
+ * picture cut to the part on screen ("Only what I see") before it is saved.
  */
 import { $ } from "./util.js";
+import { currentProject, projectName } from "./project.js";
 
 const PNG_SCALE = 2;
 const PX_PER_PT = 96 / 72;
@@ -26,7 +28,7 @@ export function baseName(fileName) {
 }
 
 async function fetchFormat(format, body) {
-  const response = await fetch("/api/render", {
+  const response = await fetch(body.files ? "/api/project" : "/api/render", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ ...body, format }),
@@ -99,8 +101,9 @@ export function initDownloads(ctx) {
     if (!button) return;
     menu.open = false;
     const format = button.dataset.download || button.dataset.copy;
-    const name = baseName(ctx.fileName());
-    const body = ctx.body();
+    const project = currentProject();
+    const name = baseName(project ? projectName() : ctx.fileName());
+    const body = project || ctx.body();
     try {
       if (format === "svg" || format === "png") {
         const svg = await exportSvg(body, { legend: legend.checked, view: visible.checked ? ctx.view() : null });

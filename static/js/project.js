@@ -19,7 +19,7 @@ const convert = $("project-multistage");
 const status = $("project-status");
 const input = $("project-input");
 
-let current = null; // {name, files, data}
+let current = null; // {name, files, target, contexts, data}
 
 async function readFiles(entries) {
   const files = {};
@@ -66,12 +66,19 @@ function showSvg(svgText) {
   pz.attach(el.diagram.querySelector("svg"), fallback, () => null);
 }
 
+/** The body of POST /api/project (and of a project's share) for what is on screen. */
+function body(target) {
+  const out = { files: current.files, project_target: target || null };
+  if (current.contexts && Object.keys(current.contexts).length) out.build_contexts = current.contexts;
+  return out;
+}
+
 async function draw(target) {
-  const body = { files: current.files, project_target: target || null };
+  const request = body(target);
   status.textContent = "Drawing the project…";
   try {
-    const data = await (await post({ ...body, format: "json" })).json();
-    const svg = await (await post({ ...body, format: "svg" })).text();
+    const data = await (await post({ ...request, format: "json" })).json();
+    const svg = await (await post({ ...request, format: "svg" })).text();
     current.data = data;
     fillTargets(data);
     convert.hidden = !data.conversions.length;
@@ -104,10 +111,34 @@ export async function openProject(name, entries) {
     toast(`${name}: no Dockerfile, bake, compose file or build script in it.`);
     return;
   }
-  current = { name, files, data: null, target: "" };
+  await showProject(name, files);
+}
+
+/** Open a project from its files' texts ({path: text}) and options (project_target,
+ * build_contexts), e.g. a shared project or its files with secrets redacted. */
+export async function showProject(name, files, options = {}) {
+  const target = options.project_target || "";
+  current = { name, files, data: null, target, contexts: options.build_contexts || {} };
   nameEl.textContent = name;
   bar.hidden = false;
-  await draw("");
+  await draw(target);
+}
+
+/** Replace the files of the open project (e.g. with secrets redacted) and draw it again. */
+export function replaceFiles(files) {
+  if (!current) return;
+  current.files = files;
+  draw(current.target);
+}
+
+/** The name of the open project (its folder's), or null. */
+export function projectName() {
+  return current ? current.name : null;
+}
+
+/** The project on screen as a share body ({files, project_target, build_contexts}), or null. */
+export function currentProject() {
+  return current ? body(current.target) : null;
 }
 
 select.addEventListener("change", () => {
