@@ -429,3 +429,73 @@ def test_bad_project_payloads(client, payload, status, words):
 def test_a_dockerfile_payload_under_the_project_codec_is_refused(client):
     payload = links.encode("FROM alpine\n")
     assert client.get(f"/d/p1/{payload}.json").status_code == 400
+
+
+# --- through gunicorn ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from browser_util import Server
+
+    database = tmp_path_factory.mktemp("projshare") / "shares.sqlite3"
+    with Server(workers=1, env={"WEBAPP_DATABASE": str(database)}) as srv:
+        yield srv
+
+
+def call(server, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    request = urllib.request.Request(server.url + path, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def long_project(chars: int = 7900) -> dict[str, str]:
+    """The builder-pattern project with a Dockerfile grown until its p1 payload passes ``chars``."""
+    import hashlib
+
+    lines = [BUILDER["Dockerfile"].rstrip("\n")]
+    i = 0
+    while True:
+        files = {**BUILDER, "Dockerfile": "\n".join(lines) + "\n"}
+        if len(links.encode(links.project_text(files), ProjectOptions())) >= chars:
+            return files
+        lines.append("RUN echo " + hashlib.sha256(str(i).encode()).hexdigest()[:40])
+        i += 1
+
+
+@pytest.mark.dot
+def test_a_project_link_at_the_length_limit_is_served_through_gunicorn(server):
+    files = long_project()
+    status, body = call(server, "POST", "/api/share", json.dumps({"files": files}).encode())
+    assert status == 201, body
+    made = json.loads(body)
+    payload = made["stateless_url"].removeprefix("/d/p1/")
+    assert 7900 <= len(payload) <= 8000
+    status, body = call(server, "GET", f"/api/link/p1/{payload}")
+    assert status == 200 and json.loads(body)["files"] == files
+    assert call(server, "GET", f"/?d=p1/{payload}")[0] == 200
+    assert call(server, "GET", f"/d/p1/{payload}.json?target=build.sh")[0] == 200
+    status, body = call(server, "GET", f"/d/p1/{payload}.json?target=" + "t" * 120)
+    assert status == 400 and b"unknown project target" in body  # the app's answer, not gunicorn's
+    for path in (made["url"], made["stateless_url"]):
+        status, body = call(server, "GET", path + ".dot")
+        assert status == 200 and body.startswith(b"digraph")
+
+
+def test_hostile_project_requests_through_gunicorn(server):
+    deep = b'{"files": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert call(server, "POST", "/api/share", deep)[0] == 400
+    traversal = json.dumps({"files": {"../../etc/Dockerfile": "FROM alpine\n"}}).encode()
+    status, body = call(server, "POST", "/api/share", traversal)
+    assert status == 400 and b"is not allowed" in body
+    bomb = p1_payload({"f": {"Dockerfile": "#" * 5_000_000}, "o": {}})
+    assert call(server, "GET", f"/d/p1/{bomb}.svg")[0] == 413
+    assert call(server, "GET", "/d/p1/" + "A" * 8001)[0] == 414
+    assert call(server, "GET", "/healthz")[0] == 200
