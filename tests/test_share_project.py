@@ -13,10 +13,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+import test_share
 
 from webapp import links
 from webapp.options import ProjectOptions
-from webapp.web import create_app
+
+make_app, app, client = test_share.make_app, test_share.app, test_share.client
+"""The app, its fixtures and settings of the Dockerfile share tests: one way to make a share app."""
 
 PROJECTS = Path(__file__).resolve().parent / "data" / "projects"
 EXPORTS = ("svg", "png", "json", "dot", "mmd")
@@ -30,23 +33,6 @@ def project_files(name: str) -> dict[str, str]:
 
 BAKE = project_files("bake-contexts")
 BUILDER = project_files("builder-pattern")
-
-
-def make_app(tmp_path, **settings):
-    base = {"DATABASE": str(tmp_path / "shares.sqlite3"), "RATE_SHARES": 1000, "RATE_RENDERS": 1000}
-    app = create_app({**base, **settings})
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def share(client, files=BAKE, **options):

@@ -263,17 +263,20 @@ def _checked_size(text: str, max_source: int) -> None:
         raise LinkTooLarge(f"link payload inflates past the limit of {max_source} bytes")
 
 
+def _options(kind: type[Options] | type[ProjectOptions], mapping: dict):
+    try:
+        return kind.from_mapping(mapping)
+    except OptionError as exc:
+        raise InvalidLink(f"link payload has a bad option: {exc.message}") from exc
+
+
 def _decode_v1(payload: str, *, max_source: int) -> tuple[str, Options]:
     doc = _inflate_document(payload, max_source=max_source, zdict=ZDICT_V1, keys={"d", "o"})
     text = doc["d"]
     if not isinstance(text, str):
         raise InvalidLink("link payload does not hold a valid document")
     _checked_size(text, max_source)
-    try:
-        options = Options.from_mapping(doc["o"])
-    except OptionError as exc:
-        raise InvalidLink(f"link payload has a bad option: {exc.message}") from exc
-    return text, options
+    return text, _options(Options, doc["o"])
 
 
 def _decode_p1(payload: str, *, max_source: int) -> tuple[str, ProjectOptions]:
@@ -286,11 +289,7 @@ def _decode_p1(payload: str, *, max_source: int) -> tuple[str, ProjectOptions]:
     files = from_mapping(doc["f"])  # paths (no '..', nothing absolute), types, counts, as for any project
     text = project_text(files)
     _checked_size(text, max_source)
-    try:
-        options = ProjectOptions.from_mapping(doc["o"])
-    except OptionError as exc:
-        raise InvalidLink(f"link payload has a bad option: {exc.message}") from exc
-    return text, options
+    return text, _options(ProjectOptions, doc["o"])
 
 
 Decoder = Callable[..., tuple[str, Options | ProjectOptions]]

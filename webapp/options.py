@@ -64,18 +64,9 @@ class Options:
         view = data.get("view") or "stages"
         if view not in VIEWS:
             raise OptionError(f"view must be one of: {', '.join(VIEWS)}")
-        raw_args = data.get("build_args") or {}
-        if isinstance(raw_args, (list, tuple)):
-            pairs = []
-            for item in raw_args:
-                if not isinstance(item, str) or "=" not in item:
-                    raise OptionError("build_args entries must be KEY=VALUE")
-                pairs.append(tuple(item.split("=", 1)))
-            raw_args = dict(pairs)
-        if not isinstance(raw_args, dict):
-            raise OptionError("build_args must be an object of names to values")
-        if len(raw_args) > MAX_BUILD_ARGS:
-            raise OptionError(f"at most {MAX_BUILD_ARGS} build args")
+        raw_args = _named_values(
+            data.get("build_args") or {}, "build_args", "build_args entries must be KEY=VALUE", MAX_BUILD_ARGS
+        )
         args = []
         for name, value in raw_args.items():
             if not isinstance(name, str) or not _ARG_NAME.match(name):
@@ -109,6 +100,23 @@ class Options:
         }
 
 
+def _named_values(values, field: str, entry_error: str, most: int) -> dict:
+    """``["NAME=value", …]`` or ``{NAME: value}`` as a mapping of at most ``most`` entries (names
+    and values are checked by the caller)."""
+    if isinstance(values, (list, tuple)):
+        pairs = []
+        for item in values:
+            if not isinstance(item, str) or "=" not in item:
+                raise OptionError(entry_error)
+            pairs.append(tuple(item.split("=", 1)))
+        values = dict(pairs)
+    if not isinstance(values, dict):
+        raise OptionError(f"{field} must be an object of names to values")
+    if len(values) > most:
+        raise OptionError(f"at most {most} {field.replace('_', ' ')}")
+    return values
+
+
 def parse_build_contexts(values) -> dict[str, str]:
     """``["name=value", …]`` or ``{name: value}`` -> a checked mapping (:class:`OptionError` if bad).
 
@@ -116,17 +124,7 @@ def parse_build_contexts(values) -> dict[str, str]:
     """
     if values is None:
         return {}
-    if isinstance(values, (list, tuple)):
-        pairs = []
-        for item in values:
-            if not isinstance(item, str) or "=" not in item:
-                raise OptionError("build contexts must be name=value")
-            pairs.append(tuple(item.split("=", 1)))
-        values = dict(pairs)
-    if not isinstance(values, dict):
-        raise OptionError("build_contexts must be an object of names to values")
-    if len(values) > MAX_BUILD_CONTEXTS:
-        raise OptionError(f"at most {MAX_BUILD_CONTEXTS} build contexts")
+    values = _named_values(values, "build_contexts", "build contexts must be name=value", MAX_BUILD_CONTEXTS)
     out = {}
     for name, value in values.items():
         if not isinstance(name, str) or not name or len(name) > 255 or context_key(name) is None:
