@@ -279,6 +279,14 @@ def test_a_project_past_the_share_size_is_413(tmp_path):
     assert "1000 bytes" in response.get_json()["error"]["message"]
 
 
+def test_a_project_body_past_the_request_limit_is_413(tmp_path):
+    client = make_app(tmp_path, MAX_INPUT_BYTES=1000).test_client()
+    files = {**BUILDER, "Dockerfile": BUILDER["Dockerfile"] + "#" * (80 * 1024)}
+    response = client.post("/api/share", json={"files": files})
+    assert response.status_code == 413
+    assert "a shared Dockerfile or project" in response.get_json()["error"]["message"]
+
+
 def test_a_project_too_long_for_a_link_gets_a_stored_one_and_a_clear_414(client):
     import random
 

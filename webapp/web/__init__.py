@@ -225,7 +225,7 @@ def _refusal(exc: Refusal):
 def _too_large(exc: RequestEntityTooLarge):
     settings = current_app.config["SETTINGS"]
     if request.endpoint == "share.create_share":
-        what, limit = "a shared Dockerfile", settings["SHARE_MAX_BYTES"]
+        what, limit = "a shared Dockerfile or project", settings["SHARE_MAX_BYTES"]
     else:
         what, limit = "a Dockerfile", settings["MAX_INPUT_BYTES"]
     return error_response(413, f"request too large: {what} may be at most {limit} bytes")

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from .. import analyze
 from ..errors import Refusal
-from ..options import DEFAULT_PLATFORM
+from ..options import DEFAULT_PLATFORM, ProjectOptions
 from ..render import render
 from ..render.scene import SVG_IDS
 from . import refusal_headers, share
@@ -126,7 +126,7 @@ def index():
     shared = share.open_shared(request.args)
     if shared is not None:  # "Open in editor" from a share link: the file and its options
         text, options = shared
-        if options.kind != "dockerfile":  # a project: share.js opens it in the page
+        if options.kind == ProjectOptions.kind:  # a project: share.js opens it in the page
             return render_index(text="", file_name="shared project", shared=True)
         return render_index(text=text, options=options, file_name="shared.Dockerfile", shared=True)
     name = request.args.get("example") or EXAMPLES[0][0]
