@@ -165,6 +165,10 @@ def test_share_a_project_and_open_the_link_in_a_fresh_page(page, browser, server
             viewer.wait_for_selector('[data-testid="diagram"] svg [id="cluster-file-0"]')
             assert _svg_summary(viewer, '[data-testid="diagram"] svg') == before, link
             assert by(viewer, "share-kind").inner_text() in ("Shared project", "Project link")
+            # the problems of the project's files and of each Dockerfile, with the file they are in
+            problems = by(viewer, "share-problems")
+            sync_api.expect(problems).to_contain_text("cannot resolve tags")
+            sync_api.expect(problems.locator("li", has_text="COPY --from=src")).to_contain_text("Dockerfile")
             assert sorted(by(viewer, "share-file").all_inner_texts()) == sorted(
                 p.relative_to(folder).as_posix()
                 for p in folder.rglob("*")
