@@ -325,6 +325,16 @@ def test_creating_project_links_is_rate_limited(tmp_path):
     assert response.status_code == 429 and response.headers["Retry-After"]
 
 
+def test_checking_a_project_before_storing_it_takes_a_render_slot(tmp_path):
+    app = make_app(tmp_path, MAX_RENDERS=1, RENDER_WAIT=0)
+    client = app.test_client()
+    with app.extensions["renders"].gate.slot():  # every slot of the worker is drawing
+        busy = client.post("/api/share", json={"files": BAKE})
+        assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert client.post("/api/share", json={"files": BAKE}).status_code == 201
+    assert app.extensions["share"].store().count() == (1, 1)
+
+
 def test_a_storage_fault_is_a_503_for_projects_too(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     client = make_app(tmp_path, DATABASE=str(tmp_path / "a-file" / "db" / "shares.sqlite3")).test_client()

@@ -254,8 +254,12 @@ class ShareService:
         return text
 
     def require_project(self, files: Mapping[str, str], options: ProjectOptions) -> None:
-        """A project must analyse (its target known) and have a Dockerfile with a stage (422)."""
-        project = analyze_project(files, settings=self.settings, **options.analysis_kwargs())
+        """A project must analyse (its target known) and have a Dockerfile with a stage (422).
+
+        Parsing bake and compose files can take a good part of a second: the analysis holds a
+        render slot, as drawing does (a busy worker answers 503 at once)."""
+        with self._renders_of().gate.slot():
+            project = analyze_project(files, settings=self.settings, **options.analysis_kwargs())
         if not any(graph.stages for graph in project.graphs.values()):
             raise DockerfileError("not a project to share: none of its Dockerfiles has a FROM instruction")
 
