@@ -73,8 +73,8 @@ def check_path(name: str) -> str:
     shown = name[:80].encode("unicode_escape").decode("ascii")
     if not name or len(name) > MAX_PATH_CHARS:
         raise ProjectInputError(f"refused path {shown!r}: empty or longer than {MAX_PATH_CHARS} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name) or "\\" in name:
-        raise ProjectInputError(f"refused path {shown!r}: control characters or backslashes")
+    if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name) or "\\" in name:
+        raise ProjectInputError(f"refused path {shown!r}: control characters, lone surrogates or backslashes")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ProjectInputError(f"refused path {shown!r}: absolute paths are not allowed")
     parts = [p for p in name.split("/") if p not in ("", ".")]
@@ -114,7 +114,10 @@ class _Collector:
             raise ProjectInputError(f"{path} is given twice")
         if len(self.files) >= self.limits.files:
             raise ProjectTooLarge(f"too many project files: more than {self.limits.files}")
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            raw = data.encode("utf-8") if isinstance(data, str) else data
+        except UnicodeEncodeError:  # a lone surrogate, from a JSON \ud800 escape
+            raise ProjectInputError(f"{path} is not valid Unicode text") from None
         self.check_size(path, len(raw))
         self.total += len(raw)
         if isinstance(data, str):
