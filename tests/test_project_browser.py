@@ -204,3 +204,23 @@ def test_secrets_in_any_file_of_a_project_are_redacted_before_sharing(page, tmp_
         shared = json.load(response)["files"]
     assert "ghp_" not in shared["build.sh"] and "REDACTED" in shared["build.sh"]
     assert shared["Dockerfile"] == (folder / "Dockerfile").read_text()
+
+
+def test_a_project_too_long_for_a_link_gets_the_stored_one_and_says_so(page, tmp_path):
+    import random
+
+    folder = tmp_path / "builder-pattern"
+    shutil.copytree(PROJECTS / "builder-pattern", folder)
+    noise = random.Random(3)
+    comment = "".join(noise.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12_000))
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + f"# {comment}\n")
+    by(page, "project-input").set_input_files(folder)
+    page.wait_for_selector("#diagram[data-project] svg g.edge.link.link-copy-out")
+    by(page, "share-button").click()
+    sync_api.expect(by(page, "share-url")).to_have_value(re.compile(r"/s/[A-Za-z0-9_-]{22}$"))
+    assert by(page, "share-stateless-url").is_hidden()
+    note = by(page, "share-stateless-note")
+    sync_api.expect(note).to_have_text(
+        "No link with the project inside: it would be too long for a link. Use the stored link."
+    )
