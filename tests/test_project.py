@@ -153,7 +153,17 @@ def test_bake_targets_contexts_inherits_and_default_group():
     assert files["tools.Dockerfile"]["built_stages"] == []  # not in the default group: greyed
     assert files["Dockerfile"]["built_stages"] == [0, 1]
     unresolved = [d["message"] for d in data["diagnostics"] if d["code"] == "unresolved"]
-    assert any("${REGISTRY}" in m for m in unresolved) and any("lower" in m for m in unresolved)
+    assert any("lower" in m for m in unresolved)  # a function call: never guessed
+    # REGISTRY has no default: empty, as buildx makes it, so the tag is "/app:latest", which buildx refuses
+    assert {v["name"]: (v["value"], v["from"]) for v in data["variables"]} == {
+        "GO_VERSION": ("1.22", "default"),
+        "REGISTRY": ("", "empty"),
+    }
+    assert builds["app"]["tags"] == ["/app:latest"]
+    (bad_tag,) = [d for d in data["diagnostics"] if d["code"] == "invalid-tag"]
+    assert (bad_tag["path"], bad_tag["line"]) == ("docker-bake.hcl", 38)
+    notes = {d["line"]: d["message"] for d in data["diagnostics"] if d["code"] == "bake-variable"}
+    assert "--var REGISTRY=VALUE" in notes[7] and "environment" in notes[7] and '"1.22"' in notes[4]
     # the app graph was analysed with the bake contexts: FROM baseapp is the base target
     graph = files["Dockerfile"]["graph"]
     assert graph["stages"][0]["base"]["resolved"] == "target:base"
@@ -609,3 +619,67 @@ def test_bake_override_file_merges_targets():
         ["a:2"],
         "final",
     )
+
+
+def test_bake_files_of_a_folder_are_one_definition_merged_before_inherits():
+    """buildx merges the set's files first, then applies inherits: an override of a parent
+    reaches every child, a child may inherit from another file, variables are shared."""
+    base = (
+        'variable "TAG" {\n  default = "dev"\n}\n'
+        'variable "GO" {\n  default = null\n}\n'
+        'target "_common" {\n  args = { A = "base", GO = GO }\n}\n'
+        'target "app" {\n  inherits = ["_common"]\n  tags = ["app:${TAG}"]\n}\n'
+    )
+    override = (
+        'variable "TAG" {\n  default = "release"\n}\n'  # a later definition replaces the default
+        'target "_common" {\n  args = { A = "override" }\n}\n'
+        'target "tool" {\n  inherits = ["app"]\n  dockerfile = "tool.Dockerfile"\n}\n'
+    )
+    files = {
+        "docker-bake.override.hcl": override,
+        "docker-bake.hcl": base,
+        "Dockerfile": "FROM alpine\n",
+        "tool.Dockerfile": "FROM alpine\n",
+    }
+    project = analyze_project(files)
+    data = project.to_dict()
+    builds = {b["name"]: b for b in data["builds"]}
+    assert builds["app"]["args"] == {"A": "override"}  # GO is null: left out, as buildx does
+    assert builds["app"]["tags"] == ["app:release"]
+    assert builds["tool"]["source"] == "docker-bake.override.hcl"
+    assert builds["tool"]["args"] == {"A": "override"} and builds["tool"]["tags"] == ["app:release"]
+    inherits = {
+        (link["from"]["path"], link["to"]["path"], link["line"]) for link in links_of(project, "inherits")
+    }
+    assert ("docker-bake.hcl", "docker-bake.override.hcl", 8) in inherits  # tool <- app, across files
+    variables = {v["name"]: v for v in data["variables"]}
+    assert (variables["TAG"]["path"], variables["TAG"]["value"]) == ("docker-bake.override.hcl", "release")
+    assert (variables["GO"]["value"], variables["GO"]["from"]) == (None, "null")
+    # the user's values win over the defaults (buildx: --var or the environment)
+    given = analyze_project(files, variables={"TAG": "v2", "GO": "1.23"}).to_dict()
+    builds = {b["name"]: b for b in given["builds"]}
+    assert builds["app"]["tags"] == ["app:v2"] and builds["app"]["args"] == {"A": "override", "GO": "1.23"}
+    assert {v["name"]: v["from"] for v in given["variables"]} == {"TAG": "user", "GO": "user"}
+    assert not [d for d in given["diagnostics"] if d["code"] == "bake-variable"]
+    # named files are read in the order given (buildx -f): the base file now wins
+    swapped = analyze_project(files, bake_files=["docker-bake.override.hcl", "docker-bake.hcl"]).to_dict()
+    builds = {b["name"]: b for b in swapped["builds"]}
+    assert builds["app"]["args"] == {"A": "base"} and builds["app"]["tags"] == ["app:dev"]
+    with pytest.raises(ProjectInputError, match="not in the project"):
+        analyze_project(files, bake_files=["nope.hcl"])
+
+
+def test_a_null_never_replaces_an_inherited_argument_and_hcl_files_are_sniffed():
+    files = {
+        "build/vars.hcl": 'variable "V" {}\nvariable "N" {\n  type = string\n}\n',
+        "build/targets.hcl": 'target "p" {\n  args = { X = "1" }\n}\n'
+        'target "c" {\n  inherits = ["p"]\n  context = ".."\n  args = { X = N, Y = V }\n}\n',
+        "main.tf.hcl": 'resource "x" "y" {\n}\ntarget "t" {}\n',  # Terraform blocks: not bake
+        "Dockerfile": "FROM alpine\n",
+    }
+    data = analyze_project(files).to_dict()
+    (c,) = [b for b in data["builds"] if b["name"] == "c"]
+    assert c["args"] == {"X": "1", "Y": ""} and c["dockerfile"] == "Dockerfile"
+    kinds = {f["path"]: f["kind"] for f in data["files"]}
+    assert kinds["build/vars.hcl"] == kinds["build/targets.hcl"] == "bake-hcl"
+    assert kinds["main.tf.hcl"] is None

@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--project-target", help="for a project: the bake group or target, or compose service"
     )
     render.add_argument("--file", dest="project_file", help="for a project: draw only this file of it")
+    render.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE",
+        help="for a project: a bake variable's value, as buildx --var or the environment (repeatable)",
+    )  # fmt: skip
+    render.add_argument(
+        "--bake-file", action="append", default=[], metavar="PATH",
+        help="for a project: the bake files read together, in order, as buildx -f (repeatable)",
+    )  # fmt: skip
     render.add_argument("-o", "--output", help="write here instead of standard output")
     render.add_argument(
         "--fail-on",
@@ -88,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if _is_project(args.paths):
         return _render_project(args)
-    if args.project_target or args.project_file or args.format == "multistage":
+    if args.project_target or args.project_file or args.var or args.bake_file or args.format == "multistage":
         return _fail(
-            "--project-target, --file and --format multistage are for projects (a folder or several files)"
+            "--project-target, --file, --var, --bake-file and --format multistage are for projects"
+            " (a folder or several files)"
         )
     args.path = args.paths[0]
     return _render(args)
@@ -143,7 +152,7 @@ def _render(args) -> int:
 
 def _render_project(args) -> int:
     """A folder, several files or an archive: the project JSON, DOT, SVG, PNG, or one file of it."""
-    from .project import analyze_project, from_archive, from_paths, parse_build_contexts
+    from .project import analyze_project, from_archive, from_paths, parse_build_contexts, parse_variables
     from .project.inputs import MAX_ARCHIVE_BYTES, ProjectInputError
     from .render import DotRunner, render
     from .render.project import draw_project, project_to_dot, project_to_mermaid
@@ -154,13 +163,19 @@ def _render_project(args) -> int:
         if args.target or args.build_arg or args.platform:
             raise OptionError("--target, --build-arg and --platform come from the project's files here")
         contexts = parse_build_contexts(args.build_context)
+        variables = parse_variables(args.var)
         if len(args.paths) == 1 and not Path(args.paths[0]).is_dir():
             with open(args.paths[0], "rb") as handle:
                 files = from_archive(handle.read(MAX_ARCHIVE_BYTES + 1))
         else:
             files = from_paths(args.paths)
         project = analyze_project(
-            files, build_contexts=contexts, project_target=args.project_target, settings=settings
+            files,
+            build_contexts=contexts,
+            project_target=args.project_target,
+            variables=variables,
+            bake_files=args.bake_file or None,
+            settings=settings,
         )
         if args.project_file:
             graph = project.graphs.get(args.project_file)

@@ -26,6 +26,10 @@ MAX_BUILD_ARG_VALUE = 1024
 MAX_BUILD_CONTEXTS = 32
 MAX_CONTEXT_VALUE = 1024
 MAX_PROJECT_TARGET = 128
+MAX_VARIABLES = 64
+"""Most bake variables a user may give (``--var``)."""
+MAX_BAKE_FILES = 64
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 
 class OptionError(RequestRefused):
@@ -137,9 +141,44 @@ def parse_build_contexts(values) -> dict[str, str]:
     return out
 
 
+def parse_variables(values) -> dict[str, str]:
+    """``["NAME=VALUE", …]`` or ``{NAME: VALUE}`` -> a checked mapping (:class:`OptionError` if bad).
+
+    Like buildx's ``--var``: the value a bake variable takes instead of its default (buildx also
+    reads it from the environment); compose's ``${NAME}`` reads it too.
+    """
+    if values is None:
+        return {}
+    values = _named_values(values, "variables", "variables must be NAME=VALUE", MAX_VARIABLES)
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not _VARIABLE_NAME.fullmatch(name):
+            raise OptionError(f"invalid variable name {str(name)[:40]!r}")
+        if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE:
+            raise OptionError(f"variable {name} must be text of at most {MAX_CONTEXT_VALUE} characters")
+        if any(ord(c) < 32 for c in value):
+            raise OptionError(f"variable {name} has control characters")
+        out[name] = value
+    return out
+
+
+def _bake_files(values) -> tuple[str, ...]:
+    """The bake files named (``-f``), as project paths in order (the core checks they exist)."""
+    if not values:
+        return ()
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) and v for v in values):
+        raise OptionError("bake_files must be a list of paths in the project")
+    if len(values) > MAX_BAKE_FILES:
+        raise OptionError(f"at most {MAX_BAKE_FILES} bake files")
+    if any(len(v) > 512 or not v.isprintable() for v in values):
+        raise OptionError("bake_files must be paths in the project")
+    return tuple(dict.fromkeys(values))
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectOptions:
-    """What to draw of a whole project: the project target and the user's build contexts.
+    """What to draw of a whole project: the project target, the user's build contexts, bake
+    variables and bake files.
 
     (A project is drawn in the stages view; ``view`` applies to one file drawn alone.)"""
 
@@ -150,11 +189,15 @@ class ProjectOptions:
     """A bake group or target, a compose service or a script; None: bake's default, else everything."""
     build_contexts: tuple[tuple[str, str], ...] = ()
     """``--build-context`` pairs for every build, sorted by name."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """Bake variables' values (``--var``; compose's ``${NAME}`` too), sorted by name."""
+    bake_files: tuple[str, ...] = ()
+    """The bake files read together, in order (``-f``); empty: each folder's."""
 
     @classmethod
     def from_mapping(cls, data: dict, *, allow: tuple[str, ...] = ()) -> ProjectOptions:
         """Validate a JSON-like mapping; keys in ``allow`` are accepted and ignored."""
-        known = {"project_target", "build_contexts"}
+        known = {"project_target", "build_contexts", "variables", "bake_files"}
         unknown = sorted(set(data) - known - set(allow))
         if unknown:
             raise OptionError(f"unknown option: {unknown[0]}")
@@ -164,7 +207,13 @@ class ProjectOptions:
         ):
             raise OptionError("project_target must be a bake group or target, or a compose service")
         contexts = parse_build_contexts(data.get("build_contexts") or None)
-        return cls(project_target=target, build_contexts=tuple(sorted(contexts.items())))
+        variables = parse_variables(data.get("variables") or None)
+        return cls(
+            project_target=target,
+            build_contexts=tuple(sorted(contexts.items())),
+            variables=tuple(sorted(variables.items())),
+            bake_files=_bake_files(data.get("bake_files")),
+        )
 
     def to_mapping(self) -> dict:
         """Canonical JSON-like form (only non-default values), for links and cache keys."""
@@ -173,11 +222,20 @@ class ProjectOptions:
             out["project_target"] = self.project_target
         if self.build_contexts:
             out["build_contexts"] = dict(self.build_contexts)
+        if self.variables:
+            out["variables"] = dict(self.variables)
+        if self.bake_files:
+            out["bake_files"] = list(self.bake_files)
         return out
 
     def analysis_kwargs(self) -> dict:
         """Keyword arguments for :func:`webapp.project.analyze_project`."""
-        return {"project_target": self.project_target, "build_contexts": dict(self.build_contexts)}
+        return {
+            "project_target": self.project_target,
+            "build_contexts": dict(self.build_contexts),
+            "variables": dict(self.variables),
+            "bake_files": list(self.bake_files) or None,
+        }
 
 
 OPTIONS_OF_KIND: dict[str, type[Options] | type[ProjectOptions]] = {

@@ -7,7 +7,7 @@ import { $ } from "./util.js";
 import { parseViewBox } from "./panzoom.js";
 import { el, pz, toast } from "./page.js";
 
-const WANTED = /(^|\/)(dockerfile[^/]*|[^/]*\.dockerfile|docker-bake[^/]*\.(hcl|json)|(docker-)?compose[^/]*\.ya?ml|[^/]*\.(sh|bash)|(gnu)?makefile)$/i;
+const WANTED = /(^|\/)(dockerfile[^/]*|[^/]*\.dockerfile|docker-bake[^/]*\.json|[^/]*\.hcl|(docker-)?compose[^/]*\.ya?ml|[^/]*\.(sh|bash)|(gnu)?makefile)$/i;
 const SKIP_DIRS = new Set([".git", "node_modules", ".venv", "vendor", "__pycache__"]);
 const MAX_FILES = 200;
 const MAX_FILE_BYTES = 1024 * 1024;

@@ -8,7 +8,7 @@ docs/json-format.md. Imports point down the pipeline only (no Flask, no storage)
 
 from __future__ import annotations
 
-from ..options import parse_build_contexts
+from ..options import parse_build_contexts, parse_variables
 from .core import Project, analyze_project
 from .inputs import ProjectInputError, ProjectTooLarge, from_archive, from_directory, from_mapping, from_paths
 
@@ -22,4 +22,5 @@ __all__ = [
     "from_mapping",
     "from_paths",
     "parse_build_contexts",
+    "parse_variables",
 ]

@@ -1,19 +1,33 @@
-"""``docker-bake.hcl`` / ``docker-bake.json`` -> builds, groups and their links, as buildx reads them.
+"""Bake files (HCL or JSON) -> builds, groups and their links, as buildx reads them.
 
-The rules followed (buildx's bake): a target's ``context`` defaults to ``.`` and its ``dockerfile``
-to ``Dockerfile``, resolved *inside* the context; blocks of one name merge, later attributes
-winning; ``inherits`` applies the parents in order before the target's own attributes, where maps
-(``args``, ``contexts``, ``labels``) merge key by key and lists (``tags``, ``platforms``) and
-scalars are replaced; with no target named, the ``default`` group (or target) is built.
-Paths are read relative to the bake file's folder (bake runs from there in the usual layout).
-Variables are substituted from their ``default``; a variable without one, a function call or any
-other expression is left unresolved and reported, never guessed.
+buildx reads several bake files as one definition (``docker buildx bake -f a.hcl -f b.hcl``, or
+its default set ``docker-bake.json``, ``docker-bake.hcl``, ``docker-bake.override.json``,
+``docker-bake.override.hcl``), and so does :func:`read_bake_set`: the bake files of one folder
+are one set, the default names first in buildx's order, then the others by name (or the files
+the user names, in the user's order). Within a set, as in buildx:
+
+- ``variable`` blocks are shared by every file; a later definition of a name replaces an
+  earlier one. A variable's value is the user's (``--var NAME=VALUE`` here; buildx's ``--var``
+  or an environment variable of that name), else its ``default``, else an empty string (``null``
+  when the block has a ``type``). A ``null`` value leaves an argument out. Each variable the user
+  did not give is noted as such (it can come from the environment when buildx runs).
+- Blocks of one target name merge in file order: later attributes win, ``args``, ``contexts``
+  and ``labels`` merge key by key (a ``null`` never replaces a value), ``inherits`` lists add up.
+  Then ``inherits`` applies the parents in order before the target's own attributes, by the same
+  rules, whichever file defines the parent. A group defined again replaces the earlier one.
+- A target's ``context`` defaults to ``.`` and its ``dockerfile`` to ``Dockerfile`` *inside the
+  context*; with no target named the ``default`` group (or target) is built.
+
+Paths are read relative to the set's folder (bake runs there in the usual layout). Function
+calls, conditionals and any other expression are left unresolved and reported, never guessed.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .guard import MAX_NESTING, too_deep
 from .model import Build, Definitions, ProjectDiagnostic, Selector
@@ -25,97 +39,210 @@ MAX_BAKE_BYTES = 64 * 1024
 MAX_INHERIT_DEPTH = 32
 MAX_VALUE = 4096
 """Longest value a variable may take after substitution (longer is left unresolved)."""
+BUILTIN_VARIABLES = {"BAKE_LOCAL_PLATFORM": "linux/amd64", "BAKE_CMD_CONTEXT": "cwd://"}
+"""buildx's built-in variables (the platform is our default build platform)."""
+DEFAULT_FILES = (
+    "docker-bake.json",
+    "docker-bake.hcl",
+    "docker-bake.override.json",
+    "docker-bake.override.hcl",
+)
+"""buildx's default bake files, in the order it reads them."""
 _VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
+_BARE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\Z")
 _ANY_EXPR = re.compile(r"\$\{")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _MAP_FIELDS = ("args", "contexts", "labels")
-_FIELDS = ("context", "dockerfile", "target", "args", "contexts", "tags", "platforms", "labels")
+_TOP_BLOCK = re.compile(r'^([A-Za-z_][\w-]*)(?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*[ \t]*\{', re.M)
+_BAKE_BLOCKS = frozenset({"target", "group", "variable", "function"})
 
 
-class _Unresolved(Exception):
-    pass
+def looks_like_bake(text: str) -> bool:
+    """True for HCL whose top-level blocks are all bake's (``target``, ``group``, ``variable``,
+    ``function``): Terraform, Packer or Nomad files have blocks of their own."""
+    kinds = {m.group(1) for m in _TOP_BLOCK.finditer(text)}
+    return bool(kinds) and kinds <= _BAKE_BLOCKS
 
 
-def read_bake(path: str, text: str, kind: str, out: Definitions) -> None:
-    """Add the targets and groups of one bake file to ``out``."""
-    if len(text.encode("utf-8")) > MAX_BAKE_BYTES:
-        out.diagnostics.append(
-            ProjectDiagnostic(
-                "error", "bake-too-large", f"bake file larger than {MAX_BAKE_BYTES} bytes", path
-            )
-        )
+def set_order(path: str) -> tuple:
+    """Sort key of a bake file within its folder's set: buildx's default names first, in order."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    return (DEFAULT_FILES.index(lower) if lower in DEFAULT_FILES else len(DEFAULT_FILES), name)
+
+
+class _Unresolved:
+    """A value that cannot be known statically (a function call, an unknown variable, ...)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"_Unresolved({self.text!r})"
+
+
+_NO_DEFAULT = object()
+
+
+@dataclass
+class _File:
+    path: str
+    lines: list[str]
+    variables: dict[str, dict]
+    groups: dict[str, tuple[list, int | None]]
+    targets: dict[str, dict]
+
+
+@dataclass
+class _Target:
+    """One target after its blocks of every file merged: attribute -> (value, path, line)."""
+
+    name: str
+    source: str
+    line: int | None
+    attrs: dict[str, tuple] = field(default_factory=dict)
+    inherits: list[tuple[str, str, int | None]] = field(default_factory=list)
+
+
+def read_bake_set(
+    files: list[tuple[str, str, str]],
+    out: Definitions,
+    variables: Mapping[str, str] | None = None,
+) -> None:
+    """Add the targets and groups of one set of bake files (``(path, text, kind)`` in order) to ``out``.
+
+    ``variables`` are the user's values (buildx's ``--var``, or the environment), which win over
+    a variable's default.
+    """
+    parsed: list[_File] = []
+    for path, text, kind in files:
+        if len(text.encode("utf-8")) > MAX_BAKE_BYTES:
+            message = f"bake file larger than {MAX_BAKE_BYTES} bytes"
+            out.diagnostics.append(ProjectDiagnostic("error", "bake-too-large", message, path))
+            continue
+        deep = too_deep(text)
+        if deep is not None:
+            message = f"nested deeper than {MAX_NESTING} levels"
+            out.diagnostics.append(ProjectDiagnostic("error", "bake-too-deep", message, path, deep))
+            continue
+        try:
+            variables_, groups, targets = _parse_hcl(text) if kind == "bake-hcl" else _parse_json(text)
+        except _ParseError as exc:
+            out.diagnostics.append(ProjectDiagnostic("error", "bake-syntax", str(exc), path, exc.line))
+            continue
+        parsed.append(_File(path, text.splitlines(), variables_, groups, targets))
+    if not parsed:
         return
-    deep = too_deep(text)
-    if deep is not None:
-        out.diagnostics.append(
-            ProjectDiagnostic(
-                "error", "bake-too-deep", f"nested deeper than {MAX_NESTING} levels", path, deep
-            )
-        )
-        return
-    try:
-        raw = _parse_hcl(text) if kind == "bake-hcl" else _parse_json(text)
-    except _ParseError as exc:
-        out.diagnostics.append(ProjectDiagnostic("error", "bake-syntax", str(exc), path, exc.line))
-        return
-    variables, groups, targets = raw
-    values = _variable_values(variables, path, out)
+    values = _variable_values(parsed, dict(variables or {}), out)
+    texts = {f.path: f.lines for f in parsed}
+
+    merged: dict[str, _Target] = {}
+    for f in parsed:
+        for name, raw in f.targets:
+            target = merged.get(name)
+            if target is None:
+                target = merged[name] = _Target(name, f.path, raw["__line__"])
+            _merge_block(target, raw, f.path, values)
+    groups: dict[str, tuple[list, str, int | None]] = {}
+    for f in parsed:
+        for name, (members, line) in f.groups.items():
+            members = _evaluate(members, values)
+            groups[name] = (members if isinstance(members, list) else [], f.path, line)
+
     resolved: dict[str, dict] = {}
-    for name in targets:
-        resolved[name] = _with_inherits(name, targets, path, out, [])
-    folder = folder_of(path)
-    lines = text.splitlines()
-    for name, attrs in resolved.items():
-        build = Build(name=name, kind="bake-target", source=path, line=targets[name]["__line__"])
-        _fill(build, attrs, values, folder, path, out)
-        for key, line in attrs.get("__lines__", {}).items():
-            build.lines[key] = line
-            if 0 < line <= len(lines):
-                build.texts[key] = lines[line - 1].strip()
-        base = next(
-            (
-                b
-                for b in out.builds
-                if b.kind == "bake-target" and b.name == name and folder_of(b.source) == folder
-            ),
-            None,
-        )
-        if base is not None:  # a second bake file (an override): its attributes win, maps merge
-            _merge_override(base, build, set(attrs))
-        else:
-            out.builds.append(build)
-            out.selectors.append(Selector(name, "bake-target", [name]))
-        for parent in targets[name].get("inherits", ([], None))[0] or []:
-            if isinstance(parent, str) and parent in targets:
-                line = targets[name]["__lines__"].get("inherits")
-                out.links.append(
-                    {
-                        "kind": "inherits",
-                        "from": {"path": path, "target": parent},
-                        "to": {"path": path, "target": name},
-                        "line": line,
-                        "via": {"path": path, "text": lines[line - 1].strip() if line else None},
-                    }
-                )
+    for name in merged:
+        _resolve(name, merged, resolved, out, [])
+    folder = folder_of(parsed[0].path)
+    for name, target in merged.items():
+        build = Build(name=name, kind="bake-target", source=target.source, line=target.line)
+        _fill(build, resolved.get(name, {}), folder, texts)
+        out.builds.append(build)
+        out.selectors.append(Selector(name, "bake-target", [name]))
+        for parent, path, line in target.inherits:
+            if parent not in merged:
+                continue
+            out.links.append(
+                {
+                    "kind": "inherits",
+                    "from": {"path": merged[parent].source, "target": parent},
+                    "to": {"path": target.source, "target": name},
+                    "line": line,
+                    "via": {"path": path, "text": _line(texts, path, line)},
+                }
+            )
     for name in groups:
-        out.selectors.append(Selector(name, "bake-group", _expand_group(name, groups, targets, [])))
-    if "default" in groups or "default" in targets:
+        out.selectors.append(Selector(name, "bake-group", _expand_group(name, groups, merged, [])))
+    if "default" in groups or "default" in merged:
         out.default = out.default or "default"
 
 
-def _merge_override(base: Build, other: Build, written: set[str]) -> None:
-    """buildx's merge of a target defined again in a later file of the same folder."""
-    if written & {"context", "dockerfile", "dockerfile-inline"}:
-        base.context, base.dockerfile, base.inline = other.context, other.dockerfile, other.inline
-    if "target" in written:
-        base.target = other.target
-    base.args.update(other.args)
-    base.contexts.update(other.contexts)
-    if "tags" in written:
-        base.tags = other.tags
-    if "platforms" in written:
-        base.platforms = other.platforms
-    base.unresolved.extend(f"{u} (in {other.source})" for u in other.unresolved)
+def _line(texts: dict[str, list[str]], path: str, line: int | None) -> str | None:
+    lines = texts.get(path, [])
+    return lines[line - 1].strip() if line and 0 < line <= len(lines) else None
+
+
+def _merge_block(target: _Target, raw: dict, path: str, values: dict) -> None:
+    """Merge one block of the target (from file ``path``) into what earlier blocks gave."""
+    lines = raw["__lines__"]
+    for key, item in raw.items():
+        if key.startswith("__"):
+            continue
+        value, line = item
+        value = _evaluate(value, values)
+        if key == "inherits":
+            if isinstance(value, list):
+                target.inherits += [(p, path, line) for p in value if isinstance(p, str)]
+            else:
+                target.attrs.setdefault("__bad__", []).append(("inherits", value, path, line))
+            continue
+        if key in _MAP_FIELDS and isinstance(value, dict):
+            current = target.attrs.get(key)
+            mapping = dict(current[0]) if current and isinstance(current[0], dict) else {}
+            for name, entry in value.items():
+                if entry is not None:  # buildx: a null never replaces a value
+                    mapping[name] = (entry, path, lines.get(f"{key}.{name}", line))
+            target.attrs[key] = (mapping, path, line)
+        elif value is not None:
+            target.attrs[key] = (value, path, line)
+
+
+def _apply(into: dict, attrs: dict) -> None:
+    """buildx's merge of a parent's (resolved) attributes with a child's."""
+    for key, entry in attrs.items():
+        if key == "__bad__":
+            into.setdefault(key, []).extend(entry)
+            continue
+        value = entry[0]
+        current = into.get(key)
+        if key in _MAP_FIELDS and isinstance(value, dict) and current and isinstance(current[0], dict):
+            into[key] = ({**current[0], **value}, entry[1], entry[2])
+        else:
+            into[key] = entry
+
+
+def _resolve(name: str, merged: dict, done: dict, out: Definitions, seen: list[str]) -> dict:
+    """The target's attributes with its parents' applied first, whichever file defines them."""
+    if name in done:
+        return done[name]
+    target = merged[name]
+    if name in seen or len(seen) > MAX_INHERIT_DEPTH:
+        message = f"target {name!r} inherits from itself ({' -> '.join(seen + [name])})"
+        out.diagnostics.append(
+            ProjectDiagnostic("error", "bake-inherits-cycle", message, target.source, target.line)
+        )
+        return {}
+    result: dict = {}
+    for parent, path, line in target.inherits:
+        if parent not in merged:
+            message = f"target {name!r} inherits from {parent!r}, which is not a target"
+            out.diagnostics.append(ProjectDiagnostic("error", "bake-unknown-target", message, path, line))
+            continue
+        _apply(result, _resolve(parent, merged, done, out, seen + [name]))
+    _apply(result, target.attrs)
+    done[name] = result
+    return result
 
 
 def _expand_group(name: str, groups: dict, targets: dict, seen: list[str]) -> list[str]:
@@ -133,109 +260,156 @@ def _expand_group(name: str, groups: dict, targets: dict, seen: list[str]) -> li
     return found
 
 
-def _with_inherits(name: str, targets: dict, path: str, out: Definitions, seen: list[str]) -> dict:
-    """The target's attributes with its parents' applied first (buildx's merge rules)."""
-    own = targets[name]
-    if name in seen or len(seen) > MAX_INHERIT_DEPTH:
-        out.diagnostics.append(
-            ProjectDiagnostic(
-                "error",
-                "bake-inherits-cycle",
-                f"target {name!r} inherits from itself ({' -> '.join(seen + [name])})",
-                path,
-                own["__line__"],
-            )
+# -- variables and values --------------------------------------------------------------------------
+
+
+def _variable_values(files: list[_File], user: dict[str, str], out: Definitions) -> dict:
+    """Variable -> its value: a string, None (null) or :class:`_Unresolved`; noted in ``out``."""
+    declared: dict[str, tuple[dict, str]] = {}
+    for f in files:
+        for name, info in f.variables.items():
+            if name not in BUILTIN_VARIABLES:
+                declared[name] = (info, f.path)  # a later definition replaces an earlier one
+    values: dict = dict(BUILTIN_VARIABLES)
+    pending: dict[str, object] = {}
+    for name, (info, _path) in declared.items():
+        if name in user and not info.get("attribute"):
+            values[name] = user[name]
+        elif info["default"] is _NO_DEFAULT:
+            values[name] = None if info["typed"] else ""
+        else:
+            pending[name] = info["default"]
+
+    def resolve(name: str, depth: int) -> None:
+        if name in values or name not in pending or depth > MAX_INHERIT_DEPTH:
+            return
+        default = pending.pop(name)
+        for ref in _references(default):
+            resolve(ref, depth + 1)
+        values[name] = _evaluate(default, values)
+
+    for name in list(pending):
+        resolve(name, 0)
+    for name, (info, path) in declared.items():
+        value = values.get(name)
+        if name in user and not info.get("attribute"):
+            source, note = "user", None
+        elif info.get("attribute"):
+            source, note = "default", None  # a global attribute: the environment cannot change it
+        elif isinstance(value, _Unresolved):
+            source, note = "unresolved", f"its default {_show(value)} cannot be resolved statically"
+        elif info["default"] is _NO_DEFAULT:
+            source = "null" if value is None else "empty"
+            note = "no default: " + ("null, arguments set from it are left out" if value is None else "empty")
+        elif value is None:
+            source, note = "null", "default null: arguments set from it are left out"
+        else:
+            source, note = "default", f"default {json.dumps(value)}"
+        out.variables.append(
+            {
+                "name": name,
+                "path": path,
+                "line": info.get("line"),
+                "value": value if isinstance(value, str) else None,
+                "from": source,
+            }
         )
-        return {}
-    merged: dict = {"__lines__": {}}
-    parents = own.get("inherits", ([], None))[0] or []
-    for parent in parents if isinstance(parents, list) else []:
-        if not isinstance(parent, str) or parent not in targets:
+        if note is not None:
             out.diagnostics.append(
                 ProjectDiagnostic(
-                    "error",
-                    "bake-unknown-target",
-                    f"target {name!r} inherits from {parent!r}, which is not a target",
+                    "info",
+                    "bake-variable",
+                    f"variable {name}: {note}; buildx takes ${name} from the environment first"
+                    f" (give a value with --var {name}=VALUE)",
                     path,
-                    own["__lines__"].get("inherits"),
+                    info.get("line"),
                 )
             )
-            continue
-        _merge(merged, _with_inherits(parent, targets, path, out, seen + [name]))
-    _merge(merged, own)
-    return merged
-
-
-def _merge(into: dict, other: dict) -> None:
-    for key, value in other.items():
-        if key == "__lines__":
-            into["__lines__"].update(value)
-        elif key.startswith("__") or key == "inherits":
-            continue
-        elif (
-            key in _MAP_FIELDS
-            and key in into
-            and isinstance(into[key][0], dict)
-            and isinstance(value[0], dict)
-        ):
-            into[key] = ({**into[key][0], **value[0]}, value[1])
-        else:
-            into[key] = value
-
-
-def _variable_values(variables: dict, path: str, out: Definitions) -> dict[str, str | None]:
-    """Variable -> its default (substituted), or None when it has none or it cannot be resolved."""
-    values: dict[str, str | None] = {}
-    for _ in range(MAX_INHERIT_DEPTH):  # defaults may use other variables: a few passes
-        changed = False
-        for name, default in variables.items():
-            if name in values and values[name] is not None:
-                continue
-            try:
-                value = _string(default, values) if default is not None else None
-            except _Unresolved:
-                value = None
-            if value is not None and len(value) > MAX_VALUE:  # "${A}${A}" chains double
-                value = None
-            if values.get(name, "<unset>") != value:
-                values[name] = value
-                changed = True
-        if not changed:
-            break
     return values
 
 
-def _string(value, variables: dict[str, str | None]) -> str:
-    """A bake value as text with ``${VAR}`` substituted; :class:`_Unresolved` for anything else."""
+def _references(value) -> list[str]:
+    if isinstance(value, str):
+        return _VAR.findall(value)
+    if isinstance(value, list):
+        return [r for v in value for r in _references(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _references(v)]
+    return []
+
+
+class _Stop(Exception):
+    pass
+
+
+def _evaluate(value, values: dict):
+    """A parsed bake value with variables substituted: a string, None (null), a list, a dict, or
+    :class:`_Unresolved` for what cannot be known statically."""
+    if value is None or isinstance(value, _Unresolved):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, list):
+        return [_evaluate(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: _evaluate(v, values) for k, v in value.items()}
     if not isinstance(value, str):
-        raise _Unresolved(str(value))
+        return _Unresolved(str(value))
+    bare = _BARE.match(value)
+    if bare:  # "${X}" alone is X itself, null included (HCL unwraps a lone interpolation)
+        return values[bare.group(1)] if bare.group(1) in values else _Unresolved(value)
 
     def substitute(match: re.Match) -> str:
-        name = match.group(1)
-        if variables.get(name) is None:
-            raise _Unresolved(match.group(0))
-        return variables[name]
+        found = values.get(match.group(1))
+        if not isinstance(found, str):
+            raise _Stop
+        return found
 
-    text = _VAR.sub(substitute, value.replace("$${", "\x00"))
-    if _ANY_EXPR.search(text):
-        raise _Unresolved(value)
+    try:
+        text = _VAR.sub(substitute, value.replace("$${", "\x00"))
+    except _Stop:
+        return _Unresolved(value)
+    if _ANY_EXPR.search(text) or len(text) > MAX_VALUE:  # "${A}${A}" chains double
+        return _Unresolved(value)
     return text.replace("\x00", "${")
 
 
-def _fill(build: Build, attrs: dict, variables: dict, folder: str, path: str, out: Definitions) -> None:
-    def text(key: str, value) -> str | None:
-        try:
-            return _string(value, variables)
-        except _Unresolved:
-            build.unresolved.append(f"{key}: {value}")
-            return None
+def _show(value) -> str:
+    if isinstance(value, _Unresolved):
+        return value.text
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value)
 
-    context = text("context", attrs["context"][0]) if "context" in attrs else "."
-    dockerfile = text("dockerfile", attrs["dockerfile"][0]) if "dockerfile" in attrs else "Dockerfile"
+
+def _fill(build: Build, attrs: dict, folder: str, texts: dict[str, list[str]]) -> None:
+    def note(key: str, path: str, line: int | None) -> None:
+        if line is None:
+            return
+        build.lines[key] = line
+        text = _line(texts, path, line)
+        if text is not None:
+            build.texts[key] = text
+        if path != build.source:
+            build.paths[key] = path
+
+    def text(key: str) -> str | None:
+        value, path, line = attrs[key]
+        note(key, path, line)
+        if isinstance(value, str):
+            return value
+        build.unresolved.append(f"{key}: {_show(value)}")
+        return None
+
+    for key, value, _path, _line_number in attrs.get("__bad__", []):
+        build.unresolved.append(f"{key}: {_show(value)}")
+    context = text("context") if "context" in attrs else "."
+    dockerfile = text("dockerfile") if "dockerfile" in attrs else "Dockerfile"
+    dockerfile = dockerfile or ("Dockerfile" if dockerfile == "" else None)
     build.context = join(folder, context) if context is not None else None
     if context is not None and build.context is None:
         build.unresolved.append(f"context: {context} (outside the project or remote)")
@@ -244,37 +418,51 @@ def _fill(build: Build, attrs: dict, variables: dict, folder: str, path: str, ou
         if build.dockerfile is None:
             build.unresolved.append(f"dockerfile: {dockerfile} (outside the project)")
     if "target" in attrs:
-        build.target = text("target", attrs["target"][0])
+        build.target = text("target")
     if "matrix" in attrs:
         build.unresolved.append("matrix: the target expands to several (not expanded here)")
     if "dockerfile-inline" in attrs:
-        build.inline = text("dockerfile-inline", attrs["dockerfile-inline"][0])
-        build.dockerfile = f"{path}#{build.name}" if build.inline is not None else None
-        build.lines["dockerfile"] = attrs["dockerfile-inline"][1] or build.line
+        build.inline = text("dockerfile-inline")
+        build.dockerfile = f"{build.source}#{build.name}" if build.inline is not None else None
+        if "dockerfile-inline" in build.lines:
+            build.lines["dockerfile"] = build.lines["dockerfile-inline"]
+            if "dockerfile-inline" in build.paths:
+                build.paths["dockerfile"] = build.paths["dockerfile-inline"]
+        else:
+            build.lines["dockerfile"] = build.line
     for key in ("args", "contexts"):
-        mapping = attrs.get(key, ({}, None))[0]
-        if not isinstance(mapping, dict):
-            build.unresolved.append(f"{key}: {mapping}")
+        if key not in attrs:
             continue
-        for name, value in mapping.items():
-            if value is None:
-                continue  # buildx: a null arg is left to the environment
-            resolved = text(f"{key}.{name}", value)
-            if resolved is None:
+        mapping, path, line = attrs[key]
+        note(key, path, line)
+        if not isinstance(mapping, dict):
+            build.unresolved.append(f"{key}: {_show(mapping)}")
+            continue
+        for name, (value, entry_path, entry_line) in mapping.items():
+            if not isinstance(value, str):
+                build.unresolved.append(f"{key}.{name}: {_show(value)}")
                 continue
-            if key == "contexts" and not resolved.startswith(("target:", "docker-image://", "oci-layout://")):
-                if "://" not in resolved and not resolved.startswith("git@"):
-                    resolved = join(folder, resolved) or resolved
-            getattr(build, key)[name] = resolved
+            note(f"{key}.{name}", entry_path, entry_line)
+            if key == "contexts":
+                if not value:
+                    continue  # buildx drops an empty context
+                if not value.startswith(("target:", "docker-image://", "oci-layout://")):
+                    if "://" not in value and not value.startswith("git@"):
+                        value = join(folder, value) or value
+            getattr(build, key)[name] = value
     for key in ("tags", "platforms"):
-        items = attrs.get(key, ([], None))[0]
+        if key not in attrs:
+            continue
+        items, path, line = attrs[key]
+        note(key, path, line)
         if not isinstance(items, list):
-            build.unresolved.append(f"{key}: {items}")
+            build.unresolved.append(f"{key}: {_show(items)}")
             continue
         for item in items:
-            resolved = text(key, item)
-            if resolved is not None:
-                getattr(build, key).append(resolved)
+            if isinstance(item, str):
+                getattr(build, key).append(item)
+            else:
+                build.unresolved.append(f"{key}: {_show(item)}")
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -326,11 +514,15 @@ def _parse_hcl(text: str):
         ) from None
     except (RecursionError, ValueError, TypeError) as exc:
         raise _ParseError(f"not valid HCL: {exc}") from None
-    variables: dict[str, object] = {}
+    variables: dict[str, dict] = {}
     groups: dict[str, tuple[list, int | None]] = {}
-    targets: dict[str, dict] = {}
+    targets: list[tuple[str, dict]] = []
     for block_type, items in data.items():
-        if block_type not in ("variable", "group", "target") or not isinstance(items, list):
+        if block_type not in ("variable", "group", "target", "function"):
+            if not _is_blocks(items):  # a global attribute: a variable the environment cannot set
+                variables[block_type] = {"default": _unquote(items), "typed": False, "attribute": True}
+            continue
+        if not isinstance(items, list):
             continue
         for item in items:
             for label, body in item.items():
@@ -338,18 +530,28 @@ def _parse_hcl(text: str):
                 body = body if isinstance(body, dict) else {}
                 info = lines.get((block_type, name), {})
                 if block_type == "variable":
-                    variables[name] = _unquote(body.get("default")) if "default" in body else None
+                    variables[name] = {
+                        "default": _unquote(body["default"]) if "default" in body else _NO_DEFAULT,
+                        "typed": "type" in body,
+                        "line": info.get(""),
+                    }
                 elif block_type == "group":
                     members = _unquote(body.get("targets", []))
                     groups[name] = (members if isinstance(members, list) else [], info.get(""))
-                else:
-                    target = targets.setdefault(name, {"__line__": info.get(""), "__lines__": {}})
+                elif block_type == "target":
+                    target = {"__line__": info.get(""), "__lines__": {k: v for k, v in info.items() if k}}
                     for key, value in body.items():
-                        if key.startswith("__"):
-                            continue
-                        target[key] = (_unquote(value), info.get(key))
-                    target["__lines__"].update({k: v for k, v in info.items() if k})
+                        if not key.startswith("__"):
+                            target[key] = (_unquote(value), info.get(key))
+                    targets.append((name, target))
     return variables, groups, targets
+
+
+def _is_blocks(items) -> bool:
+    return isinstance(items, list) and all(
+        isinstance(i, dict) and all(isinstance(b, dict) and b.get("__is_block__") for b in i.values())
+        for i in items
+    )
 
 
 def _hcl_lines(tree) -> dict[tuple[str, str], dict[str, int]]:
@@ -405,12 +607,17 @@ def _parse_json(text: str):
 
     variables = {}
     for name, body in (data.get("variable") or {}).items():
-        variables[name] = body.get("default") if isinstance(body, dict) else None
+        body = body if isinstance(body, dict) else {}
+        variables[name] = {
+            "default": body.get("default", _NO_DEFAULT),
+            "typed": "type" in body,
+            "line": line_of(name),
+        }
     groups = {}
     for name, body in (data.get("group") or {}).items():
         members = body.get("targets", []) if isinstance(body, dict) else []
         groups[name] = (members if isinstance(members, list) else [], line_of(name))
-    targets: dict[str, dict] = {}
+    targets: list[tuple[str, dict]] = []
     start = line_of("target") or 1
     for name, body in (data.get("target") or {}).items():
         line = line_of(name, start - 1)
@@ -422,8 +629,8 @@ def _parse_json(text: str):
             if isinstance(value, dict):
                 for sub in value:
                     target["__lines__"][f"{key}.{sub}"] = line_of(sub, (key_line or 1) - 1)
-        targets[name] = target
+        targets.append((name, target))
     return variables, groups, targets
 
 
-__all__ = ["read_bake"]
+__all__ = ["looks_like_bake", "read_bake_set", "set_order"]

@@ -14,6 +14,7 @@ take their default; ``${VAR}`` without one is unresolved and reported.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from .guard import MAX_NESTING, too_deep
 from .model import Build, Definitions, ProjectDiagnostic, Selector
@@ -27,14 +28,26 @@ class _Unresolved(Exception):
     pass
 
 
-def interpolate(value: str) -> str:
-    """Compose's ``${VAR}`` forms with no environment: defaults used, bare variables unresolved."""
+def _interpolate(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Compose's ``${VAR}`` forms: a variable the user gave (``env``) takes its value, as the
+    environment would; otherwise defaults are used and bare variables are unresolved."""
+    env = env or {}
 
     def one(match: re.Match) -> str:
         if match.group(5):
             return "$"
         name = match.group(1) or match.group(4)
         op = match.group(2)
+        if name in env:
+            value = env[name]
+            empty = value == ""
+            if op in (":-", ":?") and empty or op == ":+" and empty:
+                if op == ":?":
+                    raise _Unresolved(f"${{{name}}}")
+                return "" if op == ":+" else (match.group(3) or "")
+            if op in (":+", "+"):
+                return match.group(3) or ""
+            return value
         if op in (":-", "-"):
             return match.group(3) or ""
         if op in (":+", "+"):
@@ -44,9 +57,12 @@ def interpolate(value: str) -> str:
     return _INTERP.sub(one, value)
 
 
-def read_compose(path: str, text: str, out: Definitions) -> None:
-    """Add the builds of one compose file to ``out``."""
+def read_compose(path: str, text: str, out: Definitions, env: Mapping[str, str] | None = None) -> None:
+    """Add the builds of one compose file to ``out`` (``env``: the variables the user gave)."""
     import yaml
+
+    def interpolate(value: str) -> str:
+        return _interpolate(value, env)
 
     if len(text.encode("utf-8")) > MAX_COMPOSE_BYTES:
         out.diagnostics.append(
@@ -247,5 +263,7 @@ def _pairs(node):
                 key, sep, value = item.value.partition("=")
                 yield key, value if sep else None, item
 
+
+interpolate = _interpolate
 
 __all__ = ["interpolate", "read_compose"]

@@ -12,7 +12,7 @@ from ..contexts import context_key
 from ..errors import DockerfileError
 from ..model import EdgeKind, Graph, SourceKind
 from ..reference import ReferenceError, normalize
-from .bake import read_bake
+from .bake import looks_like_bake, read_bake_set, set_order
 from .compose import read_compose
 from .convert import builder_to_multistage
 from .detect import FileKind, kind_of
@@ -83,6 +83,7 @@ class Project:
             "selected": self.selected,
             "selected_builds": list(self.selected_builds),
             "links": self.links,
+            "variables": list(self.definitions.variables),
             "conversions": self.conversions,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
@@ -93,37 +94,72 @@ def analyze_project(
     *,
     build_contexts: Mapping[str, str] | None = None,
     project_target: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    bake_files: list[str] | None = None,
     settings: dict | None = None,
 ) -> Project:
     """Analyse a project given as ``{relative path: text}`` (paths already checked, see :mod:`.inputs`).
 
     ``build_contexts`` apply to every build (the user's ``--build-context``, overriding a file's
     own); ``project_target`` picks a bake group or target, a compose service or a script
-    (default: bake's ``default``, else everything). Raises :class:`ProjectInputError` for an
-    unknown ``project_target`` or a project with no Dockerfile.
+    (default: bake's ``default``, else everything); ``variables`` are the values bake variables
+    and compose's ``${NAME}`` take (buildx's ``--var``, or the environment); ``bake_files`` names
+    the bake files read together, in order (buildx's ``-f``; default: the bake files of each
+    folder). Raises :class:`ProjectInputError` for an unknown ``project_target`` or bake file, or
+    a project with no Dockerfile.
     """
     files = dict(files)
     user_contexts = dict(build_contexts or {})
+    user_variables = dict(variables or {})
     kinds = {path: kind_of(path) for path in files}
+    for path, text in files.items():  # other .hcl files are bake files when they read as such
+        if kinds[path] is None and path.lower().endswith(".hcl") and looks_like_bake(text):
+            kinds[path] = FileKind.BAKE_HCL
+    for path in bake_files or []:
+        if path not in files:
+            raise ProjectInputError(f"bake file {path[:200]!r} is not in the project")
+        if not path.lower().endswith((".hcl", ".json")):
+            raise ProjectInputError(f"bake file {path[:200]!r} must be .hcl or .json")
+        kinds[path] = FileKind.BAKE_JSON if path.lower().endswith(".json") else FileKind.BAKE_HCL
     defs = Definitions()
     budget = {
         FileKind.BAKE_HCL: MAX_BAKE_TOTAL,
         FileKind.BAKE_JSON: MAX_BAKE_TOTAL,
         FileKind.COMPOSE: MAX_COMPOSE_TOTAL,
     }
-    for wanted in ((FileKind.BAKE_HCL, FileKind.BAKE_JSON), (FileKind.COMPOSE,)):
-        for path, text in sorted(files.items(), key=lambda item: _definition_order(item[0])):
-            kind = kinds[path]
-            if kind not in wanted:
-                continue
-            budget[kind] -= len(text)
-            if budget[kind] < 0:
-                message = "skipped: the project's bake or compose files together pass their size budget"
-                defs.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
-            elif kind is FileKind.COMPOSE:
-                read_compose(path, text, defs)
-            else:
-                read_bake(path, text, kind.value, defs)
+    sets: dict[str, list[tuple[str, str, str]]] = {}
+    if bake_files:
+        ordered = list(dict.fromkeys(bake_files))
+        not_read = [p for p, k in kinds.items() if k in (FileKind.BAKE_HCL, FileKind.BAKE_JSON)]
+        for path in sorted(set(not_read) - set(ordered)):
+            defs.diagnostics.append(
+                ProjectDiagnostic("info", "bake-not-read", "not among the bake files named; not read", path)
+            )
+    else:
+        ordered = sorted(
+            (p for p, k in kinds.items() if k in (FileKind.BAKE_HCL, FileKind.BAKE_JSON)),
+            key=lambda p: (posixpath.dirname(p), set_order(p)),
+        )
+    for path in ordered:
+        kind = kinds[path]
+        budget[kind] -= len(files[path])
+        if budget[kind] < 0:
+            message = "skipped: the project's bake or compose files together pass their size budget"
+            defs.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
+            continue
+        folder = "" if bake_files else posixpath.dirname(path)
+        sets.setdefault(folder, []).append((path, files[path], kind.value))
+    for bake_set in sets.values():
+        read_bake_set(bake_set, defs, user_variables)
+    for path, text in sorted(files.items(), key=lambda item: _definition_order(item[0])):
+        if kinds[path] is not FileKind.COMPOSE:
+            continue
+        budget[FileKind.COMPOSE] -= len(text)
+        if budget[FileKind.COMPOSE] < 0:
+            message = "skipped: the project's bake or compose files together pass their size budget"
+            defs.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
+        else:
+            read_compose(path, text, defs, user_variables)
     for path, text in files.items():
         if kinds[path] in (FileKind.SCRIPT, FileKind.MAKEFILE):
             read_script(path, text, defs, makefile=kinds[path] is FileKind.MAKEFILE)
@@ -149,14 +185,20 @@ def analyze_project(
                     "warning", "unresolved", f"{build.name}: cannot resolve {what}", build.source, build.line
                 )
             )
+        for tag in build.tags:
+            if _normal(tag) is None:
+                path, line, _text = build.where("tags")
+                message = f"{build.name}: tag {tag[:200]!r} is not a valid image name (the build would fail)"
+                diagnostics.append(ProjectDiagnostic("warning", "invalid-tag", message, path, line))
         if build.dockerfile is not None and build.dockerfile not in files:
+            path, line, _text = build.where("dockerfile")
             diagnostics.append(
                 ProjectDiagnostic(
                     "warning",
                     "missing-dockerfile",
                     f"{build.name} builds {build.dockerfile}, which is not in the project",
-                    build.source,
-                    build.lines.get("dockerfile", build.line),
+                    path,
+                    line,
                 )
             )
 
@@ -312,15 +354,15 @@ def _build_links(builds: list[Build], graphs: dict[str, Graph], files: Mapping[s
         graph = graphs.get(build.name)
         if graph is None:
             continue
-        line = build.lines.get("dockerfile") or build.lines.get("build") or build.line
-        text = _line_text(files, build.source, line)
+        key = "dockerfile" if "dockerfile" in build.lines else "build"
+        path, line, _text = build.where(key)
         out.append(
             {
                 "kind": "build",
                 "from": {"path": build.source, _owner_key(build): build.name},
                 "to": {"path": build.dockerfile, "stage": _stage_name(graph, graph.target)},
                 "line": line,
-                "via": {"path": build.source, "text": text},
+                "via": {"path": path, "text": _line_text(files, path, line)},
             }
         )
     return out
@@ -367,6 +409,7 @@ def _context_links(builds, build_graphs, by_name, user_contexts, graphs) -> list
                 continue
             kind, source = _context_from(value, by_name, build_graphs)
             uses = _uses(graph, name) or [(None, None)]
+            path, line, text = build.where(f"contexts.{name}")
             for stage, _line in uses:
                 out.append(
                     {
@@ -374,8 +417,8 @@ def _context_links(builds, build_graphs, by_name, user_contexts, graphs) -> list
                         "name": name,
                         "from": source,
                         "to": {"path": build.dockerfile, "stage": stage},
-                        "line": build.lines.get(f"contexts.{name}"),
-                        "via": {"path": build.source, "text": build.texts.get(f"contexts.{name}")},
+                        "line": line if f"contexts.{name}" in build.lines else None,
+                        "via": {"path": path, "text": text},
                     }
                 )
     for path, graph in graphs.items():

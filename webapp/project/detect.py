@@ -46,3 +46,9 @@ def kind_of(path: str) -> FileKind | None:
     if lower in ("makefile", "gnumakefile"):
         return FileKind.MAKEFILE
     return None
+
+
+def may_be_bake(path: str) -> bool:
+    """True for an ``.hcl`` file not named ``docker-bake*``: a bake file when its text has bake's
+    blocks (buildx reads any file given with ``-f``; the core decides from the text)."""
+    return path.lower().endswith(".hcl")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RequestRefused
-from .detect import kind_of
+from .detect import kind_of, may_be_bake
 
 MAX_FILES = 200
 """Most project files (Dockerfiles, bake, compose, scripts) kept from one input."""
@@ -101,7 +101,8 @@ class _Collector:
             raise ProjectTooLarge(f"too many entries: more than {self.limits.entries} files and folders")
 
     def wanted(self, path: str) -> bool:
-        return kind_of(path) is not None
+        # any .hcl may be a bake file given with -f (read for bake blocks: detect.may_be_bake)
+        return kind_of(path) is not None or may_be_bake(path)
 
     def check_size(self, path: str, size: int) -> None:
         if size > self.limits.file_bytes:

@@ -37,9 +37,18 @@ class Build:
     """Line of each attribute (``contexts.base`` for one context entry) in ``source``."""
     texts: dict[str, str] = field(default_factory=dict)
     """The source text of those lines, for ``via``."""
+    paths: dict[str, str] = field(default_factory=dict)
+    """For an attribute set in another file than ``source`` (a later bake file of the set, or a
+    parent target's file), that file's path."""
     inline: str | None = None
     """An inline Dockerfile (bake ``dockerfile-inline``, compose ``dockerfile_inline``); then
     ``dockerfile`` is the virtual path ``<source>#<name>`` it is shown under."""
+
+    def where(self, key: str) -> tuple[str, int | None, str | None]:
+        """(path, line, text) of the attribute ``key``; the definition's own when it has none."""
+        if key in self.lines:
+            return self.paths.get(key, self.source), self.lines[key], self.texts.get(key)
+        return self.source, self.line, None
 
     def to_dict(self) -> dict:
         """The JSON form."""
@@ -107,3 +116,6 @@ class Definitions:
     """Builder-pattern copies out of an image: script, line, text, image, src, dest."""
     default: str | None = None
     """The selector built when none is named (bake's ``default``), if any."""
+    variables: list[dict] = field(default_factory=list)
+    """Bake variables: name, path, line, value (None when null or unresolved) and where the value
+    comes from (``user``, ``default``, ``empty``, ``null``, ``unresolved``)."""

@@ -1,12 +1,12 @@
 """Blueprint: ``POST /api/project``, a whole project (several files, or an archive) in one answer.
 
-The body is JSON ``{"files": {path: text}, "build_contexts", "project_target", "file", "view",
-"format"}``, a multipart form with several ``files`` uploads (each file name is its relative
-path) or one ``archive`` upload (.zip, .tar, .tar.gz) and the same options as fields
-(``build_context`` repeatable), or the archive itself as the body (``application/zip``,
-``application/x-tar``, ``application/gzip``) with the options in the query string. The view
-reads, calls the core and answers; the limits live in :mod:`webapp.project.inputs` and refusals
-are 400 or 413 JSON errors naming the problem.
+The body is JSON ``{"files": {path: text}, "build_contexts", "project_target", "variables",
+"bake_files", "file", "view", "format"}``, a multipart form with several ``files`` uploads (each
+file name is its relative path) or one ``archive`` upload (.zip, .tar, .tar.gz) and the same
+options as fields (``build_context``, ``var`` and ``bake_file`` repeatable), or the archive
+itself as the body (``application/zip``, ``application/x-tar``, ``application/gzip``) with the
+options in the query string. The view reads, calls the core and answers; the limits live in
+:mod:`webapp.project.inputs` and refusals are 400 or 413 JSON errors naming the problem.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ JSON_LIMIT = 2 * MAX_TOTAL_BYTES + 64 * 1024
 """Largest JSON body: the project files' limit, with room for JSON's escapes."""
 MULTISTAGE_TYPE = "text/plain; charset=utf-8"
 """Mimetype of the converted Dockerfile (sent as an attachment named Dockerfile.multistage)."""
-_OPTIONS = ("build_contexts", "build_context", "project_target", "file", "view", "format")
+_OPTIONS = (
+    "build_contexts", "build_context", "project_target", "file", "view", "format",
+    "variables", "var", "bake_files", "bake_file",
+)  # fmt: skip
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -92,6 +95,8 @@ def read_project_request(*, limit: int | None = None) -> tuple[dict[str, str], d
             k: request.args[k] for k in ("project_target", "file", "view", "format") if request.args.get(k)
         }
         options["build_contexts"] = request.args.getlist("build_context")
+        options["variables"] = request.args.getlist("var")
+        options["bake_files"] = request.args.getlist("bake_file")
         return from_archive(request.get_data(cache=False)), options
     if request.mimetype != "multipart/form-data":
         raise OptionError("send JSON (application/json), a form (multipart/form-data) or an archive body")
@@ -108,6 +113,8 @@ def read_project_request(*, limit: int | None = None) -> tuple[dict[str, str], d
         for v in f.splitlines()
     ]
     options["build_contexts"] = [c.strip() for c in contexts if c.strip()]
+    options["variables"] = request.form.getlist("var")
+    options["bake_files"] = request.form.getlist("bake_file")
     archives = request.files.getlist("archive")
     uploads = request.files.getlist("files")
     unknown = sorted(set(request.files) - {"archive", "files"})
