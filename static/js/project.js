@@ -171,12 +171,24 @@ input.addEventListener("change", () => {
 
 /** A drop with a folder or several files is a project; read folders recursively (bounded). */
 export function isProjectDrop(dataTransfer) {
-  const items = Array.from(dataTransfer.items || []);
+  const items = Array.from(dataTransfer.items || []).filter((i) => i.kind === "file");
   return items.length > 1 || items.some((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()?.isDirectory);
 }
 
 export async function openProjectDrop(dataTransfer) {
-  const roots = Array.from(dataTransfer.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  // taken before any await: a drop's items are emptied once its event is over. An item without a
+  // file-system entry (files dropped by a script, some platforms) is read as the plain file.
+  const roots = [];
+  const loose = [];
+  for (const item of Array.from(dataTransfer.items || [])) {
+    if (item.kind !== "file") continue;
+    const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+    if (entry) roots.push(entry);
+    else {
+      const file = item.getAsFile();
+      if (file) loose.push(file);
+    }
+  }
   const entries = [];
   const walk = async (entry, prefix) => {
     if (entries.length >= 5000) return;
@@ -193,7 +205,9 @@ export async function openProjectDrop(dataTransfer) {
     }
   };
   for (const root of roots) await walk(root, "");
-  openProject(roots.length === 1 ? roots[0].name : "project", entries);
+  for (const file of loose) entries.push([file.name, file]);
+  const folder = roots.length === 1 && !loose.length && roots[0].isDirectory;
+  openProject(folder ? roots[0].name : "project", entries);
 }
 
 // editing the text goes back to one file
