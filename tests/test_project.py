@@ -683,3 +683,31 @@ def test_a_null_never_replaces_an_inherited_argument_and_hcl_files_are_sniffed()
     kinds = {f["path"]: f["kind"] for f in data["files"]}
     assert kinds["build/vars.hcl"] == kinds["build/targets.hcl"] == "bake-hcl"
     assert kinds["main.tf.hcl"] is None
+
+
+def test_compose_interpolation_reads_the_users_variables():
+    compose = (
+        "services:\n  web:\n    build:\n      context: .\n      args:\n"
+        "        A: ${MODE:-dev}\n        B: ${MODE-dev}\n    image: app:${TAG}\n"
+    )
+    files = {"compose.yaml": compose, "Dockerfile": "FROM alpine\n"}
+    (web,) = analyze_project(files).to_dict()["builds"]
+    assert web["tags"] == [] and any("${TAG}" in u for u in web["unresolved"])
+    (web,) = analyze_project(files, variables={"TAG": "v1", "MODE": ""}).to_dict()["builds"]
+    assert web["tags"] == ["app:v1"] and web["args"] == {"A": "dev", "B": ""}  # :- also replaces empty
+
+
+def test_hcl_sniffing_and_parse_variables_refusals():
+    from webapp.project import parse_variables
+    from webapp.project.bake import looks_like_bake
+
+    started = time.perf_counter()
+    for text in ("a " * 100_000, "a" + " " * 200_000 + "x", 'a "' * 70_000, "a-" * 100_000):
+        assert not looks_like_bake(text)
+    assert time.perf_counter() - started < 2
+    assert looks_like_bake('variable "X" {}\nfunction "f" {\n  params = []\n  result = 1\n}\n')
+    assert not looks_like_bake('job "web" {\n}\ntarget "x" {}\n')  # a Nomad job
+    assert parse_variables(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
+    for bad in (["A"], {"1A": "x"}, {"A": "x\ny"}, {"A": 1}, "A=1", {f"V{n}": "" for n in range(65)}):
+        with pytest.raises(OptionError):
+            parse_variables(bad)

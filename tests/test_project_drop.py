@@ -147,3 +147,13 @@ def test_drop_a_folder_pick_a_bake_target_see_the_links_across_files(page):
     assert "unreachable" not in classes["docker_build/target_base_noble/Dockerfile"]  # via base_noble_db
     labels = page.locator(f"{built} text").all_text_contents()
     assert any("bake_ctx_base_img" in label for label in labels)
+    # Variables: BASE_LINUX's default (from _bake_vars_functions.hcl) shown, a value given redraws
+    by(page, "project-variables").locator("summary").click()
+    field = by(page, "project-var-BASE_LINUX")
+    assert field.get_attribute("placeholder") == "ubuntu:24.04" and field.input_value() == ""
+    assert "debian:12" not in page.locator("#diagram svg").text_content()
+    field.fill("debian:12")
+    by(page, "project-vars-apply").click()
+    # target_dl_base_linux_w_db_bin_dependencies/Dockerfile's FROM $BASE_IMG now pulls debian:12
+    wait_js(page, "document.querySelector('#diagram svg').textContent.includes('debian:12')")
+    assert by(page, "project-target").input_value() == "dl_control_api"  # the pick is kept

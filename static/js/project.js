@@ -1,7 +1,8 @@
 /* Whole projects on the editor page: a folder (picked or dropped) is read in the browser, its
  * Dockerfiles, bake, compose files and build scripts are sent to POST /api/project, and the
  * project's drawing (a cluster per file, links between files) takes the diagram's place. The
- * "Build" menu picks a bake group or target or a compose service; a builder-pattern script's
+ * "Build" menu picks a bake group or target or a compose service, "Variables" gives bake
+ * variables values (as buildx's --var or the environment); a builder-pattern script's
  * equivalent multi-stage Dockerfile opens in the editor (then the page is back to one file). */
 import { $ } from "./util.js";
 import { parseViewBox } from "./panzoom.js";
@@ -18,8 +19,11 @@ const select = $("project-target");
 const convert = $("project-multistage");
 const status = $("project-status");
 const input = $("project-input");
+const varsMenu = $("project-variables");
+const varsForm = $("project-vars-form");
+const varsList = $("project-vars-list");
 
-let current = null; // {name, files, target, contexts, data}
+let current = null; // {name, files, target, contexts, variables: {name: value}, defaults: {name: text}, data}
 
 async function readFiles(entries) {
   const files = {};
@@ -70,6 +74,7 @@ function showSvg(svgText) {
 function body(target) {
   const out = { files: current.files, project_target: target || null };
   if (current.contexts && Object.keys(current.contexts).length) out.build_contexts = current.contexts;
+  if (current.variables && Object.keys(current.variables).length) out.variables = current.variables;
   return out;
 }
 
@@ -81,6 +86,7 @@ async function draw(target) {
     const svg = await (await post({ ...request, format: "svg" })).text();
     current.data = data;
     fillTargets(data);
+    fillVariables(data);
     convert.hidden = !data.conversions.length;
     showSvg(svg);
     const files = data.files.filter((f) => f.graph).length;
@@ -100,6 +106,47 @@ function fillTargets(data) {
   select.value = current.target || "";
 }
 
+function fillVariables(data) {
+  const rows = [];
+  for (const v of data.variables || []) {
+    if (!(v.name in current.defaults)) current.defaults[v.name] = v.from === "user" ? "" : v.value === null ? v.from : v.value;
+    const id = `project-var-${rows.length / 2}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = v.name;
+    label.title = `${v.path}${v.line ? `:${v.line}` : ""}`;
+    const field = document.createElement("input");
+    field.id = id;
+    field.name = v.name;
+    field.dataset.testid = `project-var-${v.name}`;
+    field.placeholder = current.defaults[v.name] === "" ? "(empty)" : current.defaults[v.name];
+    field.value = current.variables[v.name] ?? "";
+    field.autocomplete = "off";
+    field.spellcheck = false;
+    rows.push(label, field);
+  }
+  varsList.replaceChildren(...rows);
+  varsMenu.hidden = !rows.length;
+}
+
+// a panel, not a form: the page's no-JavaScript form already holds it (forms cannot nest)
+function applyVariables() {
+  if (!current) return;
+  const given = {};
+  for (const field of varsList.querySelectorAll("input")) if (field.value !== "") given[field.name] = field.value;
+  current.variables = given;
+  varsMenu.open = false;
+  draw(current.target);
+}
+
+$("project-vars-apply").addEventListener("click", applyVariables);
+varsForm.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target.matches("input")) {
+    e.preventDefault(); // not the page form's submit
+    applyVariables();
+  }
+});
+
 /** Open a project from [relative path, File] pairs. */
 export async function openProject(name, entries) {
   // paths inside the folder (its name is shown above the drawing)
@@ -115,10 +162,18 @@ export async function openProject(name, entries) {
 }
 
 /** Open a project from its files' texts ({path: text}) and options (project_target,
- * build_contexts), e.g. a shared project or its files with secrets redacted. */
+ * build_contexts, variables), e.g. a shared project or its files with secrets redacted. */
 export async function showProject(name, files, options = {}) {
   const target = options.project_target || "";
-  current = { name, files, data: null, target, contexts: options.build_contexts || {} };
+  current = {
+    name,
+    files,
+    data: null,
+    target,
+    contexts: options.build_contexts || {},
+    variables: options.variables || {},
+    defaults: {},
+  };
   nameEl.textContent = name;
   bar.hidden = false;
   await draw(target);
@@ -136,7 +191,7 @@ export function projectName() {
   return current ? current.name : null;
 }
 
-/** The project on screen as a share body ({files, project_target, build_contexts}), or null. */
+/** The project on screen as a share body ({files, project_target, build_contexts, variables}), or null. */
 export function currentProject() {
   return current ? body(current.target) : null;
 }
