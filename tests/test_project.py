@@ -711,3 +711,46 @@ def test_hcl_sniffing_and_parse_variables_refusals():
     for bad in (["A"], {"1A": "x"}, {"A": "x\ny"}, {"A": 1}, "A=1", {f"V{n}": "" for n in range(65)}):
         with pytest.raises(OptionError):
             parse_variables(bad)
+
+
+def test_bake_reads_the_folders_compose_file_first():
+    """buildx's default set holds compose.yaml: a bake target of a service's name is merged onto
+    the service, and a target may inherit from a service."""
+    compose = (
+        "services:\n  web:\n    build:\n      context: web\n      target: prod\n"
+        "      args:\n        A: '1'\n    image: app/web\n  db:\n    image: postgres\n"
+    )
+    bake = (
+        'target "web" {\n  platforms = ["linux/arm64"]\n  args = { B = "2" }\n}\n'
+        'target "web-debug" {\n  inherits = ["web"]\n  target = "debug"\n}\n'
+    )
+    files = {
+        "compose.yaml": compose,
+        "docker-bake.hcl": bake,
+        "web/Dockerfile": "FROM alpine AS prod\nFROM alpine AS debug\n",
+    }
+    project = analyze_project(files)
+    data = project.to_dict()
+    builds = {(b["kind"], b["name"]): b for b in data["builds"]}
+    assert set(builds) == {("compose-service", "web"), ("bake-target", "web"), ("bake-target", "web-debug")}
+    web = builds[("bake-target", "web")]
+    assert (web["source"], web["context"], web["dockerfile"], web["target"]) == (
+        "docker-bake.hcl",
+        "web",
+        "web/Dockerfile",
+        "prod",
+    )
+    assert web["args"] == {"A": "1", "B": "2"} and web["platforms"] == ["linux/arm64"]
+    assert web["tags"] == ["app/web"]
+    debug = builds[("bake-target", "web-debug")]
+    assert debug["target"] == "debug" and debug["args"] == {"A": "1", "B": "2"}
+    # docker compose build still builds the service as compose.yaml says
+    assert builds[("compose-service", "web")]["platforms"] == []
+    # the target stage's line is compose's; its link says so
+    (link,) = [x for x in data["links"] if x["kind"] == "build" and x["from"].get("target") == "web"]
+    assert link["to"] == {"path": "web/Dockerfile", "stage": "prod"}
+    # a compose file in a sub-folder is not in the root folder's set
+    files["sub/compose.yaml"] = files.pop("compose.yaml").replace("context: web", "context: ../web")
+    data = analyze_project(files).to_dict()
+    (web,) = [b for b in data["builds"] if b["kind"] == "bake-target" and b["name"] == "web"]
+    assert web["target"] is None and web["args"] == {"B": "2"}

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from .guard import MAX_NESTING, too_deep
 from .model import Build, Definitions, ProjectDiagnostic, Selector
-from .paths import folder_of, join
+from .paths import folder_of, inside, join
 
 MAX_BAKE_BYTES = 64 * 1024
 """Largest bake file parsed: python-hcl2 takes about a second per 20 KiB on a loaded machine
@@ -110,11 +110,14 @@ def read_bake_set(
     files: list[tuple[str, str, str]],
     out: Definitions,
     variables: Mapping[str, str] | None = None,
+    compose: list[Build] | None = None,
 ) -> None:
     """Add the targets and groups of one set of bake files (``(path, text, kind)`` in order) to ``out``.
 
     ``variables`` are the user's values (buildx's ``--var``, or the environment), which win over
-    a variable's default.
+    a variable's default. ``compose`` are the services of the compose files bake reads with them
+    (its default set holds ``compose.yaml`` and the like, read first): a bake target of a
+    service's name is merged onto it, and a target may inherit from a service.
     """
     parsed: list[_File] = []
     for path, text, kind in files:
@@ -139,11 +142,21 @@ def read_bake_set(
     texts = {f.path: f.lines for f in parsed}
 
     merged: dict[str, _Target] = {}
+    folder = folder_of(parsed[0].path)
+    from_compose: set[str] = set()
+    for service in compose or []:
+        if service.name not in merged:
+            merged[service.name] = _Target(service.name, service.source, service.line)
+            merged[service.name].attrs = _compose_attrs(service, folder)
+            from_compose.add(service.name)
     for f in parsed:
         for name, raw in f.targets:
             target = merged.get(name)
             if target is None:
                 target = merged[name] = _Target(name, f.path, raw["__line__"])
+            elif name in from_compose:  # the first bake block of a service: the build is bake's now
+                from_compose.discard(name)
+                target.source, target.line = f.path, raw["__line__"]
             _merge_block(target, raw, f.path, values)
     groups: dict[str, tuple[list, str, int | None]] = {}
     for f in parsed:
@@ -154,8 +167,9 @@ def read_bake_set(
     resolved: dict[str, dict] = {}
     for name in merged:
         _resolve(name, merged, resolved, out, [])
-    folder = folder_of(parsed[0].path)
     for name, target in merged.items():
+        if name in from_compose:
+            continue  # a service bake does not name again: compose's own build stands for it
         build = Build(name=name, kind="bake-target", source=target.source, line=target.line)
         _fill(build, resolved.get(name, {}), folder, texts)
         out.builds.append(build)
@@ -176,6 +190,41 @@ def read_bake_set(
         out.selectors.append(Selector(name, "bake-group", _expand_group(name, groups, merged, [])))
     if "default" in groups or "default" in merged:
         out.default = out.default or "default"
+
+
+def _compose_attrs(service: Build, folder: str) -> dict:
+    """A compose service's build as bake target attributes, paths relative to the set's folder."""
+    where = service.source
+
+    def line(key: str) -> int | None:
+        return service.lines.get(key, service.line)
+
+    attrs: dict = {}
+    context = inside(service.context, folder) if service.context is not None else None
+    if context is not None:
+        attrs["context"] = (context, where, line("context"))
+        if service.inline is not None:
+            attrs["dockerfile-inline"] = (service.inline, where, line("dockerfile"))
+        elif service.dockerfile is not None:
+            relative = inside(service.dockerfile, service.context)
+            if relative is not None:
+                attrs["dockerfile"] = (relative, where, line("dockerfile"))
+    if service.target is not None:
+        attrs["target"] = (service.target, where, line("target"))
+    if service.args:
+        entries = {k: (v, where, line("args")) for k, v in service.args.items()}
+        attrs["args"] = (entries, where, line("args"))
+    if service.contexts:
+        entries = {}
+        for key, value in service.contexts.items():
+            local = "://" not in value and not value.startswith(("target:", "git@"))
+            value = (inside(value, folder) or value) if local else value
+            entries[key] = (value, where, service.lines.get(f"contexts.{key}", line("additional_contexts")))
+        attrs["contexts"] = (entries, where, line("additional_contexts"))
+    for key in ("tags", "platforms"):
+        if getattr(service, key):
+            attrs[key] = (list(getattr(service, key)), where, service.line)
+    return attrs
 
 
 def _line(texts: dict[str, list[str]], path: str, line: int | None) -> str | None:

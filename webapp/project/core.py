@@ -149,17 +149,27 @@ def analyze_project(
             continue
         folder = "" if bake_files else posixpath.dirname(path)
         sets.setdefault(folder, []).append((path, files[path], kind.value))
-    for bake_set in sets.values():
-        read_bake_set(bake_set, defs, user_variables)
+    composed = Definitions()  # read first: bake reads a folder's compose files before its bake files
     for path, text in sorted(files.items(), key=lambda item: _definition_order(item[0])):
         if kinds[path] is not FileKind.COMPOSE:
             continue
         budget[FileKind.COMPOSE] -= len(text)
         if budget[FileKind.COMPOSE] < 0:
             message = "skipped: the project's bake or compose files together pass their size budget"
-            defs.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
+            composed.diagnostics.append(ProjectDiagnostic("error", "too-many-definitions", message, path))
         else:
-            read_compose(path, text, defs, user_variables)
+            read_compose(path, text, composed, user_variables)
+    for folder, bake_set in sets.items():
+        services = [
+            b
+            for b in composed.builds
+            if not bake_files and posixpath.dirname(b.source) == folder and _bake_reads(b.source)
+        ]
+        read_bake_set(bake_set, defs, user_variables, services)
+    defs.builds += composed.builds
+    defs.selectors += composed.selectors
+    defs.links += composed.links
+    defs.diagnostics += composed.diagnostics
     for path, text in files.items():
         if kinds[path] in (FileKind.SCRIPT, FileKind.MAKEFILE):
             read_script(path, text, defs, makefile=kinds[path] is FileKind.MAKEFILE)
@@ -297,6 +307,14 @@ def analyze_project(
 
 
 _BASE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml", "docker-bake.hcl")
+
+
+def _bake_reads(path: str) -> bool:
+    """True for a compose file in bake's default set (bake reads it with the folder's bake files)."""
+    return path.rpartition("/")[2] in _BAKE_COMPOSE
+
+
+_BAKE_COMPOSE = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
 
 def _definition_order(path: str) -> tuple:
