@@ -732,7 +732,8 @@ def test_bake_reads_the_folders_compose_file_first():
     project = analyze_project(files)
     data = project.to_dict()
     builds = {(b["kind"], b["name"]): b for b in data["builds"]}
-    assert set(builds) == {("compose-service", "web"), ("bake-target", "web"), ("bake-target", "web-debug")}
+    # web is one build, bake's (compose's attributes under the bake file's); db builds nothing
+    assert set(builds) == {("bake-target", "web"), ("bake-target", "web-debug")}
     web = builds[("bake-target", "web")]
     assert (web["source"], web["context"], web["dockerfile"], web["target"]) == (
         "docker-bake.hcl",
@@ -744,11 +745,11 @@ def test_bake_reads_the_folders_compose_file_first():
     assert web["tags"] == ["app/web"]
     debug = builds[("bake-target", "web-debug")]
     assert debug["target"] == "debug" and debug["args"] == {"A": "1", "B": "2"}
-    # docker compose build still builds the service as compose.yaml says
-    assert builds[("compose-service", "web")]["platforms"] == []
-    # the target stage's line is compose's; its link says so
+    assert [t["name"] for t in data["targets"]] == ["web", "web-debug"]
+    # the build link names the line of compose.yaml that gives the Dockerfile: its build key
     (link,) = [x for x in data["links"] if x["kind"] == "build" and x["from"].get("target") == "web"]
     assert link["to"] == {"path": "web/Dockerfile", "stage": "prod"}
+    assert (link["via"]["path"], link["line"], link["via"]["text"]) == ("compose.yaml", 3, "build:")
     # a compose file in a sub-folder is not in the root folder's set
     files["sub/compose.yaml"] = files.pop("compose.yaml").replace("context: web", "context: ../web")
     data = analyze_project(files).to_dict()

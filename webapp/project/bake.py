@@ -111,13 +111,14 @@ def read_bake_set(
     out: Definitions,
     variables: Mapping[str, str] | None = None,
     compose: list[Build] | None = None,
-) -> None:
+) -> set[str]:
     """Add the targets and groups of one set of bake files (``(path, text, kind)`` in order) to ``out``.
 
     ``variables`` are the user's values (buildx's ``--var``, or the environment), which win over
     a variable's default. ``compose`` are the services of the compose files bake reads with them
     (its default set holds ``compose.yaml`` and the like, read first): a bake target of a
-    service's name is merged onto it, and a target may inherit from a service.
+    service's name is merged onto it, and a target may inherit from a service. Returns the names
+    of the services merged so (their builds are bake's now).
     """
     parsed: list[_File] = []
     for path, text, kind in files:
@@ -137,7 +138,7 @@ def read_bake_set(
             continue
         parsed.append(_File(path, text.splitlines(), variables_, groups, targets))
     if not parsed:
-        return
+        return set()
     values = _variable_values(parsed, dict(variables or {}), out)
     texts = {f.path: f.lines for f in parsed}
 
@@ -190,14 +191,15 @@ def read_bake_set(
         out.selectors.append(Selector(name, "bake-group", _expand_group(name, groups, merged, [])))
     if "default" in groups or "default" in merged:
         out.default = out.default or "default"
+    return {service.name for service in compose or []} - from_compose
 
 
 def _compose_attrs(service: Build, folder: str) -> dict:
     """A compose service's build as bake target attributes, paths relative to the set's folder."""
     where = service.source
 
-    def line(key: str) -> int | None:
-        return service.lines.get(key, service.line)
+    def line(key: str) -> int | None:  # compose notes few lines: else its build key's
+        return service.lines.get(key) or service.lines.get("build") or service.line
 
     attrs: dict = {}
     context = inside(service.context, folder) if service.context is not None else None

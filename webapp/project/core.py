@@ -165,7 +165,14 @@ def analyze_project(
             for b in composed.builds
             if not bake_files and posixpath.dirname(b.source) == folder and _bake_reads(b.source)
         ]
-        read_bake_set(bake_set, defs, user_variables, services)
+        merged = read_bake_set(bake_set, defs, user_variables, services)
+        # a service bake defines again is one build, bake's (its attributes say which file set each)
+        gone = {id(b) for b in services if b.name in merged}
+        composed.builds = [b for b in composed.builds if id(b) not in gone]
+        names = {b.name for b in services if b.name in merged}
+        composed.selectors = [
+            s for s in composed.selectors if not (s.kind == "compose-service" and s.name in names)
+        ]
     defs.builds += composed.builds
     defs.selectors += composed.selectors
     defs.links += composed.links
