@@ -755,3 +755,52 @@ def test_bake_reads_the_folders_compose_file_first():
     data = analyze_project(files).to_dict()
     (web,) = [b for b in data["builds"] if b["kind"] == "bake-target" and b["name"] == "web"]
     assert web["target"] is None and web["args"] == {"B": "2"}
+
+
+def test_bake_conditionals_on_known_values_are_evaluated_the_rest_unresolved():
+    bake = (
+        'variable "MODE" {\n  default = "dev"\n}\nvariable "EMPTY" {\n  default = null\n}\n'
+        'target "default" {\n'
+        "  args = {\n"
+        '    A = MODE == "dev" ? "debug" : "release"\n'
+        '    B = EMPTY != null ? "set-${EMPTY}" : null\n'  # the branch not taken is not evaluated
+        '    C = !(MODE != "dev") && true\n'
+        "    D = upper(MODE)\n"  # a function: never guessed
+        "  }\n"
+        '  platforms = MODE == "dev" ? [] : ["linux/amd64", "linux/arm64"]\n'
+        '  contexts = MODE == "x" ? { base = "target:b" } : { base = "docker-image://alpine" }\n'
+        "}\n"
+    )
+    files = {"docker-bake.hcl": bake, "Dockerfile": "FROM base\n"}
+    (build,) = analyze_project(files).to_dict()["builds"]
+    assert build["args"] == {"A": "debug", "C": "true"}
+    assert build["platforms"] == [] and build["contexts"] == {"base": "docker-image://alpine"}
+    assert build["unresolved"] == ["args.D: ${upper(MODE)}"]
+    (build,) = analyze_project(files, variables={"MODE": "prod", "EMPTY": "x"}).to_dict()["builds"]
+    assert build["args"] == {"A": "release", "B": "set-x", "C": "false"}
+    assert build["platforms"] == ["linux/amd64", "linux/arm64"]
+
+
+def test_hcl_expression_evaluator_refuses_what_it_does_not_know():
+    from webapp.project.hclexpr import Unknown, evaluate
+
+    def variable(name):
+        if name == "V":
+            return "v"
+        raise Unknown(name)
+
+    def same(text):
+        return text
+
+    assert evaluate('V == "v" ? [1, "a"] : {}', variable, same) == ["1", "a"]
+    assert evaluate('{ "k" = V, j: null }', variable, same) == {"k": "v", "j": None}
+    for text in ("f(V)", "V.x", "V[0]", "1 + 2", "V ==", "(V", "[for x in V : x]", "W", '"a" ? 1 : 2'):
+        with pytest.raises(Unknown):
+            evaluate(text, variable, same)
+    deep = "(" * 40 + "V" + ")" * 40
+    with pytest.raises(Unknown):
+        evaluate(deep, variable, same)
+    started = time.perf_counter()
+    with pytest.raises(Unknown):
+        evaluate("V == " * 5000 + "V", variable, same)  # past the token limit, refused at once
+    assert time.perf_counter() - started < 1

@@ -23,6 +23,7 @@ PROJECTS = Path(__file__).resolve().parent / "data" / "projects"
 BUILDX = PROJECTS / "buildx"
 DATALENS = PROJECTS / "datalens-backend"
 COMPOSE = PROJECTS / "awesome-compose"
+BUILDKIT = PROJECTS / "buildkit"
 
 
 def line_of(folder: Path, path: str, needle: str, after: str | None = None) -> int:
@@ -114,11 +115,12 @@ def test_buildx_default_group_inherits_and_null_variables():
     assert builds["lint"]["target"] is None
     lint = next(f for f in data["files"] if f["path"] == "hack/dockerfiles/lint.Dockerfile")["graph"]
     assert lint["stages"][lint["target"]]["base"]["text"] == "lint"
-    # its platforms are a conditional on a variable: shown unresolved, never guessed
-    assert any(
-        u.startswith("platforms:") and "GOLANGCI_LINT_MULTIPLATFORM" in u
-        for u in builds["lint"]["unresolved"]
-    )
+    # platforms = GOLANGCI_LINT_MULTIPLATFORM != "" ? [15 platforms] : [] with the default "":
+    # the conditional is evaluated on the variable's value
+    assert builds["lint"]["platforms"] == [] and not builds["lint"]["unresolved"]
+    multi = analyze_project(from_directory(BUILDX), variables={"GOLANGCI_LINT_MULTIPLATFORM": "1"})
+    lint = next(b for b in multi.to_dict()["builds"] if b["name"] == "lint")
+    assert len(lint["platforms"]) == 15 and "windows/arm64" in lint["platforms"]
 
 
 def test_buildx_the_validate_group_and_a_given_variable():
@@ -239,6 +241,49 @@ def test_awesome_compose_services_targets_and_args():
     # target: development builds the first stage only, not dev-envs nor nginx
     assert files["react-express-mysql/frontend/Dockerfile"]["built_stages"] == [0]
     assert stage_of(data, "react-express-mysql/backend/Dockerfile", 0)["base"]["resolved"] == "node:lts"
+
+
+# -- moby/buildkit: conditionals on variables, a compose file in a sub-folder ------------------------
+
+
+def test_buildkit_conditionals_and_a_compose_file_in_another_folder():
+    data = analyze_project(from_directory(BUILDKIT)).to_dict()
+    builds = by_name(data)
+    # tags = [IMAGE_TARGET != null && IMAGE_TARGET != "" ? "moby/buildkit:local-${IMAGE_TARGET}"
+    #         : "moby/buildkit:local"], IMAGE_TARGET null by default; image inherits meta-helper
+    assert builds["meta-helper"]["tags"] == builds["image"]["tags"] == ["moby/buildkit:local"]
+    assert builds["image"]["target"] is None  # target = IMAGE_TARGET, null: the last stage
+    assert build_link(data, "image")["to"] == {"path": "Dockerfile", "stage": "buildkit"}
+    # contexts = TEST_CONTEXT != TEST_BINARIES_CONTEXT ? {...} : null, both "." by default
+    tests = builds["integration-tests"]
+    assert tests["contexts"] == {} and tests["target"] == "integration-tests"
+    assert "GOBUILDFLAGS" not in tests["args"]  # TEST_COVERAGE == "1" ? "-cover" : null
+    # the matrix target is shown unresolved, never expanded by guess
+    assert any(u.startswith("matrix") for u in builds["lint"]["unresolved"])
+    # hack/composefiles/compose.yaml: context ../.. is the repository, its Dockerfile's last stage
+    service = builds["buildkit"]
+    assert (service["kind"], service["context"], service["dockerfile"], service["tags"]) == (
+        "compose-service",
+        ".",
+        "Dockerfile",
+        ["moby/buildkit:local"],
+    )
+    link = build_link(data, "buildkit")
+    assert link["via"]["path"] == "hack/composefiles/compose.yaml"
+    assert link["to"] == {"path": "Dockerfile", "stage": "buildkit"}
+    # a binaries context elsewhere makes the conditional give the target: context
+    other = analyze_project(
+        from_directory(BUILDKIT),
+        project_target="integration-tests",
+        variables={"TEST_BINARIES_CONTEXT": "hack"},
+    ).to_dict()
+    assert by_name(other)["integration-tests"]["contexts"] == {
+        "binaries": "target:integration-tests-binaries"
+    }
+    assert other["selected_builds"] == ["integration-tests", "integration-tests-binaries"]
+    (named,) = [x for x in other["links"] if x["kind"] == "context-target"]
+    assert named["to"] == {"path": "Dockerfile", "stage": "binaries"}
+    assert named["line"] == line_of(BUILDKIT, "docker-bake.hcl", '"target:integration-tests-binaries"')
 
 
 # -- the CLI and the API ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .guard import MAX_NESTING, too_deep
+from .hclexpr import Unknown, evaluate
 from .model import Build, Definitions, ProjectDiagnostic, Selector
 from .paths import folder_of, inside, join
 
@@ -421,10 +422,46 @@ def _evaluate(value, values: dict):
     try:
         text = _VAR.sub(substitute, value.replace("$${", "\x00"))
     except _Stop:
-        return _Unresolved(value)
-    if _ANY_EXPR.search(text) or len(text) > MAX_VALUE:  # "${A}${A}" chains double
+        return _expression(value, values)
+    if _ANY_EXPR.search(text):
+        return _expression(value, values)
+    if len(text) > MAX_VALUE:  # "${A}${A}" chains double
         return _Unresolved(value)
     return text.replace("\x00", "${")
+
+
+def _expression(value: str, values: dict):
+    """``${expression}`` evaluated when all it uses is known (:mod:`.hclexpr`), else unresolved."""
+    if not (value.startswith("${") and value.endswith("}")):
+        return _Unresolved(value)
+
+    def variable(name: str):
+        if name not in values or isinstance(values[name], _Unresolved):
+            raise Unknown(name)
+        return values[name]
+
+    def template(text: str):
+        result = _evaluate(text, values)
+        if isinstance(result, _Unresolved):
+            raise Unknown(text)
+        return result
+
+    try:
+        result = evaluate(value[2:-1], variable, template)
+    except Unknown:
+        return _Unresolved(value)
+    return _as_text(result)
+
+
+def _as_text(value):
+    """An expression's value as bake passes it on: booleans as ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_text(v) for k, v in value.items()}
+    return value
 
 
 def _show(value) -> str:
