@@ -794,7 +794,18 @@ def test_hcl_expression_evaluator_refuses_what_it_does_not_know():
 
     assert evaluate('V == "v" ? [1, "a"] : {}', variable, same) == ["1", "a"]
     assert evaluate('{ "k" = V, j: null }', variable, same) == {"k": "v", "j": None}
-    for text in ("f(V)", "V.x", "V[0]", "1 + 2", "V ==", "(V", "[for x in V : x]", "W", '"a" ? 1 : 2'):
+    for text in (
+        "f(V)",
+        "V.x",
+        "V[0]",
+        "1 + 2",
+        "V ==",
+        "(V",
+        "[for x in V : x]",
+        "W",
+        '"a" ? 1 : 2',
+        '"\\q"',
+    ):
         with pytest.raises(Unknown):
             evaluate(text, variable, same)
     deep = "(" * 40 + "V" + ")" * 40

@@ -46,6 +46,20 @@ WORDS = {
         "null",
         "1",
         "#",
+        " ? ",
+        " : ",
+        " == ",
+        " != ",
+        " && ",
+        " || ",
+        "!",
+        "(",
+        ")",
+        ",",
+        "x.y",
+        "f(",
+        "true",
+        "type = string\n",
     ],
     "compose": [
         "services:",
@@ -142,6 +156,8 @@ def text_of(kind: str):
 projects = st.fixed_dictionaries(
     {
         "docker-bake.hcl": text_of("bake"),
+        "docker-bake.override.hcl": text_of("bake"),
+        "ci/vars.hcl": st.just('variable "x" {\n  default = "1"\n}\n') | text_of("bake"),
         "compose.yaml": text_of("compose"),
         "build.sh": text_of("script"),
         "Dockerfile": text_of("dockerfile"),
@@ -151,18 +167,25 @@ projects = st.fixed_dictionaries(
 contexts = st.dictionaries(st.sampled_from(["b", "x", "alpine", "Bad", ""]), st.text(max_size=12), max_size=3)
 
 
+variables = st.dictionaries(st.sampled_from(["x", "X", "MODE", "1x"]), st.text(max_size=8), max_size=3)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(projects, contexts)
-def test_core_never_raises_anything_but_refusals(files, user_contexts):
+@given(projects, contexts, variables)
+def test_core_never_raises_anything_but_refusals(files, user_contexts, user_variables):
     from webapp.options import OptionError
-    from webapp.project import parse_build_contexts
+    from webapp.project import parse_build_contexts, parse_variables
 
     try:
         checked = parse_build_contexts(user_contexts)
     except OptionError:
         checked = {}
     try:
-        project = analyze_project(files, build_contexts=checked)
+        given_variables = parse_variables(user_variables)
+    except OptionError:
+        given_variables = {}
+    try:
+        project = analyze_project(files, build_contexts=checked, variables=given_variables)
     except ProjectInputError:
         return
     data = project.to_dict()
@@ -203,3 +226,46 @@ def test_api_archive_bodies_answer_200_or_4xx(body, content_type):
 def test_api_json_files_answer_200_or_4xx(files, fmt):
     answer = APP.test_client().post("/api/project", json={"files": files, "format": fmt})
     assert answer.status_code == 200 or 400 <= answer.status_code < 500, answer.get_data(as_text=True)[:300]
+
+
+expression_words = st.sampled_from(
+    [
+        "V",
+        "W",
+        '"a"',
+        '"${V}"',
+        '"\\q"',
+        '"\x01"',
+        "null",
+        "true",
+        "1",
+        "-2",
+        "==",
+        "!=",
+        "&&",
+        "||",
+        "!",
+        "?",
+        ":",
+        "(",
+        ")",
+    ]
+    + ["[", "]", "{", "}", ",", "=", "f", ".", "+", " "]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(expression_words | st.text(max_size=3), max_size=30).map(" ".join))
+def test_expressions_evaluate_or_are_unknown(text):
+    from webapp.project.hclexpr import Unknown, evaluate
+
+    def variable(name):
+        if name == "W":
+            raise Unknown(name)
+        return {"V": "v"}.get(name)
+
+    try:
+        value = evaluate(text, variable, lambda s: s)
+    except Unknown:
+        return
+    assert value is None or isinstance(value, (str, bool, list, dict))

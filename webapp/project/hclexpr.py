@@ -130,7 +130,7 @@ class _Parser:
         if kind == "num":
             return value
         if kind == "str":
-            return None if self.skipping else self.template(json.loads(value))
+            return None if self.skipping else self.template(_string(value))
         if kind == "id":
             if self.peek()[1] in ("(", "["):
                 raise Unknown(value)  # a function call or an index: not evaluated
@@ -156,7 +156,7 @@ class _Parser:
             while self.peek()[1] != "}":
                 key_kind, key = self.take()
                 if key_kind == "str":
-                    key = json.loads(key)
+                    key = _string(key)
                 elif key_kind != "id":
                     raise Unknown(key)
                 if self.peek()[1] not in ("=", ":"):
@@ -168,6 +168,14 @@ class _Parser:
             self.take("}")
             return entries
         raise Unknown(value)
+
+
+def _string(literal: str) -> str:
+    """A quoted literal's text (HCL's escapes are JSON's, bar a few this leaves unknown)."""
+    try:
+        return json.loads(literal)
+    except ValueError:
+        raise Unknown(literal) from None
 
 
 def _truth(value, skipping: int = 0) -> bool:
