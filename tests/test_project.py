@@ -750,6 +750,15 @@ def test_bake_reads_the_folders_compose_file_first():
     (link,) = [x for x in data["links"] if x["kind"] == "build" and x["from"].get("target") == "web"]
     assert link["to"] == {"path": "web/Dockerfile", "stage": "prod"}
     assert (link["via"]["path"], link["line"], link["via"]["text"]) == ("compose.yaml", 3, "build:")
+    # named with -f, the compose file joins the set wherever it is; unnamed, it does not
+    files["ci/compose.yaml"] = compose.replace("context: web", "context: ../web").replace("prod", "debug")
+    data = analyze_project(files, bake_files=["docker-bake.hcl", "ci/compose.yaml"]).to_dict()
+    (web,) = [b for b in data["builds"] if b["name"] == "web" and b["kind"] == "bake-target"]
+    assert (web["kind"], web["target"], web["platforms"]) == ("bake-target", "debug", ["linux/arm64"])
+    data = analyze_project(files, bake_files=["docker-bake.hcl"]).to_dict()
+    (web,) = [b for b in data["builds"] if b["name"] == "web" and b["kind"] == "bake-target"]
+    assert web["target"] is None and web["args"] == {"B": "2"}
+    del files["ci/compose.yaml"]
     # a compose file in a sub-folder is not in the root folder's set
     files["sub/compose.yaml"] = files.pop("compose.yaml").replace("context: web", "context: ../web")
     data = analyze_project(files).to_dict()

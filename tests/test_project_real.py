@@ -376,7 +376,15 @@ def test_api_real_projects(client):
         data={"files": uploads, "bake_file": "react-express-mysql/compose.yaml"},
         content_type="multipart/form-data",
     )
-    assert answer.status_code == 400 and "must be .hcl or .json" in answer.get_json()["error"]["message"]
+    assert answer.status_code == 200  # bake -f compose.yaml: its services are the targets
+    uploads = [(io.BytesIO(v.encode()), k) for k, v in files_of(COMPOSE).items()]
+    answer = client.post(
+        "/api/project",
+        data={"files": uploads, "bake_file": "react-express-mysql/backend/Dockerfile"},
+        content_type="multipart/form-data",
+    )
+    message = answer.get_json()["error"]["message"]
+    assert answer.status_code == 400 and "must be .hcl, .json or a compose file" in message
     uploads = [(io.BytesIO(v.encode()), k) for k, v in files_of(COMPOSE).items()]
     answer = client.post("/api/project", data={"files": uploads}, content_type="multipart/form-data")
     assert answer.status_code == 200

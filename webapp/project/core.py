@@ -104,9 +104,9 @@ def analyze_project(
     own); ``project_target`` picks a bake group or target, a compose service or a script
     (default: bake's ``default``, else everything); ``variables`` are the values bake variables
     and compose's ``${NAME}`` take (buildx's ``--var``, or the environment); ``bake_files`` names
-    the bake files read together, in order (buildx's ``-f``; default: the bake files of each
-    folder). Raises :class:`ProjectInputError` for an unknown ``project_target`` or bake file, or
-    a project with no Dockerfile.
+    the bake files read together, in order (buildx's ``-f``, compose files included; default:
+    the bake and compose files of each folder). Raises :class:`ProjectInputError` for an
+    unknown ``project_target`` or bake file, or a project with no Dockerfile.
     """
     files = dict(files)
     user_contexts = dict(build_contexts or {})
@@ -115,11 +115,15 @@ def analyze_project(
     for path, text in files.items():  # other .hcl files are bake files when they read as such
         if kinds[path] is None and path.lower().endswith(".hcl") and looks_like_bake(text):
             kinds[path] = FileKind.BAKE_HCL
+    named_compose: set[str] = set()
     for path in bake_files or []:
         if path not in files:
             raise ProjectInputError(f"bake file {path[:200]!r} is not in the project")
+        if kinds[path] is FileKind.COMPOSE:  # bake -f compose.yaml: its services are targets
+            named_compose.add(path)
+            continue
         if not path.lower().endswith((".hcl", ".json")):
-            raise ProjectInputError(f"bake file {path[:200]!r} must be .hcl or .json")
+            raise ProjectInputError(f"bake file {path[:200]!r} must be .hcl, .json or a compose file")
         kinds[path] = FileKind.BAKE_JSON if path.lower().endswith(".json") else FileKind.BAKE_HCL
     defs = Definitions()
     budget = {
@@ -129,7 +133,7 @@ def analyze_project(
     }
     sets: dict[str, list[tuple[str, str, str]]] = {}
     if bake_files:
-        ordered = list(dict.fromkeys(bake_files))
+        ordered = [p for p in dict.fromkeys(bake_files) if p not in named_compose]
         not_read = [p for p, k in kinds.items() if k in (FileKind.BAKE_HCL, FileKind.BAKE_JSON)]
         for path in sorted(set(not_read) - set(ordered)):
             defs.diagnostics.append(
@@ -160,11 +164,12 @@ def analyze_project(
         else:
             read_compose(path, text, composed, user_variables)
     for folder, bake_set in sets.items():
-        services = [
-            b
-            for b in composed.builds
-            if not bake_files and posixpath.dirname(b.source) == folder and _bake_reads(b.source)
-        ]
+        if bake_files:  # the compose files named (bake reads them first, whatever their place)
+            services = [b for b in composed.builds if b.source in named_compose]
+        else:
+            services = [
+                b for b in composed.builds if posixpath.dirname(b.source) == folder and _bake_reads(b.source)
+            ]
         merged = read_bake_set(bake_set, defs, user_variables, services)
         # a service bake defines again is one build, bake's (its attributes say which file set each)
         gone = {id(b) for b in services if b.name in merged}
