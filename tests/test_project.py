@@ -746,6 +746,18 @@ def test_bake_reads_the_folders_compose_file_first():
     debug = builds[("bake-target", "web-debug")]
     assert debug["target"] == "debug" and debug["args"] == {"A": "1", "B": "2"}
     assert [t["name"] for t in data["targets"]] == ["web", "web-debug"]
+    # a context from compose's additional_contexts keeps compose's file, line and text
+    with_context = compose.replace(
+        "      target: prod\n",
+        "      target: prod\n      additional_contexts:\n        base: docker-image://debian\n",
+    )
+    uses = {"compose.yaml": with_context, "web/Dockerfile": "FROM base AS prod\nFROM alpine AS debug\n"}
+    alt = analyze_project({**files, **uses}).to_dict()
+    named = [x for x in alt["links"] if x["kind"] == "context-image"]
+    assert len(named) == 2  # web's and web-debug's (inherited), each into FROM base AS prod
+    for ctx in named:
+        assert ctx["via"] == {"path": "compose.yaml", "text": "base: docker-image://debian"}
+        assert ctx["line"] == 7 and ctx["to"]["stage"] == "prod"
     # the build link names the line of compose.yaml that gives the Dockerfile: its build key
     (link,) = [x for x in data["links"] if x["kind"] == "build" and x["from"].get("target") == "web"]
     assert link["to"] == {"path": "web/Dockerfile", "stage": "prod"}

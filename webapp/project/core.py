@@ -291,7 +291,7 @@ def analyze_project(
 
     links = list(defs.links)
     links += _build_links(defs.builds, build_graphs, files)
-    links += _context_links(defs.builds, build_graphs, by_name, user_contexts, graphs)
+    links += _context_links(defs.builds, build_graphs, by_name, user_contexts, graphs, files)
     links += _image_links(defs.builds, build_graphs, graphs)
     copy_links = _copy_links(defs, build_graphs)
     links += copy_links
@@ -428,7 +428,7 @@ def _context_from(value: str, by_name: dict[str, Build], graphs: dict[str, Graph
     return "context-path", {"context": value}
 
 
-def _context_links(builds, build_graphs, by_name, user_contexts, graphs) -> list[dict]:
+def _context_links(builds, build_graphs, by_name, user_contexts, graphs, files) -> list[dict]:
     out = []
     for build in builds:
         graph = build_graphs.get(build.name)
@@ -440,6 +440,7 @@ def _context_links(builds, build_graphs, by_name, user_contexts, graphs) -> list
             kind, source = _context_from(value, by_name, build_graphs)
             uses = _uses(graph, name) or [(None, None)]
             path, line, text = build.where(f"contexts.{name}")
+            text = text or _line_text(files, path, line)  # an entry from the set's compose file
             for stage, _line in uses:
                 out.append(
                     {
