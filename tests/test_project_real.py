@@ -391,3 +391,24 @@ def test_api_real_projects(client):
     assert {b["name"] for b in answer.get_json()["builds"]} == {"backend", "frontend"}
     bad = client.post("/api/project", json={"files": files_of(COMPOSE), "variables": {"1x": "y"}})
     assert bad.status_code == 400
+
+
+def test_a_shared_project_keeps_its_variables(client):
+    """A stateless project link carries the variables given, and its exports draw with them."""
+    answer = client.post(
+        "/api/share/stateless",
+        json={
+            "files": files_of(DATALENS),
+            "project_target": "base_noble_db",
+            "variables": {"BASE_LINUX": "debian:12"},
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+    url = answer.get_json()["stateless_url"]
+    link = client.get("/api/link/" + url.removeprefix("/d/")).get_json()
+    assert link["options"]["variables"] == {"BASE_LINUX": "debian:12"}
+    data = client.get(f"{url}.json").get_json()
+    assert {v["name"]: (v["value"], v["from"]) for v in data["variables"]}["BASE_LINUX"] == (
+        "debian:12",
+        "user",
+    )
