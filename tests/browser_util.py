@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
+"""Viewports the pages are checked at (width, height in CSS pixels)."""
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -130,6 +132,67 @@ def chromium():
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+class Pages:
+    """Fresh browser contexts for one test (no shared storage), every page watched: console
+    errors and uncaught exceptions are collected in ``problems`` (also ``page.problems``). A
+    test that provokes failing requests on purpose adds their console text to ``expected``."""
+
+    def __init__(self, browser, timeout_ms: int):
+        self.browser = browser
+        self.timeout_ms = timeout_ms
+        self.contexts: list = []
+        self.problems: list[str] = []
+        self.expected: list[str] = []
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not any(text in message.text for text in self.expected):
+            self.problems.append(f"console.{message.type}: {message.text}")
+
+    def new(self, size: str = "desktop", scheme: str = "light", *, permissions=(), **context_options):
+        """A page in a context of its own at one of :data:`SIZES`."""
+        width, height = SIZES[size]
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=scheme, **context_options
+        )
+        if permissions:
+            context.grant_permissions(list(permissions))
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(self.timeout_ms)
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.problems = self.problems
+        return page
+
+
+@contextmanager
+def watched_pages(browser, server: Server, timeout_ms: int):
+    """:class:`Pages` for one test: fails it on any console problem, closes every context, and
+    prints the server's log (pytest shows it only when the test failed)."""
+    pages = Pages(browser, timeout_ms)
+    try:
+        yield pages
+        assert not pages.problems, "browser console:\n" + "\n".join(pages.problems)
+    finally:
+        for context in pages.contexts:
+            context.close()
+        print("---- server log ----\n" + server.log())
+
+
+def by(page, testid: str):
+    """The element(s) with ``data-testid=testid``."""
+    return page.locator(f'[data-testid="{testid}"]')
+
+
+def wait_js(page, expression: str, timeout: float = 20.0) -> None:
+    """Poll a JS expression from Python (wait_for_function evals a string, which the page CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)
 
 
 def big_dockerfile(tools: int = 56) -> str:

@@ -39,3 +39,12 @@ def corpus() -> Path:
     """The vendored corpus folder."""
     assert CORPUS.is_dir(), f"vendored corpus not found at {CORPUS}"
     return CORPUS
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per test module (tests/browser_util.py)."""
+    from browser_util import chromium
+
+    with chromium() as b:
+        yield b

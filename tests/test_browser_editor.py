@@ -7,10 +7,9 @@ free of errors (a CSP violation is a console error too).
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from browser_util import Server, big_dockerfile, chromium
+from browser_util import Server, big_dockerfile, by, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -25,32 +24,10 @@ def server():
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    pg.problems = problems
-    try:
-        yield pg
-        assert not problems, "browser console:\n" + "\n".join(problems)
-    finally:
-        context.close()
-        # shown by pytest only when the test failed
-        print("---- server log ----\n" + server.log())
-
-
-def by(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
+    with watched_pages(browser, server, TIMEOUT) as pages:
+        yield pages.new(accept_downloads=True)
 
 
 def open_page(page, server, path="/"):
@@ -60,15 +37,6 @@ def open_page(page, server, path="/"):
 
 def graph_of(page) -> dict:
     return page.evaluate("window.dfviz.graph")
-
-
-def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
-    """Poll a JS expression from Python (wait_for_function evals a string, which the page CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.05)
 
 
 def click_edge(page, n: int) -> None:

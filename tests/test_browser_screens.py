@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import ROOT, Server, big_dockerfile, chromium
+from browser_util import ROOT, SIZES, Server, big_dockerfile, by, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 TIMEOUT = 15_000
-SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 MOBY = ROOT / "tests" / "data" / "corpus" / "real" / "moby__moby__Dockerfile.Dockerfile"
 SHOTS = os.environ.get("WEBAPP_SCREENSHOTS")
@@ -44,62 +42,10 @@ def server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-class Pages:
-    def __init__(self, browser):
-        self.browser = browser
-        self.contexts = []
-        self.problems: list[str] = []
-        self.http_errors_expected = False
-
-    def _console(self, m) -> None:
-        if m.type != "error":
-            return
-        if self.http_errors_expected and "the server responded with a status of " in m.text:
-            return  # the test sends files the server refuses on purpose
-        self.problems.append(f"console.{m.type}: {m.text}")
-
-    def new(self, size="desktop", scheme="light", **kw):
-        width, height = SIZES[size]
-        context = self.browser.new_context(
-            viewport={"width": width, "height": height}, color_scheme=scheme, **kw
-        )
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.on("console", self._console)
-        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
-        return page
-
-
 @pytest.fixture
 def pages(browser, server):
-    p = Pages(browser)
-    try:
+    with watched_pages(browser, server, TIMEOUT) as p:
         yield p
-        assert not p.problems, "browser console:\n" + "\n".join(p.problems)
-    finally:
-        for context in p.contexts:
-            context.close()
-        print("---- server log ----\n" + server.log())
-
-
-def by(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
-
-
-def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
-    """Poll a JS expression from Python (the page CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.05)
 
 
 def open_editor(page, server, path="/"):
@@ -202,7 +148,7 @@ def test_the_share_page_zooms_lists_problems_and_passes_axe(pages, server, size)
 
 
 def test_a_failing_new_file_never_shows_the_last_files_diagram(pages, server, tmp_path):
-    pages.http_errors_expected = True
+    pages.expected.append("the server responded with a status of ")  # refused on purpose
     page = pages.new()
     open_editor(page, server)
     assert "builder" in by(page, "ships").inner_text()
@@ -434,7 +380,7 @@ def test_the_no_js_page_and_the_js_page_draw_the_same_panels(pages, server):
 
 
 def test_busy_server_is_retried_a_few_times_and_a_4xx_never(pages, server):
-    pages.http_errors_expected = True
+    pages.expected.append("the server responded with a status of ")  # refused on purpose
     page = pages.new()
     open_editor(page, server)
     toolbar = page.locator(".diagram-toolbar").bounding_box()

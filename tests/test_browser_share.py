@@ -10,7 +10,7 @@ import re
 import urllib.request
 
 import pytest
-from browser_util import Server, chromium
+from browser_util import Server, by, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -52,51 +52,10 @@ def server(database):
         srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-class Pages:
-    """Fresh browser contexts (no shared storage), each checked for console errors at the end."""
-
-    def __init__(self, browser):
-        self.browser = browser
-        self.contexts = []
-        self.problems: list[str] = []
-
-    def new(self):
-        context = self.browser.new_context(viewport={"width": 1440, "height": 900})
-        context.grant_permissions(["clipboard-read", "clipboard-write"])
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.on(
-            "console",
-            lambda m: self.problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
-        return page
-
-    def close(self):
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
 def pages(browser, server):
-    p = Pages(browser)
-    try:
+    with watched_pages(browser, server, TIMEOUT) as p:
         yield p
-        assert not p.problems, "browser console:\n" + "\n".join(p.problems)
-    finally:
-        p.close()
-        print("---- server log ----\n" + server.log())
-
-
-def by(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
 
 
 SIGNATURE_JS = """() => [...document.querySelectorAll(
@@ -125,7 +84,7 @@ def share(page) -> str:
 
 
 def test_share_then_open_in_a_fresh_page_shows_the_same_diagram(pages, server):
-    editor = pages.new()
+    editor = pages.new(permissions=["clipboard-read", "clipboard-write"])
     open_editor(editor, server)
     before = diagram_signature(editor)
     assert before, "the editor drew nothing"
@@ -139,7 +98,7 @@ def test_share_then_open_in_a_fresh_page_shows_the_same_diagram(pages, server):
     assert stateless_url.startswith(server.url + "/d/1/") and len(stateless_url) <= 2000
 
     for link in (url, stateless_url):
-        viewer = pages.new()
+        viewer = pages.new(permissions=["clipboard-read", "clipboard-write"])
         viewer.goto(link)
         viewer.wait_for_selector('[data-testid="diagram"] svg #stage-0')
         assert diagram_signature(viewer) == before, link
@@ -168,7 +127,7 @@ def test_share_then_open_in_a_fresh_page_shows_the_same_diagram(pages, server):
 
 
 def test_a_likely_secret_is_redacted_before_sharing(pages, server):
-    editor = pages.new()
+    editor = pages.new(permissions=["clipboard-read", "clipboard-write"])
     open_editor(editor, server)
     editor.evaluate("text => window.dfviz.load(text, {})", SECRET_FILE)
     editor.wait_for_function("() => window.dfviz.getState().dockerfile.includes('API_TOKEN')")
@@ -187,7 +146,7 @@ def test_a_likely_secret_is_redacted_before_sharing(pages, server):
 
 
 def test_cancelling_the_secret_warning_shares_nothing(pages, server):
-    editor = pages.new()
+    editor = pages.new(permissions=["clipboard-read", "clipboard-write"])
     open_editor(editor, server)
     editor.evaluate("text => window.dfviz.load(text, {})", SECRET_FILE)
     editor.wait_for_function("() => window.dfviz.getState().dockerfile.includes('API_TOKEN')")
@@ -198,14 +157,14 @@ def test_cancelling_the_secret_warning_shares_nothing(pages, server):
 
 
 def test_a_link_still_works_after_the_server_restarts(pages, server, database):
-    editor = pages.new()
+    editor = pages.new(permissions=["clipboard-read", "clipboard-write"])
     open_editor(editor, server)
     before = diagram_signature(editor)
     url = share(editor)
     path = url.removeprefix(server.url)
     second = start(database)  # a second server over the same database file (the first keeps running)
     try:
-        viewer = pages.new()
+        viewer = pages.new(permissions=["clipboard-read", "clipboard-write"])
         viewer.goto(second.url + path)
         viewer.wait_for_selector('[data-testid="diagram"] svg #stage-0')
         assert diagram_signature(viewer) == before

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import Server, chromium
+from browser_util import Server, by, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -28,40 +27,13 @@ def server():
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    try:
+    with watched_pages(browser, server, TIMEOUT) as pages:
+        pg = pages.new()
         pg.goto(server.url + "/")
         pg.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')
         yield pg
-        assert not problems, "browser console:\n" + "\n".join(problems)
-    finally:
-        context.close()
-        print("---- server log ----\n" + server.log())
-
-
-def by(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
-
-
-def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.05)
 
 
 def test_open_a_bake_project_pick_a_target(page, tmp_path):

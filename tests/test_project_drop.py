@@ -16,8 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_util import Server, chromium
-from test_project_browser import by, wait_js
+from browser_util import Server, by, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -81,28 +80,13 @@ def server():
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    try:
+    with watched_pages(browser, server, TIMEOUT) as pages:
+        pg = pages.new()
         pg.goto(server.url + "/")
         pg.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')
         yield pg
-        assert not problems, "browser console:\n" + "\n".join(problems)
-    finally:
-        context.close()
-        print("---- server log ----\n" + server.log())
 
 
 def test_drop_three_files_then_open_the_multistage_file(page):
