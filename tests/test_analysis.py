@@ -790,3 +790,20 @@ def test_platform_parameterised_target_chain_changes_what_ships():
     assert windows.ships()["base_chain"] == [3, 2, 0] and windows.ships()["layers"] == 2
     assert [s.reachable for s in linux.stages] == [True, True, False, True]
     assert linux.stages[0].platform == "linux/amd64"
+
+
+def test_model_values_stay_frozen_with_their_defaults():
+    # the model's classes fill their slots directly (webapp.model._quick_init): same values
+    import dataclasses
+
+    from webapp.model import Diagnostic, Instruction, Severity
+
+    ins = Instruction("RUN", 3, 4, "echo hi")
+    assert (ins.flags, ins.args, ins.json, ins.heredocs, ins.sub, ins.source) == ((), (), False, (), None, "")
+    same = Instruction("RUN", 3, 4, "echo hi")
+    assert ins == same and hash(ins) == hash(same)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ins.line = 5
+    assert dataclasses.replace(ins, line=5).line == 5 and ins.line == 3
+    diag = Diagnostic(Severity.ERROR, "x", "message", line=2)
+    assert (diag.stage, diag.url, diag.end_line) == (None, None, None)

@@ -258,6 +258,14 @@ def test_undefined_var_below_an_image_is_a_note():
     assert found == {(2, Severity.INFO), (4, Severity.WARNING)}
 
 
+def test_undefined_var_in_words_the_source_does_not_spell():
+    """A JSON string can spell ``$`` as ``\\u0024`` and a flag value holds one after the keyword:
+    both are expanded and reported (as BuildKit's check does), whatever shortcut skips words."""
+    text = 'FROM alpine\nCOPY ["\\u0024FOO", "/x"]\nRUN --mount=type=bind,target=/m$BAR true\nRUN echo\n'
+    found = [(d.line, d.message) for d in analyze(text).diagnostics if d.code == "UndefinedVar"]
+    assert found == [(2, "Usage of undefined variable '$FOO'"), (3, "Usage of undefined variable '$BAR'")]
+
+
 # -- the documentation lists the rules --------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ from .model import (
 from .platforms import DEFAULT_PLATFORM, PlatformError, normalize_platform, parse_platform, platform_args
 from .reference import ReferenceError, normalize
 from .report import Report, Scope
-from .shell import ExpansionError, expand, expand_text, expansion_budget, locate
+from .shell import ExpansionError, expand_text, expand_word, expansion_budget, locate
 from .sources import classify_source
 from .wording import failed_to_process
 
@@ -97,7 +97,9 @@ def analyze(
             analyzer = _Analyzer(lexed, target, build_args or {}, platform)
             analyzer.contexts = {context_key(k): v for k, v in (contexts or {}).items()}
             graph = analyzer.run()
-            return checks.apply(graph, lexed, source, build_args or {}, target)
+            # with no lexer error, the analysis checked every instruction as BuildKit's parser does
+            refused = None if analyzer.lexer_failed else analyzer.refused
+            return checks.apply(graph, lexed, source, build_args or {}, target, refused)
         except (ExpansionTooLarge, ExpansionTooDeep) as exc:
             raise locate(exc, lexed.instructions) from None
 
@@ -127,13 +129,15 @@ class _Analyzer:
         # BuildKit's list of states: stages, then implicit image sources appended as found.
         self.states: list[tuple[str, object]] = []
         self.by_name: dict[str, int] = {}
-        self.parse_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
+        self.lexer_failed = any(d.severity is Severity.ERROR for d in lexed.diagnostics)
+        self.parse_failed = self.lexer_failed
         self.declared_meta: set[str] = set()
         self.names_seen: set[str] = set()
         self.refused: set[int] = set()  # id() of instructions that fail parsing
         # Named build contexts (key as context_key gives it -> value); stages they replace.
         self.contexts: dict[str, str] = {}
         self.replaced: set[int] = set()
+        self.stage_positions: dict[str, list[int]] = {}
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -237,7 +241,7 @@ class _Analyzer:
                 env[name] = self.build_args[name]
             elif default is not None:
                 try:
-                    env[name] = expand(default, env, self.escape).result
+                    env[name] = expand_word(default, env, self.escape)
                 except ExpansionError as exc:
                     self.error("arg-expansion", failed_to_process(default, exc), line)
                     env[name] = default
@@ -247,6 +251,10 @@ class _Analyzer:
 
     def resolve_bases(self, env: dict[str, str]) -> None:
         names_so_far: dict[str, int] = {}
+        self.stage_positions = {}  # name -> indexes of the stages of that name, in order
+        for work in self.work:
+            if work.name:
+                self.stage_positions.setdefault(work.name, []).append(work.index)
         for work in self.work:
             ins = work.from_ins
             text = ins.args[0] if ins.args else ""
@@ -266,11 +274,10 @@ class _Analyzer:
         if not text or (len(work.from_ins.args) not in (1, 3)):
             return Base(BaseKind.INVALID, text, None)
         try:
-            result = expand(text, env, self.escape)
+            value = expand_word(text, env, self.escape)
         except ExpansionError as exc:
             self.error("from-expansion", failed_to_process(text, exc), line, work.index)
             return Base(BaseKind.INVALID, text, None)
-        value = result.result
         if value == "":
             self.error("blank-base", f"base name ({text}) should not be blank", line, work.index)
             return Base(BaseKind.INVALID, text, value)
@@ -288,7 +295,7 @@ class _Analyzer:
                 line,
                 work.index,
             )
-        later = [w for w in self.work[work.index + 1 :] if w.name == lowered]
+        later = [self.work[i] for i in self.stage_positions.get(lowered, ()) if i > work.index][:1]
         if later:
             self.warn(
                 "stage-defined-later",
@@ -309,7 +316,7 @@ class _Analyzer:
     def expand_platform(self, work: _Work, text: str, env: dict[str, str]) -> str | None:
         line = work.from_ins.line
         try:
-            value = expand(text, env, self.escape).result
+            value = expand_word(text, env, self.escape)
         except ExpansionError as exc:
             # BuildKit names the (empty) result of the failed expansion, then the word.
             message = f"failed to process arguments for platform : {failed_to_process(text, exc)}"
@@ -392,7 +399,7 @@ class _Analyzer:
         # Heredoc sources are inline content: with nothing else, nothing is read from --from.
         reads = ins.json or any(parse_heredoc(word) is None for word in ins.args[:-1])
         try:
-            unchanged = expand(value, {}, self.escape).result == value
+            unchanged = expand_word(value, {}, self.escape) == value
         except ExpansionError:
             unchanged = False
         if not unchanged:
@@ -516,7 +523,7 @@ class _Analyzer:
             if not ins.json and parse_heredoc(word) is not None:
                 continue
             try:
-                value = expand(word, work.env, self.escape).result
+                value = expand_word(word, work.env, self.escape)
             except ExpansionError:
                 value = word
             source_kind = classify_source(value)

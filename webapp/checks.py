@@ -18,17 +18,17 @@ from __future__ import annotations
 import csv
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .errors import InputTooLarge
 from .instructions import check_instruction
 from .lexer import Lexed, split_lines
 from .model import BaseKind, Diagnostic, Edge, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
 from .reference import ReferenceError, normalize
-from .shell import ExpansionError, expand
+from .shell import ExpansionError, expand, expand_word
 
 URL = "https://docs.docker.com/go/dockerfile/rule/{}/"
 """BuildKit's link pattern for a rule's documentation (the kebab-case rule name)."""
@@ -84,7 +84,12 @@ class Rule:
     @property
     def url(self) -> str:
         """The rule's documentation page."""
-        return URL.format(re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "-", self.name).lower())
+        return _rule_url(self.name)
+
+
+@lru_cache(maxsize=64)
+def _rule_url(name: str) -> str:
+    return URL.format(re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "-", name).lower())
 
 
 # -- settings: the check directive, comments and build arg ----------------------------------------
@@ -207,13 +212,25 @@ class Step:
 class Context:
     """What the rules read: the graph, the lexed file and the options, with shared derived facts."""
 
-    def __init__(self, graph: Graph, lexed: Lexed, text: str, build_args: dict[str, str], target: str | None):
+    def __init__(
+        self,
+        graph: Graph,
+        lexed: Lexed,
+        text: str,
+        build_args: dict[str, str],
+        target: str | None,
+        refused: Collection[int] | None = None,
+    ):
         self.graph = graph
         self.lexed = lexed
         self.lines = split_lines(text) if text else []
         self.build_args = build_args
         self.target = target
         self.escape = lexed.escape
+        self.refused = refused
+        """``id()`` of the instructions BuildKit's instruction parser refuses, when the analysis
+        already checked every one (else :meth:`parse_failure` checks them itself)."""
+        self._chain_end: dict[int, Stage] = {}
 
     @cached_property
     def instructions(self) -> tuple[Instruction, ...]:
@@ -224,13 +241,14 @@ class Context:
         """Instruction line -> the comments right above it (BuildKit's ``PrevComment``)."""
         directive_lines = {line for _, _, line in self.lexed.directives}
         out: dict[int, list[str]] = {}
+        lines = self.lines
         previous_end = 0
         for ins in self.instructions:
             found: list[str] = []
-            for number in range(previous_end + 1, ins.line):
-                if number in directive_lines or number > len(self.lines):
+            for number in range(previous_end + 1, min(ins.line, len(lines) + 1)):
+                if number in directive_lines:
                     continue
-                raw = self.lines[number - 1].lstrip()
+                raw = lines[number - 1].lstrip()
                 if raw.startswith("#"):
                     text = raw[1:].strip()
                     found = found + [text] if text else []
@@ -261,11 +279,21 @@ class Context:
             return list(self.graph.stages)
         return [s for s in self.graph.stages if s.reachable]
 
+    def _root(self, stage: Stage) -> Stage:
+        """The last stage of ``stage``'s chain of base stages (itself when it has none)."""
+        found = self._chain_end.get(stage.index)
+        if found is None:
+            first, seen = stage, set()
+            while (
+                stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen
+            ):
+                seen.add(stage.index)
+                stage = self.graph.stages[stage.base.stage]
+            found = self._chain_end[first.index] = stage
+        return found
+
     def stage_os(self, stage: Stage) -> str:
-        seen = set()
-        while stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen:
-            seen.add(stage.index)
-            stage = self.graph.stages[stage.base.stage]
+        stage = self._root(stage)
         platform = (
             stage.platform if stage.base.kind is BaseKind.IMAGE and stage.platform else self.graph.platform
         )
@@ -273,11 +301,7 @@ class Context:
 
     def image_rooted(self, stage: Stage) -> bool:
         """True when the stage's base chain ends in an image, whose env is not known without it."""
-        seen = set()
-        while stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen:
-            seen.add(stage.index)
-            stage = self.graph.stages[stage.base.stage]
-        return stage.base.kind is BaseKind.IMAGE
+        return self._root(stage).base.kind is BaseKind.IMAGE
 
     @cached_property
     def steps(self) -> list[Step]:
@@ -296,6 +320,9 @@ class Context:
                 if self.stage_os(stage) != "windows":
                     env["PATH"] = _DEFAULT_PATH
             os_name = self.stage_os(stage)
+            # Steps between two ARG/ENV share one snapshot (no rule changes them), but each is
+            # counted as a copy of its own: the bound stays what it was for every file.
+            snapshot: tuple[dict[str, str], set[str]] | None = None
             for ins in self._commands(stage):
                 copies += len(env) + len(declared) + 1
                 if copies > MAX_SNAPSHOT_COPIES:
@@ -304,14 +331,18 @@ class Context:
                         f"{MAX_SNAPSHOT_COPIES} variables in all",
                         ins.line,
                     )
-                step = Step(stage, ins, dict(env), set(declared), shell_set, workdir_set, os_name)
+                if snapshot is None:
+                    snapshot = (dict(env), set(declared))
+                step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
                 if stage.index in wanted:
                     step.undefined = self._undefined(ins, env, declared)
                     out.append(step)
                 kw = ins.keyword
                 if kw == "ARG":
                     self._apply_arg(ins, env, declared)
+                    snapshot = None
                 elif kw == "ENV":
+                    snapshot = None
                     pairs = [(ins.args[i], ins.args[i + 1]) for i in range(0, len(ins.args) - 2, 3)]
                     expanded = [(self._expand(k, env), self._expand(v, env)) for k, v in pairs]
                     for key, value in expanded:
@@ -339,7 +370,7 @@ class Context:
 
     def _expand(self, word: str, env: dict[str, str]) -> str:
         try:
-            return expand(word, env, self.escape).result
+            return expand_word(word, env, self.escape)
         except ExpansionError:
             return word
 
@@ -360,6 +391,10 @@ class Context:
 
     def _undefined(self, ins: Instruction, env: dict[str, str], declared: set[str]) -> list[str]:
         """Variables BuildKit reports as undefined when it expands this instruction's words."""
+        if not ins.json and "$" not in ins.source:
+            # every word expanded (flags, arguments, heredoc bodies) is cut from the source text;
+            # only a JSON string can spell a "$" that the source does not hold
+            return []
         words, raw = _expanded_words(ins)
         missing: list[str] = []
         for word in words:
@@ -401,8 +436,9 @@ class Context:
     def parse_failure(self) -> int | None:
         """Line of the first instruction BuildKit's instruction parser refuses, else None."""
         seen_from = False
+        refused = self.refused
         for ins in self.instructions:
-            if check_instruction(ins) is not None:
+            if (id(ins) in refused) if refused is not None else (check_instruction(ins) is not None):
                 return ins.line
             if ins.keyword == "FROM":
                 seen_from = True
@@ -582,8 +618,13 @@ def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:
     return [], []
 
 
+_HEREDOC_WORD = re.compile(r"^\d*<<-?\s*(.*)$")
+
+
 def _is_heredoc_word(word: str, names: set[str]) -> bool:
-    match = re.match(r"^\d*<<-?\s*(.*)$", word)
+    if "<<" not in word:
+        return False
+    match = _HEREDOC_WORD.match(word)
     return bool(match) and match.group(1).strip("'\"") in names
 
 
@@ -642,11 +683,16 @@ def _casing(word: str) -> str:
     return "mixed"
 
 
+_FIRST_WORDS = re.compile(r"\s*(\S+)(?:\s+(\S+))?")
+
+
 def _keyword_as_written(ins: Instruction) -> str:
     """The keyword with its case as written (for an ONBUILD trigger, the trigger's keyword)."""
-    for word in ins.source.split(None, 2)[:2]:
-        if word.upper() == ins.keyword:
-            return word
+    match = _FIRST_WORDS.match(ins.source)
+    if match is not None:
+        for word in match.groups():
+            if word is not None and word.upper() == ins.keyword:
+                return word
     return ins.keyword
 
 
@@ -765,7 +811,7 @@ def _invalid_default_arg_in_from(ctx: Context) -> Iterator[Finding]:
         if arg.default is None:
             continue
         try:
-            env[arg.name] = expand(arg.default, env, ctx.escape).result
+            env[arg.name] = expand_word(arg.default, env, ctx.escape)
         except ExpansionError:
             return
     for stage in ctx.graph.stages:
@@ -773,7 +819,7 @@ def _invalid_default_arg_in_from(ctx: Context) -> Iterator[Finding]:
         if not ins.args:
             continue
         try:
-            value = expand(ins.args[0], env, ctx.escape).result
+            value = expand_word(ins.args[0], env, ctx.escape)
         except ExpansionError:
             return
         try:
@@ -977,7 +1023,7 @@ def _workdir_relative_path(ctx: Context) -> Iterator[Finding]:
             continue
         path = step.ins.args[0]
         try:
-            path = expand(path, step.env, ctx.escape).result
+            path = expand_word(path, step.env, ctx.escape)
         except ExpansionError:
             continue
         if not _is_abs(path, step.os):
@@ -1011,7 +1057,7 @@ def _ports(ctx: Context, step: Step) -> list[str]:
     out = []
     for word in step.ins.args:
         try:
-            value = expand(word, step.env, ctx.escape).result
+            value = expand_word(word, step.env, ctx.escape)
         except ExpansionError:
             return out
         out += value.split()
@@ -1255,7 +1301,14 @@ def run(ctx: Context) -> list[Diagnostic]:
         return [Diagnostic(Severity.ERROR, "check-options", problem, None)]
     out: list[Diagnostic] = []
     fired: list[str] = []
+    ctx.steps  # noqa: B018 - the dispatch rules' bounded state, paid whichever rules run
+    local_settings: bool | None = None  # whether any instruction has "# check=" comments
     for rule in RULES:
+        if not settings.runs(rule):
+            if local_settings is None:
+                local_settings = any(comment_settings(c) is not None for c in ctx.comments.values() if c)
+            if not local_settings:
+                continue  # no finding of this rule could be reported: do not look for them
         for finding in rule.check(ctx):
             local = settings
             if finding.comments_of is not None:
@@ -1287,9 +1340,19 @@ def run(ctx: Context) -> list[Diagnostic]:
     return out
 
 
-def apply(graph: Graph, lexed: Lexed, text: str, build_args: dict[str, str], target: str | None) -> Graph:
-    """The graph with the checks' diagnostics added (sorted by line like the others)."""
-    found = run(Context(graph, lexed, text, build_args, target))
+def apply(
+    graph: Graph,
+    lexed: Lexed,
+    text: str,
+    build_args: dict[str, str],
+    target: str | None,
+    refused: Collection[int] | None = None,
+) -> Graph:
+    """The graph with the checks' diagnostics added (sorted by line like the others).
+
+    ``refused``: see :attr:`Context.refused` (the analysis passes what it found, so no
+    instruction is checked twice)."""
+    found = run(Context(graph, lexed, text, build_args, target, refused))
     if not found:
         return graph
     diags = sorted([*graph.diagnostics, *found], key=lambda d: (d.line is not None, d.line or 0))

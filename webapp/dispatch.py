@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from .instructions import Problem, check_mount
 from .lexer import parse_heredoc
 from .model import Instruction, SourceKind
-from .shell import ExpansionError, expand
+from .shell import ExpansionError, expand, expand_word
 from .sources import classify_source
 from .wording import failed_to_process, go_quote
 
@@ -46,7 +46,7 @@ class Expander:
 
     def __call__(self, word: str) -> str:
         try:
-            return expand(word, self.env, self.escape).result
+            return expand_word(word, self.env, self.escape)
         except ExpansionError as exc:
             raise Problem("expansion", failed_to_process(word, exc)) from None
 
@@ -80,7 +80,7 @@ def next_workdir(ins: Instruction, env: Mapping[str, str], escape: str, workdir:
     if ins.keyword != "WORKDIR" or not ins.args:
         return workdir
     try:
-        path = expand(ins.args[0], env, escape).result
+        path = expand_word(ins.args[0], env, escape)
     except ExpansionError:
         return workdir
     return posixpath.normpath(posixpath.join(workdir, path)).replace("//", "/")

@@ -22,10 +22,6 @@ DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _SPLIT_COMMAND = re.compile(r"[\t\v\f\r ]+")
 _HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$", re.S)
-_CONTINUATION = {
-    "\\": re.compile(r"([^\\])\\[ \t]*$|^\\[ \t]*$"),
-    "`": re.compile(r"([^`])`[ \t]*$|^`[ \t]*$"),
-}
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})
 _LIST_KEYWORDS = frozenset({"ADD", "COPY", "VOLUME"})
@@ -89,11 +85,9 @@ def split_lines(text: str) -> list[str]:
         lines.pop()
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
+    if "\r" not in text:  # split on LF: only a CR can be left at a line's end
+        return lines
     return [line.rstrip("\r\n") for line in lines]
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
 
 
 def lex(text: str) -> Lexed:
@@ -114,7 +108,6 @@ def lex(text: str) -> Lexed:
     seen: set[str] = set()
     directives_done = False
     escape = "\\"
-    continuation = _CONTINUATION[escape]
     out: list[Instruction] = []
     empty_continuations: list[int] = []
     count = len(lines)
@@ -150,11 +143,10 @@ def lex(text: str) -> Lexed:
                         )
                     else:
                         escape = value
-                        continuation = _CONTINUATION[escape]
                 continue
         content = "" if stripped.startswith("#") else stripped
         start = number
-        content, more = _trim_continuation(content, continuation)
+        content, more = _trim_continuation(content, escape)
         if not more and not content:
             continue
         parts = [content]
@@ -162,12 +154,13 @@ def lex(text: str) -> Lexed:
         while more and i < count:
             raw = lines[i]
             i += 1
-            if _is_comment(raw):
-                continue
-            if not raw.strip():
+            stripped = raw.lstrip()
+            if not stripped:
                 empty_lines.append(i)
                 continue
-            piece, more = _trim_continuation(raw, continuation)
+            if stripped[0] == "#":
+                continue
+            piece, more = _trim_continuation(raw, escape)
             parts.append(piece)
         logical = "".join(parts)
         if empty_lines:
@@ -274,14 +267,16 @@ def _keyword_of(logical: str) -> str:
     return parts[0].upper()
 
 
-def _trim_continuation(line: str, pattern: re.Pattern) -> tuple[str, bool]:
-    """Remove a trailing escape token; return (rest, True) when the line continues."""
-    if not line.rstrip(" \t").endswith(("\\", "`")):
-        return line, False  # cheap test before the regular expression
-    match = pattern.search(line)
-    if match is None:
+def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
+    """Remove a trailing escape token; return (rest, True) when the line continues.
+
+    The line continues when it ends with the escape token, blanks (spaces, tabs) after it
+    allowed, and that token is not itself escaped (the character before it is not another one).
+    """
+    trimmed = line.rstrip(" \t")
+    if trimmed[-1:] != escape or trimmed[-2:-1] == escape:
         return line, False
-    return line[: match.start()] + (match.group(1) or ""), True
+    return trimmed[:-1], True
 
 
 def _can_contain_heredoc(node: Instruction) -> bool:
@@ -394,8 +389,11 @@ _TOKEN = re.compile(r"\S+")
 
 def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
     """Leading ``--flag`` words -> (rest of line, flags); quotes removed, ``--`` ends flags."""
-    # Fast path for flags without quotes or escapes, the common case; the state machine below
-    # gives the same answer and handles everything else.
+    # Fast paths: no flag at all, and flags without quotes or escapes (the common cases); the
+    # state machine below gives the same answer and handles everything else.
+    stripped = line.lstrip()
+    if not stripped.startswith("--"):
+        return stripped, []
     words: list[str] = []
     for match in _TOKEN.finditer(line):
         token = match.group()
@@ -566,6 +564,12 @@ def parse_name_val(rest: str, keyword: str, escape: str) -> tuple[str, ...]:
 # --- heredocs ---------------------------------------------------------------------------------
 
 
+_PLAIN = re.compile(r"[^'\"<\\\s]+")
+"""Characters a shell word takes as they are (whitespace as ``str.isspace`` has it)."""
+_PLAIN_QUOTED = re.compile(r'[^"\\]+')
+"""Characters a double-quoted string takes as they are."""
+
+
 def shell_words(line: str, *, raw_quotes: bool) -> list[str]:
     """Split a line into shell words with ``\\`` as escape, ``$`` left as written.
 
@@ -595,6 +599,11 @@ def shell_words(line: str, *, raw_quotes: bool) -> list[str]:
                 word.append('"')
             closed = False
             while pos < n:
+                quoted = _PLAIN_QUOTED.match(line, pos)
+                if quoted is not None:
+                    word.append(quoted.group())
+                    pos = quoted.end()
+                    continue
                 c = line[pos]
                 if c == '"':
                     closed = True
@@ -641,9 +650,14 @@ def shell_words(line: str, *, raw_quotes: bool) -> list[str]:
                 in_word = False
             pos += 1
             continue
-        word.append(ch)
+        plain = _PLAIN.match(line, pos)  # a run of characters without a meaning of their own
+        if plain is None:  # a lone "<"
+            word.append(ch)
+            pos += 1
+        else:
+            word.append(plain.group())
+            pos = plain.end()
         in_word = True
-        pos += 1
     if in_word:
         words.append("".join(word))
     return words

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import re2
@@ -49,15 +50,18 @@ class ExpansionError(ValueError):
     """A word that BuildKit's shell lexer refuses (bad substitution, missing quote)."""
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class Expansion:
     """The result of expanding one word."""
 
     result: str
     """The expanded text, quotes removed."""
-    matched: set[str] = field(default_factory=set)
+    matched: AbstractSet[str] = _NONE
     """Variable names that were looked up and set."""
-    unmatched: set[str] = field(default_factory=set)
+    unmatched: AbstractSet[str] = _NONE
     """Variable names that were looked up and unset."""
 
 
@@ -113,8 +117,17 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     return Expansion(text, lexer.matched, lexer.unmatched)
 
 
+def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """:func:`expand`'s text only (the same errors): for callers that need no variable names."""
+    if "$" not in word and "'" not in word and '"' not in word and escape not in word:
+        return word  # nothing to expand or unquote
+    return expand(word, env, escape).result
+
+
 def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """Like :func:`expand` but returns the word unchanged when it cannot be expanded."""
+    if "$" not in word and "'" not in word and '"' not in word and escape not in word:
+        return word  # nothing to expand or unquote
     try:
         return expand(word, env, escape).result
     except ExpansionError:
