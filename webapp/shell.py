@@ -66,13 +66,21 @@ class Expansion:
 
 
 class Budget:
-    """The expansion work a Dockerfile may still spend; every word of it draws on one budget."""
+    """The expansion work a Dockerfile may still spend; every word of it draws on one budget.
 
-    __slots__ = ("limit", "left")
+    ``memo`` remembers, per (word, escape), the last expansion that succeeded: its text, the
+    variables it looked up with the values it found (in order), and the work it cost. The same
+    word met again with the same values for those variables (the analysis and the checks expand
+    most words several times) gives the same text and spends the same work, without lexing it
+    again: no limit or error changes. Its size follows the Dockerfile's (one entry per word).
+    """
+
+    __slots__ = ("limit", "left", "memo")
 
     def __init__(self, limit: int | None = None):
         self.limit = MAX_WORK if limit is None else limit
         self.left = self.limit
+        self.memo: dict[tuple[str, str], tuple] = {}
 
     def spend(self, amount: int) -> None:
         """Take ``amount`` from the budget; raise :class:`ExpansionTooLarge` when it runs out."""
@@ -108,13 +116,33 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return Expansion(word)  # nothing to expand or unquote
-    lexer = _Lexer(word, env, escape, _BUDGET.get() or Budget())
+    budget = _BUDGET.get()
+    memo = None if budget is None else budget.memo
+    key = (word, escape)
+    if memo is not None and key in memo:
+        text, looked, cost, matched, unmatched = memo[key]
+        if all(env.get(name, _UNSET) == value for name, value in looked):
+            try:
+                budget.spend(cost)
+            except ExpansionTooLarge as exc:
+                exc.word = word
+                raise
+            return Expansion(text, matched, unmatched)
+    lexer = _Lexer(word, env, escape, budget or Budget())
+    left = lexer.budget.left
     try:
         text = lexer.until(None, raw_escapes=False)
     except (ExpansionTooLarge, ExpansionTooDeep) as exc:
         exc.word = word
         raise
+    if memo is not None:
+        cost = left - lexer.budget.left
+        memo[key] = (text, tuple(lexer.looked), cost, frozenset(lexer.matched), frozenset(lexer.unmatched))
     return Expansion(text, lexer.matched, lexer.unmatched)
+
+
+_UNSET = object()
+"""What :func:`expand`'s memo records for a variable that was looked up and not set."""
 
 
 def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
@@ -157,7 +185,7 @@ def _special_chars(escape: str, stop: str | None) -> re.Pattern:
 
 
 class _Lexer:
-    __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched", "budget", "depth", "limit")
+    __slots__ = ("text", "pos", "env", "escape", "matched", "unmatched", "looked", "budget", "depth", "limit")
 
     def __init__(self, text: str, env: Mapping[str, str], escape: str, budget: Budget):
         self.text = text
@@ -166,6 +194,7 @@ class _Lexer:
         self.escape = escape
         self.matched: set[str] = set()
         self.unmatched: set[str] = set()
+        self.looked: list[tuple[str, object]] = []  # (name, value or _UNSET) in lookup order
         self.budget = budget
         self.depth = 0
         self.limit = max(MAX_VALUE_CHARS, len(text))
@@ -183,9 +212,11 @@ class _Lexer:
         if name in self.env:
             self.matched.add(name)
             value = self.env[name]
+            self.looked.append((name, value))
             self.budget.spend(LOOKUP_COST + len(value))
             return value, True
         self.unmatched.add(name)
+        self.looked.append((name, _UNSET))
         self.budget.spend(LOOKUP_COST)
         return "", False
 
