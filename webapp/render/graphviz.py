@@ -14,6 +14,7 @@ the spares and removes the folder. Nothing is kept at module level.
 
 from __future__ import annotations
 
+import _thread
 import functools
 import glob
 import math
@@ -399,10 +400,12 @@ class DotRunner:
         proc = job.proc
         written = None
         if warm:  # the next render's dot starts once this one has its input, off the critical path
-            thread = threading.Thread(
-                target=self._prepare_spare, args=(key, command, plugins, cpu, memory_bytes), daemon=True
-            )
-            written = thread.start
+            args = (key, command, plugins, cpu, memory_bytes)
+
+            def written() -> None:
+                # a bare thread: threading.Thread.start() would wait until the thread is running,
+                # milliseconds on a busy machine, all of them on this render's path
+                _thread.start_new_thread(self._prepare_spare, args)
         try:
             err = _exchange(proc, dot_text.encode("utf-8"), timeout, sink, written)
         except subprocess.TimeoutExpired:
