@@ -631,14 +631,20 @@ class _Analyzer:
     def inherit_onbuild(self, global_env: dict[str, str]) -> None:
         """A stage FROM another stage runs that stage's own ONBUILD triggers first (one level)."""
         runs = 0
+        of_stage: dict[int, list[Instruction]] = {}  # a stage's own triggers, found once
         for work in self.work:
             if work.base is None or work.base.kind is not BaseKind.STAGE:
                 continue
             parent = self.work[work.base.stage]
             if parent.index in self.replaced:
                 continue
-            triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
+            triggers = of_stage.get(parent.index)
+            if triggers is None:
+                triggers = [i for i in parent.instructions if i.keyword == "ONBUILD" and i.sub is not None]
+                of_stage[parent.index] = triggers
             work.onbuild_inherited = len(triggers)
+            if not triggers:
+                continue
             runs += len(triggers)
             if runs > MAX_INHERITED_TRIGGERS:  # triggers times children: bounded, not multiplied
                 raise InputTooLarge(

@@ -788,8 +788,12 @@ def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
     for stage in ctx.graph.stages:
         words.append((_keyword_as_written(stage.from_instruction), stage.from_instruction, stage.index))
         words += [(_keyword_as_written(i), i, stage.index) for i in stage.instructions]
-    lower = sum(1 for w, _, _ in words if _casing(w) == "lower")
-    upper = sum(1 for w, _, _ in words if _casing(w) == "upper")
+    lower = upper = 0
+    for word, _, _ in words:  # _casing's counts, in one pass
+        if word == word.lower():
+            lower += 1
+        elif word == word.upper():
+            upper += 1
     majority = "lowercase" if lower > upper else "uppercase"
     for word, ins, stage in words:
         if (majority == "lowercase" and word != word.lower()) or (

@@ -45,6 +45,8 @@ class Expander:
         self.workdir = "/"
 
     def __call__(self, word: str) -> str:
+        if "$" not in word and "'" not in word and '"' not in word and self.escape not in word:
+            return word  # nothing to expand or unquote (expand_word's own first test)
         try:
             return expand_word(word, self.env, self.escape)
         except ExpansionError as exc:
@@ -198,9 +200,11 @@ def _is_ip(text: str) -> bool:
 
 def _copy(ins: Instruction, x: Expander, _args) -> None:
     """ADD and COPY: flags, sources and destination expanded, then --chmod and --checksum checked."""
-    x(ins.flag("chown") or "")
-    chmod = x(ins.flag("chmod") or "")
-    checksum = x(ins.flag("checksum") or "") if ins.keyword == "ADD" else ""
+    chmod = checksum = ""
+    if ins.flags:  # an empty word expands to itself
+        x(ins.flag("chown") or "")
+        chmod = x(ins.flag("chmod") or "")
+        checksum = x(ins.flag("checksum") or "") if ins.keyword == "ADD" else ""
     sources = [w for w in ins.args[:-1] if ins.json or parse_heredoc(w) is None]
     sources = [x(w) for w in sources]
     if ins.args:
@@ -270,6 +274,8 @@ def check_digest(value: str) -> None:
 
 def _run(ins: Instruction, x: Expander, _args) -> None:
     """RUN: each ``--mount`` is read again with its values expanded, and fully checked; ``--device``."""
+    if not ins.flags:
+        return
     for value in ins.flag_values("mount"):
         mount_type, target = check_mount(value, x)
         if mount_type in ("secret", "ssh"):

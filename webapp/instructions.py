@@ -191,6 +191,8 @@ def check(ins: Instruction) -> None:
         # The trigger itself is parsed only when a child stage inherits it (inherit_onbuild).
         return
     if kw == "RUN":
+        if not ins.flags:
+            return
         check_flags(ins)
         for value in ins.flag_values("device"):
             check_device(value)
@@ -209,7 +211,7 @@ def check(ins: Instruction) -> None:
 
 def check_flags(ins: Instruction) -> None:
     """Raise :class:`Problem` for a flag ``ins`` does not accept, as BuildKit's BFlags.Parse."""
-    if ins.keyword in _FLAGS_IGNORED:
+    if not ins.flags or ins.keyword in _FLAGS_IGNORED:
         return
     allowed = FLAGS.get(ins.keyword, {})
     used: set[str] = set()

@@ -144,27 +144,30 @@ def lex(text: str) -> Lexed:
                     else:
                         escape = value
                 continue
-        content = "" if stripped.startswith("#") else stripped
+        if not stripped or stripped[0] == "#":
+            continue  # blank, or a comment (which continues nothing, whatever it ends with)
         start = number
-        content, more = _trim_continuation(content, escape)
-        if not more and not content:
-            continue
-        parts = [content]
-        empty_lines = []
-        while more and i < count:
-            raw = lines[i]
-            i += 1
-            stripped = raw.lstrip()
-            if not stripped:
-                empty_lines.append(i)
-                continue
-            if stripped[0] == "#":
-                continue
-            piece, more = _trim_continuation(raw, escape)
-            parts.append(piece)
-        logical = "".join(parts)
-        if empty_lines:
-            empty_continuations.append(i)
+        trimmed = stripped.rstrip(" \t")  # not empty: stripped starts with a non-blank
+        if trimmed[-1] != escape or trimmed[-2:-1] == escape:
+            logical = stripped  # one line (see _trim_continuation)
+        else:
+            parts = [trimmed[:-1]]
+            empty_lines = []
+            more = True
+            while more and i < count:
+                raw = lines[i]
+                i += 1
+                stripped = raw.lstrip()
+                if not stripped:
+                    empty_lines.append(i)
+                    continue
+                if stripped[0] == "#":
+                    continue
+                piece, more = _trim_continuation(raw, escape)
+                parts.append(piece)
+            logical = "".join(parts)
+            if empty_lines:
+                empty_continuations.append(i)
         try:
             node = _parse_parts(logical, escape)
             if (
@@ -302,11 +305,13 @@ def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
     flags: list[tuple[str, str | None]] = []
     rest = ""
     if len(parts) == 2:
-        rest, raw_flags = extract_flags(parts[1], escape)
-        rest = rest.strip()
-        for flag in raw_flags:
-            name, sep, value = flag[2:].partition("=")
-            flags.append((name, value if sep else None))
+        rest = parts[1].strip()
+        if rest.startswith("--"):  # else no flag: extract_flags would give the same rest
+            rest, raw_flags = extract_flags(parts[1], escape)
+            rest = rest.strip()
+            for flag in raw_flags:
+                name, sep, value = flag[2:].partition("=")
+                flags.append((name, value if sep else None))
     keyword = word.upper()
     args: tuple[str, ...] = ()
     is_json = False
@@ -665,6 +670,8 @@ def shell_words(line: str, *, raw_quotes: bool) -> list[str]:
 
 def parse_heredoc(word: str) -> tuple[str, bool, bool] | None:
     """A word such as ``<<-'EOF'`` -> (name, chomp, expand), or None when it is no heredoc."""
+    if "<<" not in word:
+        return None
     match = _HEREDOC.match(word)
     if not match:
         return None

@@ -146,6 +146,8 @@ class Instruction:
 
     def flag_values(self, name: str) -> tuple[str, ...]:
         """Every value of a list flag such as ``--mount``."""
+        if not self.flags:
+            return ()
         return tuple("" if v is None else v for k, v in self.flags if k == name)
 
 

@@ -121,7 +121,10 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     key = (word, escape)
     if memo is not None and key in memo:
         text, looked, cost, matched, unmatched = memo[key]
-        if all(env.get(name, _UNSET) == value for name, value in looked):
+        for name, value in looked:
+            if env.get(name, _UNSET) != value:
+                break
+        else:
             try:
                 budget.spend(cost)
             except ExpansionTooLarge as exc:

@@ -406,6 +406,7 @@ class DotRunner:
                 # a bare thread: threading.Thread.start() would wait until the thread is running,
                 # milliseconds on a busy machine, all of them on this render's path
                 _thread.start_new_thread(self._prepare_spare, args)
+
         try:
             err = _exchange(proc, dot_text.encode("utf-8"), timeout, sink, written)
         except subprocess.TimeoutExpired:

@@ -98,7 +98,6 @@ _KEPT_TAGS = frozenset(_SVG + t for t in ALLOWED_ELEMENTS | UNWRAP_ELEMENTS)
 _UNWRAP_TAGS = tuple(_SVG + t for t in UNWRAP_ELEMENTS)
 
 
-
 def _scan(root) -> tuple[set[str], set[str], list]:
     """(every element tag, every attribute name not allowlisted, the ``(element, name)`` pairs of
     allowlisted attributes whose value may not stay) of a parsed document: one tight pass."""
