@@ -42,6 +42,13 @@ _DEFAULTS = {s.name: s.default for s in config.SETTINGS}
 MAX_INHERITED_TRIGGERS = 10_000
 """ONBUILD triggers run by child stages, in all (each child runs its base stage's triggers)."""
 _INDEX = re.compile(r"^[+-]?[0-9]+$")
+_FROM_SOURCE = {
+    BaseKind.STAGE: SourceKind.STAGE,
+    BaseKind.SCRATCH: SourceKind.SCRATCH,
+    BaseKind.IMAGE: SourceKind.IMAGE,
+    BaseKind.INVALID: SourceKind.INVALID,
+}
+"""A FROM edge's source kind by its base kind (named contexts have their own, see add_from_edge)."""
 # BuildKit's PATH for a stage whose image sets none (util/system DefaultPathEnv on Linux).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -333,12 +340,7 @@ class _Analyzer:
 
     def add_from_edge(self, work: _Work) -> None:
         base = work.base
-        kind = {
-            BaseKind.STAGE: SourceKind.STAGE,
-            BaseKind.SCRATCH: SourceKind.SCRATCH,
-            BaseKind.IMAGE: SourceKind.IMAGE,
-            BaseKind.INVALID: SourceKind.INVALID,
-        }.get(base.kind)
+        kind = _FROM_SOURCE.get(base.kind)
         if kind is None:  # a named context: a directory, a git repository or a URL
             source = context_source(base)
         else:

@@ -223,7 +223,8 @@ class Context:
     ):
         self.graph = graph
         self.lexed = lexed
-        self.lines = split_lines(text) if text else []
+        # the lexer's own lines when it read this text (it always has, in the analysis)
+        self.lines = lexed.lines if lexed.lines and text else split_lines(text) if text else []
         self.build_args = build_args
         self.target = target
         self.escape = lexed.escape

@@ -49,6 +49,8 @@ class Lexed:
     empty_continuations: tuple[int, ...] = ()
     """For each instruction with empty lines inside its continuation, the line where the
     continuation ends (BuildKit's NoEmptyContinuation line; reported by ``webapp/checks.py``)."""
+    lines: tuple[str, ...] = ()
+    """The physical lines (:func:`split_lines`), for the checks' reading of comments."""
 
 
 def decode(data: bytes | str, max_bytes: int | None = None) -> str:
@@ -223,7 +225,9 @@ def lex(text: str) -> Lexed:
             diags.append(_error("empty", "the Dockerfile cannot be empty", None))
         else:
             diags.append(_error("no-instructions", "file with no instructions", count or None))
-    return Lexed(tuple(out), tuple(directives), tuple(diags), escape, count, tuple(empty_continuations))
+    return Lexed(
+        tuple(out), tuple(directives), tuple(diags), escape, count, tuple(empty_continuations), tuple(lines)
+    )
 
 
 def _chomp(text: str) -> str:

@@ -18,9 +18,10 @@ server (``data-svg-ids``), so the pattern is written in this one place.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from ..model import Diagnostic, Edge, Graph, Instruction, Severity, SourceKind, Stage
+from ..model import Edge, Graph, Instruction, Severity, SourceKind, Stage
 from .escape import shorten
 
 VIEWS = ("stages", "layers")
@@ -130,33 +131,39 @@ def split_ref(ref: str) -> tuple[str, ...]:
     return (shown,)
 
 
-def _severity_states(diags: list[Diagnostic]) -> tuple[str, ...]:
-    severities = {d.severity for d in diags}
-    out = []
-    if Severity.WARNING in severities:
-        out.append("warning")
-    if Severity.ERROR in severities:
-        out.append("error")
-    return tuple(out)
-
-
 class _Diagnostics:
-    """Diagnostics looked up by line and by stage."""
+    """Diagnostics looked up by line and by stage: each look-up is a few binary searches (a
+    scan of every diagnostic per stage and per edge grew as their product)."""
 
     def __init__(self, graph: Graph):
-        self.items = [d for d in graph.diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)]
+        items = [d for d in graph.diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)]
+        self.lines = {
+            severity: sorted(d.line for d in items if d.severity is severity and d.line is not None)
+            for severity in (Severity.WARNING, Severity.ERROR)
+        }
+        self.stages: dict[int, set[Severity]] = {}
+        for d in items:
+            if d.stage is not None:
+                self.stages.setdefault(d.stage, set()).add(d.severity)
+
+    def _between(self, severity: Severity, first: int, last: int) -> bool:
+        lines = self.lines[severity]
+        return bool(lines) and bisect_left(lines, first) < bisect_right(lines, last)
+
+    def _states(self, first: int, last: int, extra: set[Severity] = frozenset()) -> tuple[str, ...]:
+        out = []  # a warning first, then an error
+        for severity, name in ((Severity.WARNING, "warning"), (Severity.ERROR, "error")):
+            if severity in extra or self._between(severity, first, last):
+                out.append(name)
+        return tuple(out)
 
     def for_stage(self, stage: Stage) -> tuple[str, ...]:
-        return _severity_states(
-            [
-                d
-                for d in self.items
-                if d.stage == stage.index or (d.line is not None and stage.line <= d.line <= stage.end_line)
-            ]
-        )
+        """States of the diagnostics of ``stage``, or on a line of it."""
+        return self._states(stage.line, stage.end_line, self.stages.get(stage.index, frozenset()))
 
     def for_lines(self, first: int, last: int) -> tuple[str, ...]:
-        return _severity_states([d for d in self.items if d.line is not None and first <= d.line <= last])
+        """States of the diagnostics on lines ``first`` to ``last``."""
+        return self._states(first, last)
 
 
 class _Sources:
