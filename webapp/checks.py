@@ -166,6 +166,8 @@ _COMMENT_DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 def comment_settings(comments: list[str]) -> Settings | None:
     """The first ``check=...`` among an instruction's comments (up to a space), if it parses."""
     for comment in comments:
+        if "=" not in comment:
+            continue  # no directive
         match = _COMMENT_DIRECTIVE.match(comment.lstrip())
         if not match or match.group(1).lower() != "check":
             continue
@@ -353,6 +355,14 @@ class Context:
                 elif kw == "WORKDIR":
                     workdir_set = True
             states[stage.index] = (env, declared, shell_set, workdir_set)
+        return out
+
+    @cached_property
+    def steps_of(self) -> dict[str, list[Step]]:
+        """:meth:`steps` by keyword, each list in order."""
+        out: dict[str, list[Step]] = {}
+        for step in self.steps:
+            out.setdefault(step.ins.keyword, []).append(step)
         return out
 
     def _commands(self, stage: Stage) -> list[Instruction]:
@@ -596,6 +606,8 @@ def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:
         words = [ins.flag("chown") or "", ins.flag("chmod") or ""]
         if kw == "ADD":
             words.append(ins.flag("checksum") or "")
+        if not ins.heredocs:  # no word is a heredoc
+            return words + args, []
         names = {h.name for h in ins.heredocs}
         sources = [a for a in args[:-1] if not _is_heredoc_word(a, names)]
         raw = [
@@ -948,6 +960,8 @@ def _from_platform_flag_const_disallowed(ctx: Context) -> Iterator[Finding]:
 
 
 def _dispatch(ctx: Context, *keywords: str) -> Iterator[Step]:
+    if len(keywords) == 1:
+        return iter(ctx.steps_of.get(keywords[0], ()))
     return (s for s in ctx.steps if s.ins.keyword in keywords)
 
 

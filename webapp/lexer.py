@@ -218,7 +218,7 @@ def lex(text: str) -> Lexed:
                     break
                 content_text = "".join(body)
                 heredocs.append(Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp))
-        source = "\n".join(lines[start - 1 : i])
+        source = lines[start - 1] if i == start else "\n".join(lines[start - 1 : i])
         out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
         if not text:  # BuildKit's front door refuses an empty file before parsing it
