@@ -175,10 +175,12 @@ class Diagnostic:
     end_line: int | None = None
     """Last line the problem spans, when it is more than ``line``."""
 
+    # Enum members' ``_value_`` below: the same str as ``.value``, without its descriptor call.
+
     def to_dict(self) -> dict:
         """The JSON form."""
         out = {
-            "severity": self.severity.value,
+            "severity": self.severity._value_,
             "code": self.code,
             "message": self.message,
             "line": self.line,
@@ -210,7 +212,7 @@ class Base:
     def to_dict(self) -> dict:
         """The JSON form."""
         return {
-            "kind": self.kind.value,
+            "kind": self.kind._value_,
             "text": self.text,
             "resolved": self.resolved,
             "stage": self.stage,
@@ -254,7 +256,7 @@ class Stage:
     @property
     def layer_count(self) -> int:
         """How many of the stage's own instructions add a filesystem layer."""
-        return sum(1 for i in self.instructions if i.layer)
+        return sum(1 for i in self.instructions if i.keyword in LAYER_KEYWORDS)
 
     def to_dict(self) -> dict:
         """The JSON form."""
@@ -271,10 +273,10 @@ class Stage:
             "onbuild_inherited": self.onbuild_inherited,
             "instructions": [
                 {
-                    "keyword": i.label,
+                    "keyword": i.label if i.keyword == "ONBUILD" else i.keyword,
                     "line": i.line,
                     "end_line": i.end_line,
-                    "layer": i.layer,
+                    "layer": i.keyword in LAYER_KEYWORDS,
                     "text": i.source,
                 }
                 for i in self.instructions
@@ -298,7 +300,7 @@ class Source:
 
     def to_dict(self) -> dict:
         """The JSON form."""
-        return {"kind": self.kind.value, "stage": self.stage, "ref": self.ref, "text": self.text}
+        return {"kind": self.kind._value_, "stage": self.stage, "ref": self.ref, "text": self.text}
 
 
 @_quick_init
@@ -324,7 +326,7 @@ class Edge:
     def to_dict(self) -> dict:
         """The JSON form."""
         return {
-            "kind": self.kind.value,
+            "kind": self.kind._value_,
             "onbuild": self.onbuild,
             "target": self.target,
             "line": self.line,
