@@ -520,7 +520,7 @@ class _Analyzer:
         line, onbuild = ins.line, scope.inherited
         sources = ins.args[:-1]
         local = False
-        remote: list[tuple[SourceKind, str]] = []
+        remote: dict[tuple[SourceKind, str], None] = {}  # in order, each once (a list grew quadratic)
         for word in sources:
             if not ins.json and parse_heredoc(word) is not None:
                 continue
@@ -531,8 +531,8 @@ class _Analyzer:
             source_kind = classify_source(value)
             if source_kind is SourceKind.CONTEXT:
                 local = True
-            elif (source_kind, value) not in remote:
-                remote.append((source_kind, value))
+            else:
+                remote[(source_kind, value)] = None
         if local:
             self.edges.append(Edge(kind, Source(SourceKind.CONTEXT), work.index, line, onbuild))
         for source_kind, value in remote:
