@@ -520,16 +520,24 @@ class Context:
             return detail == 1 or not finding.after_base
         if phase is Phase.FROM or stage is None or finding.stage is None:
             return False
-        order = [s.index for s in self.dispatched]
+        order = self._dispatch_order
         if finding.stage not in order or stage not in order:
             return finding.stage in order and stage not in order
-        if order.index(finding.stage) != order.index(stage):
-            return order.index(finding.stage) < order.index(stage)
+        if order[finding.stage] != order[stage]:
+            return order[finding.stage] < order[stage]
         if finding.line == detail and rule.name in _BEFORE_VALIDATION:
             # BuildKit expands the words (reporting undefined ones) and checks EXPOSE ports one by
             # one before it refuses a value; the rules stop themselves at a refused port.
             return self._fails_validating(stage, detail)
         return (finding.line or 0) < (detail or 0)
+
+    @cached_property
+    def _dispatch_order(self) -> dict[int, int]:
+        """Stage index -> its position among the dispatched stages (first one kept)."""
+        order: dict[int, int] = {}
+        for position, stage in enumerate(self.dispatched):
+            order.setdefault(stage.index, position)
+        return order
 
     def _fails_validating(self, stage: int, line: int) -> bool:
         """True when the instruction at (stage, line) fails after its words were expanded."""
