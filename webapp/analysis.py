@@ -364,8 +364,11 @@ class _Analyzer:
         scope = Scope(work.index, work.from_ins.line)
         for ins in work.instructions:
             work.workdir = self.dispatch(scope, ins, work.env, work.workdir)
-            apply_env(work.env, ins, global_env, self.build_args, self.escape)
-            self.command_sources(scope, work, ins)
+            kw = ins.keyword
+            if kw == "ARG" or kw == "ENV":  # the only ones apply_env and command_sources read
+                apply_env(work.env, ins, global_env, self.build_args, self.escape)
+            elif kw == "COPY" or kw == "ADD" or kw == "RUN":
+                self.command_sources(scope, work, ins)
 
     def dispatch(self, scope: Scope, ins: Instruction, env: dict[str, str], workdir: str) -> str:
         """What BuildKit checks while building the stage (counts only when the stage is built);

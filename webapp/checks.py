@@ -338,7 +338,8 @@ class Context:
                     snapshot = (dict(env), set(declared))
                 step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
                 if stage.index in wanted:
-                    step.undefined = self._undefined(ins, env, declared)
+                    if ins.json or "$" in ins.source:  # else nothing to report (see _undefined)
+                        step.undefined = self._undefined(ins, env, declared)
                     out.append(step)
                 kw = ins.keyword
                 if kw == "ARG":

@@ -219,7 +219,11 @@ def lex(text: str) -> Lexed:
                 content_text = "".join(body)
                 heredocs.append(Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp))
         source = lines[start - 1] if i == start else "\n".join(lines[start - 1 : i])
-        out.append(_build(node, start, i, tuple(heredocs), source))
+        if node.sub is None:  # _build without the call
+            n, docs = node, tuple(heredocs)
+            out.append(Instruction(n.keyword, start, i, n.rest, n.flags, n.args, n.json, docs, None, source))
+        else:
+            out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
         if not text:  # BuildKit's front door refuses an empty file before parsing it
             diags.append(_error("empty", "the Dockerfile cannot be empty", None))
@@ -326,13 +330,13 @@ def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
         args = (rest,) if rest else ()
     elif keyword in _JSON_KEYWORDS:
         if rest:
-            parsed = _maybe_json(rest)
+            parsed = _maybe_json(rest) if rest[0] == "[" else None  # rest is stripped
             if parsed is None:
                 args = (rest,)
             else:
                 args, is_json = parsed, True
     elif keyword in _LIST_KEYWORDS:
-        parsed = _maybe_json(rest) if rest else None
+        parsed = _maybe_json(rest) if rest[:1] == "[" else None  # rest is stripped
         if parsed is None:
             args = tuple(_SPLIT_COMMAND.split(rest)) if rest else ()
         else:
