@@ -47,7 +47,10 @@ def escape(text: str, limit: int = LABEL_LIMIT) -> str:
     entities such as ``&#106;`` even in plain labels. Control characters are made visible and the
     result holds at most ``limit`` characters of the original text.
     """
-    shown = display_text(text, limit)
+    if text.__class__ is str and len(text) <= limit and text.isascii() and text.isprintable():
+        shown = text  # display_text would give it back as it is (no control character, not cut)
+    else:
+        shown = display_text(text, limit)
     return shown.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
 
 
