@@ -710,7 +710,11 @@ _FIRST_WORDS = re.compile(r"\s*(\S+)(?:\s+(\S+))?")
 
 def _keyword_as_written(ins: Instruction) -> str:
     """The keyword with its case as written (for an ONBUILD trigger, the trigger's keyword)."""
-    match = _FIRST_WORDS.match(ins.source)
+    source, keyword = ins.source, ins.keyword
+    head = source[: len(keyword)]
+    if head.upper() == keyword and (len(source) == len(head) or source[len(head)].isspace()):
+        return head  # the first word (the usual case, read without the regular expression)
+    match = _FIRST_WORDS.match(source)
     if match is not None:
         for word in match.groups():
             if word is not None and word.upper() == ins.keyword:

@@ -264,6 +264,8 @@ def parse_mount(value: str) -> Mount:
 
 
 def _csv_fields(value: str) -> list[str]:
+    if value and '"' not in value and "\r" not in value and "\n" not in value:
+        return value.split(",")  # what the CSV reader gives without quotes or line ends
     try:
         return next(csv.reader([value]), [])
     except csv.Error:
