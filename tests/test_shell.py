@@ -439,6 +439,25 @@ def test_work_budget_is_shared_by_a_whole_dockerfile():
     assert expand("$V", {"V": value}).result == value
 
 
+def test_a_word_met_again_costs_the_same_and_follows_its_variables():
+    # the budget's memo: the same word with the same values for the variables it reads gives the
+    # same text and spends the same work; another value for one of them is expanded again
+    word = "${A#x*}-${B:-none}-$C"
+    with expansion_budget() as budget:
+        costs, results = [], []
+        for env in ({"A": "xay", "C": "c"}, {"A": "xay", "C": "c"}, {"A": "xby", "C": "c", "B": "b"}):
+            left = budget.left
+            found = expand(word, env)
+            results.append((found.result, sorted(found.matched), sorted(found.unmatched)))
+            costs.append(left - budget.left)
+        assert list(budget.memo) == [(word, "\\")]  # one entry, the last expansion
+    assert results == [("ay-none-c", ["A", "C"], ["B"])] * 2 + [("by-b-c", ["A", "B", "C"], [])]
+    assert costs[0] == costs[1] > 0
+    with expansion_budget() as fresh:
+        expand(word, {"A": "xby", "C": "c", "B": "b"})
+        assert fresh.limit - fresh.left == costs[2]
+
+
 def test_many_lines_of_large_values_are_refused_by_the_budget():
     lines = ["ARG big=" + "x" * 60_000] + [f"ARG c{i}=${{big}}-{i}" for i in range(200)] + ["FROM alpine"]
     with pytest.raises(ExpansionTooLarge) as info:

@@ -19,7 +19,7 @@ def _quick_init(cls):
     assigning to an attribute afterwards still raises ``FrozenInstanceError``.
     """
     names = [f.name for f in fields(cls)]
-    namespace: dict = {"_new_object": object.__new__}
+    namespace: dict = {}
     params = []
     for f in fields(cls):
         if f.default is not MISSING:
@@ -175,10 +175,9 @@ class Diagnostic:
     end_line: int | None = None
     """Last line the problem spans, when it is more than ``line``."""
 
-    # Enum members' ``_value_`` below: the same str as ``.value``, without its descriptor call.
-
     def to_dict(self) -> dict:
-        """The JSON form."""
+        """The JSON form (enum members' ``_value_`` here and below: ``.value`` without its
+        descriptor call)."""
         out = {
             "severity": self.severity._value_,
             "code": self.code,
