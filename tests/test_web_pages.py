@@ -299,3 +299,19 @@ def test_get_shows_the_examples_diagram_and_panels_without_javascript(client):
     html = client.get("/?example=cache-mounts").get_data(as_text=True)
     assert "<svg" in html and 'id="stage-3"' in html
     assert "What ships" in html and "final</b> from" in html
+
+
+def test_problem_list_folds_thousands_of_notes_in_linear_time():
+    # every shown item was checked against the list of folded notes: 9000 notes took ~3.5 s
+    import time
+
+    from webapp.web.pages import FOLD_NOTES, problem_list
+
+    notes = [{"severity": "info", "code": "UndefinedVar", "message": f"m{i}", "line": i} for i in range(9000)]
+    warning = {"severity": "warning", "code": "W", "message": "w", "line": 5}
+    start = time.perf_counter()
+    panel = problem_list([*notes, warning], None)
+    assert time.perf_counter() - start < 1
+    assert panel["shown"] == [warning] and panel["folded"] == notes and panel["count"] == "1 warning"
+    few = problem_list(notes[:FOLD_NOTES] + [warning], None)
+    assert few["shown"] == [warning, *notes[:FOLD_NOTES]] and few["folded"] == []

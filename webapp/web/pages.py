@@ -66,6 +66,7 @@ def render_index(
         file_name = f"{EXAMPLES[0][0]}.Dockerfile"
     if req is not None:
         options = req.options
+    graph_json = graph.to_dict() if graph is not None else None  # once: the page and its problems
     return render_template(
         "index.html",
         text=text,
@@ -74,12 +75,12 @@ def render_index(
         options=options,
         platform=(options.platform if options and options.platform else DEFAULT_PLATFORM),
         svg=svg,
-        graph=graph.to_dict() if graph is not None else None,
+        graph=graph_json,
         error=error,
         file_name=file_name,
         shared=shared,
         page_config=page_config(),
-        problems=problem_list(graph.to_dict()["diagnostics"] if graph is not None else [], error),
+        problems=problem_list(graph_json["diagnostics"] if graph_json is not None else [], error),
     )
 
 
@@ -96,7 +97,8 @@ def problem_list(diagnostics: list[dict], error: dict | None) -> dict:
     items.sort(key=lambda d: (RANK.get(d["severity"], 3), d.get("line") or 0))
     notes = [d for d in items if d["severity"] == "info"]
     folded = notes if len(notes) > FOLD_NOTES else []
-    shown = [d for d in items if d not in folded]
+    folded_ids = {id(d) for d in folded}  # ``d not in folded`` compared every pair of notes
+    shown = [d for d in items if id(d) not in folded_ids]
     errors = sum(d["severity"] == "error" for d in items)
     warnings = sum(d["severity"] == "warning" for d in items)
     count = ", ".join(
