@@ -251,3 +251,15 @@ def test_svg_legend_is_drawn_apart_and_placed_above(view):
     assert float(points[1].split(",")[1]) == pytest.approx(-ty)
     # PNG and the DOT format keep the legend inside the graph
     assert 'subgraph "cluster_legend"' in render(graph, "dot", view)[0].decode()
+
+
+def test_compact_json_is_the_standard_encoders_output_with_sorted_keys():
+    value = {"b": ["é", 1, None, True], "a": {"z": "</script>", "y": 2.5}}
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    assert render_pkg.compact_json(value) == expected.encode("utf-8")
+
+
+def test_compact_json_escapes_text_that_is_not_unicode():
+    body = render_pkg.compact_json({"text": "RUN echo \udcff"})  # an undecodable byte kept
+    assert body == b'{"text":"RUN echo \\udcff"}\n'
+    assert json.loads(body) == {"text": "RUN echo \udcff"}

@@ -391,12 +391,10 @@ def draw_project(project, fmt: str, *, settings: dict | None = None, runner=None
 def render_project(project, fmt: str, *, settings: dict | None = None, runner=None) -> tuple[bytes, str]:
     """A project as ``(body, mimetype)`` in ``fmt``: ``json`` (docs/json-format.md), ``dot``,
     ``mermaid``, ``svg`` or ``png`` (the last two through :func:`draw_project`)."""
-    import json
-
-    from . import MIMETYPES
+    from . import MIMETYPES, compact_json
 
     if fmt == "json":
-        body = (json.dumps(project.to_dict(), sort_keys=True) + "\n").encode("utf-8")
+        body = compact_json(project.to_dict())
     elif fmt == "dot":
         body = project_to_dot(project).encode("utf-8")
     elif fmt == "mermaid":

@@ -8,12 +8,11 @@ cache of answers and refusals (an identical request is never drawn twice).
 
 from __future__ import annotations
 
-import json
 import time
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from ..render import graphviz_version, render
+from ..render import compact_json, graphviz_version, render
 from .inputs import RenderRequest, analyze_request, read_render_request
 from .ratelimit import costs
 from .rendering import cache_key, renders
@@ -59,7 +58,7 @@ def diagram_api():
             "svg": svg.decode("utf-8") if isinstance(svg, bytes) else svg,
             "view": req.options.view,
         }
-        return json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json"
+        return compact_json(body), "application/json"
 
     body, mimetype = renders().cached(_key(req, "diagram"), draw)
     return Response(body, mimetype=mimetype)
