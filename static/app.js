@@ -20,7 +20,15 @@ import { Minimap } from "./js/minimap.js";
 import { MAX_BYTES, el, pz, state, toast } from "./js/page.js";
 import { createEditor, editorText, setEditorText, view } from "./js/editor.js";
 import { makeFocusable, markReachability, moveLegend, onCursor, svgEl } from "./js/diagram.js";
-import { fillBuildArgs, fillShips, fillStageNames, fillTargets, showDiagnostics } from "./js/panels.js";
+import {
+  fillBuildArgs,
+  fillContexts,
+  fillShips,
+  fillStageNames,
+  fillTargets,
+  showContextError,
+  showDiagnostics,
+} from "./js/panels.js";
 import { isProjectDrop, openProjectDrop } from "./js/project.js";
 
 const MAX_RETRIES = 3;
@@ -45,12 +53,15 @@ document.addEventListener("dfviz:options", (e) => {
 function options() {
   const args = {};
   for (const [k, v] of Object.entries(state.buildArgs)) if (v !== "") args[k] = v;
-  return {
+  const out = {
     target: el.target.value || null,
     build_args: args,
     platform: el.platform.value || null,
     view: el.view.value || "stages",
   };
+  // only when given: the state (and #z=) of a page without contexts stays as it was
+  if (Object.keys(state.buildContexts).length) out.build_contexts = { ...state.buildContexts };
+  return out;
 }
 
 /** Debounce adapted to the server: a quick render answers quickly, a slow one is not flooded. */
@@ -110,10 +121,14 @@ async function renderNow() {
         error.message += " Gave up after a few tries; edit the text or press a view option to try again.";
       }
     }
+    // a named build context the server refused: its message also shows in the contexts menu
+    if (response.status === 400 && /context/i.test(error.message)) showContextError(error.message);
     failed(error);
     return;
   }
   state.retries = 0;
+  showContextError(null);
+  state.contextNames = body.context_names || [];
   state.lastMs = Math.min(performance.now() - started, 1500);
   const graph = body.graph;
   const hasErrors = graph.diagnostics.some((d) => d.severity === "error");
@@ -166,6 +181,7 @@ function showEmpty(message) {
   pz.clear();
   minimap.clear();
   markStale(null);
+  state.contextNames = [];
   fillTargets(null);
   fillShips(null);
 }
@@ -220,6 +236,7 @@ function showGraph(graph, svgText) {
   makeFocusable(graph);
   fillTargets(graph);
   fillBuildArgs(graph);
+  fillContexts();
   fillShips(graph);
   fillStageNames(graph);
   onCursor(view.state, false);
@@ -251,6 +268,7 @@ el.form.addEventListener("submit", (e) => {
 function loadText(text, name, keepOptions) {
   if (!keepOptions) {
     state.buildArgs = {};
+    state.buildContexts = {};
     el.buildArgs.dataset.key = "";
     el.target.value = "";
   }
@@ -396,6 +414,7 @@ function persist() {
 function applyOptions(opts) {
   opts = opts || {};
   state.buildArgs = {};
+  state.buildContexts = {};
   el.buildArgs.dataset.key = "";
   el.target.value = "";
   el.view.value = opts.view === "layers" ? "layers" : "stages";
@@ -406,6 +425,8 @@ function applyOptions(opts) {
     el.platform.value = opts.platform;
   }
   if (opts.build_args) state.buildArgs = { ...opts.build_args };
+  if (opts.build_contexts && typeof opts.build_contexts === "object") state.buildContexts = { ...opts.build_contexts };
+  fillContexts();
   if (opts.target) {
     el.target.appendChild(new Option(opts.target, opts.target));
     el.target.value = opts.target;
@@ -437,11 +458,15 @@ window.dfviz = {
 // ---------------------------------------------------------------- start
 async function start() {
   // Options posted with the no-JS form (and shown by the server) carry over.
-  const posted = document.querySelector("textarea[name=build_args]");
-  if (posted && posted.value.trim()) {
+  for (const [field, into] of [
+    ["build_args", state.buildArgs],
+    ["build_contexts", state.buildContexts],
+  ]) {
+    const posted = document.querySelector(`textarea[name=${field}]`);
+    if (!posted || !posted.value.trim()) continue;
     for (const line of posted.value.split("\n")) {
       const i = line.indexOf("=");
-      if (i > 0) state.buildArgs[line.slice(0, i).trim()] = line.slice(i + 1);
+      if (i > 0) into[line.slice(0, i).trim()] = line.slice(i + 1);
     }
   }
   const params = new URLSearchParams(location.search);

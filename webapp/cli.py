@@ -127,12 +127,10 @@ def _render(args) -> int:
                 "build_args": list(args.build_arg),
                 "platform": args.platform,
                 "view": args.view,
+                "build_contexts": list(args.build_context),
             }
         )
         data = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()
-        from .project import parse_build_contexts
-
-        contexts = parse_build_contexts(args.build_context)
     except OptionError as exc:
         return _fail(exc)
     except OSError as exc:
@@ -143,7 +141,7 @@ def _render(args) -> int:
     # one render, then the process ends: nothing to keep warm
     with DotRunner.from_settings(settings, warm=False) as runner:
         try:
-            graph = analyze(data, settings=settings, contexts=contexts, **options.analysis_kwargs())
+            graph = analyze(data, settings=settings, **options.analysis_kwargs())
             body, _ = render(graph, fmt, options.view, settings=settings, runner=runner, pretty=True)
         except (DockerfileError, RenderError) as exc:
             return _fail(exc)

@@ -59,4 +59,41 @@ def context_source(base: Base) -> Source:
     return Source(kind, ref=ref, text=base.text)
 
 
-__all__ = ["NEVER_NAMED", "context_base", "context_key", "context_source"]
+_USES = {"copy": "COPY --from", "mount": "RUN --mount from"}
+"""Edges whose source word BuildKit looks up as a named context, and how the editor names them."""
+
+
+def context_names(graph: dict, contexts: dict[str, str] | None = None) -> list[dict]:
+    """The words of a graph (its JSON, ``Graph.to_dict()``) a named build context would replace.
+
+    Stage names, the image words of ``FROM`` (after ARG expansion) and the words of
+    ``COPY --from`` / ``RUN --mount from=`` that are not stages, as BuildKit's frontend looks them
+    up; each once (by :func:`context_key`), in line order: ``[{"name", "line", "use"}]`` with
+    ``use`` one of ``stage``, ``FROM``, ``COPY --from``, ``RUN --mount from``. ``contexts`` are
+    those the graph was analysed with: a word they already replace is listed as written.
+    """
+    given = {context_key(k) for k in contexts or {}}
+    found: list[tuple[int, str, str]] = []
+    for stage in graph.get("stages", []):
+        if stage.get("name"):
+            found.append((stage["line"], stage["name"], "stage"))
+        base = stage.get("base") or {}
+        if base.get("kind") != "stage":
+            text = base.get("text") or ""
+            word = text if context_key(text) in given else base.get("resolved") or text
+            found.append((stage["line"], word, "FROM"))
+    for edge in graph.get("edges", []):
+        source = edge.get("source") or {}
+        if edge.get("kind") in _USES and source.get("kind") != "stage" and source.get("text"):
+            found.append((edge["line"], source["text"], _USES[edge["kind"]]))
+    out, seen = [], set()
+    for line, word, use in sorted(found, key=lambda f: f[0]):
+        key = context_key(word) if word.lower() not in NEVER_NAMED else None
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        out.append({"name": word, "line": line, "use": use})
+    return out
+
+
+__all__ = ["NEVER_NAMED", "context_base", "context_key", "context_names", "context_source"]

@@ -5,6 +5,9 @@ Codec 1 (``/d/1/<payload>``)::
     payload = base64url_unpadded(raw_deflate(json, level=9, zdict=ZDICT_V1))
     json    = {"d": <dockerfile text>, "o": <canonical options mapping>}   (compact, sorted keys, UTF-8)
 
+The options mapping only holds what differs from the defaults, so an option added later
+(``build_contexts``) leaves every older link, and its canonical payload, exactly as it was.
+
 Links live in READMEs for years, so a codec is never changed once released: a new format gets a new
 version number and a new entry in :data:`DECODERS`, and every old decoder stays. Decoding treats
 the payload as hostile: its length is checked before anything else, it is inflated with an explicit
@@ -223,8 +226,9 @@ def stateless_path(text: str, options: Options | ProjectOptions | None = None) -
 
 def _inflate_limit(max_source: int) -> int:
     # JSON escaping can at most double ordinary text (quotes, backslashes, tabs); options add a
-    # bounded amount (64 build args of 1 KiB). The decoded source is checked exactly afterwards.
-    return 2 * max_source + 96 * 1024
+    # bounded amount (64 build args and 32 build contexts of about 1 KiB each, JSON-escaped). The
+    # decoded source is checked exactly afterwards.
+    return 2 * max_source + 256 * 1024
 
 
 def _inflate_document(payload: str, *, max_source: int, zdict: bytes, keys: set[str]) -> dict:

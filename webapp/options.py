@@ -38,7 +38,7 @@ class OptionError(RequestRefused):
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """What to draw: the target stage, build args, platform and view."""
+    """What to draw: the target stage, build args, platform, view and named build contexts."""
 
     kind: ClassVar[str] = "dockerfile"
     """What a share with these options holds (see :class:`ProjectOptions`)."""
@@ -51,11 +51,14 @@ class Options:
     """Target platform such as ``linux/arm64``; None means linux/amd64."""
     view: str = "stages"
     """``stages`` or ``layers``."""
+    build_contexts: tuple[tuple[str, str], ...] = ()
+    """``--build-context`` pairs (name, value), sorted by name; in a link's options only when given,
+    so links and cache keys made before they existed are unchanged."""
 
     @classmethod
     def from_mapping(cls, data: dict, *, allow: tuple[str, ...] = ()) -> Options:
         """Validate a JSON-like mapping; keys in ``allow`` are accepted and ignored."""
-        known = {"target", "build_args", "platform", "view"}
+        known = {"target", "build_args", "platform", "view", "build_contexts"}
         unknown = sorted(set(data) - known - set(allow))
         if unknown:
             raise OptionError(f"unknown option: {unknown[0]}")
@@ -80,7 +83,14 @@ class Options:
                     f"build arg {name} must be a string of at most {MAX_BUILD_ARG_VALUE} characters"
                 )
             args.append((name, value))
-        return cls(target=target, build_args=tuple(sorted(args)), platform=platform, view=view)
+        contexts = parse_build_contexts(data.get("build_contexts") or None)
+        return cls(
+            target=target,
+            build_args=tuple(sorted(args)),
+            platform=platform,
+            view=view,
+            build_contexts=tuple(sorted(contexts.items())),
+        )
 
     def to_mapping(self) -> dict:
         """Canonical JSON-like form (only non-default values), for links and cache keys."""
@@ -93,6 +103,8 @@ class Options:
             out["platform"] = self.platform
         if self.view != "stages":
             out["view"] = self.view
+        if self.build_contexts:
+            out["build_contexts"] = dict(self.build_contexts)
         return out
 
     def analysis_kwargs(self) -> dict:
@@ -101,6 +113,7 @@ class Options:
             "target": self.target,
             "build_args": dict(self.build_args),
             "platform": self.platform or DEFAULT_PLATFORM,
+            "contexts": dict(self.build_contexts),
         }
 
 

@@ -22,6 +22,12 @@ export const el = {
   platform: $("platform-select"),
   buildArgs: $("build-args"),
   buildArgsCount: $("build-args-count"),
+  contextsMenu: $("build-contexts-menu"),
+  contexts: $("build-contexts"),
+  contextsCount: $("build-contexts-count"),
+  contextsError: $("build-contexts-error"),
+  contextName: $("context-new-name"),
+  contextValue: $("context-new-value"),
   ships: $("ships"),
   shipsBody: $("ships-body"),
   tooltip: $("tooltip"),
@@ -39,6 +45,8 @@ export const state = {
   graph: null, // graph JSON of the diagram on screen
   good: false, // the diagram on screen came from text without errors
   buildArgs: {}, // name -> value typed by the user (kept while the ARG comes and goes)
+  buildContexts: {}, // name -> value of the user's named build contexts (--build-context)
+  contextNames: [], // [{name, line, use}]: what a context could replace (from /api/diagram)
   fileName: el.fileName.textContent.trim(),
   file: 0, // bumped for each new file; drawnFile is the file the diagram on screen belongs to
   drawnFile: -1,

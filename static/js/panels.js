@@ -1,10 +1,11 @@
-/* The panels around the diagram: Problems (with quick fixes), target list, build args, What ships,
- * and "Find a stage". Their markup matches templates/index.html (the no-JavaScript page), which a
+/* The panels around the diagram: Problems (with quick fixes), target list, build args, named build
+ * contexts, What ships, and "Find a stage". Their markup matches templates/index.html (the no-JavaScript page), which a
  * browser test compares. */
-import { ids, span } from "./util.js";
+import { $, ids, span } from "./util.js";
 import { el, state, toast } from "./page.js";
 import { revealLines, setProblemLines, view } from "./editor.js";
 import { revealInDiagram, selectStage, stageOfLine, svgEl } from "./diagram.js";
+import { projectContexts, setProjectContexts } from "./project.js";
 
 /** Tell the page an option changed: it redraws (render) or only saves the state. */
 function optionsChanged(render) {
@@ -207,6 +208,148 @@ el.buildArgs.addEventListener("input", (e) => {
   state.buildArgs[name] = e.target.value;
   updateArgsBadge();
   optionsChanged(true);
+});
+
+// ---------------------------------------------------------------- named build contexts
+/* As buildx's --build-context name=value: the names a context could replace come with each
+ * diagram (/api/diagram's context_names); any other name can be added. The server validates the
+ * pairs, and its message shows here. With a project open they are the project's contexts. */
+
+/** The contexts given for what is on screen: the open project's, else the Dockerfile's. */
+function givenContexts() {
+  return projectContexts() || { ...state.buildContexts };
+}
+
+export function showContextError(message) {
+  el.contextsError.textContent = message || "";
+  el.contextsError.hidden = !message;
+}
+
+function contextRow(name, use, given, removable, i) {
+  const id = `build-context-${i}`;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = name;
+  if (use) label.append(" ", span("context-use", use));
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = id;
+  input.dataset.context = name;
+  input.setAttribute("data-testid", `build-context-${name}`);
+  input.placeholder = "docker-image://…, target:…, a path";
+  input.value = given[name] || "";
+  input.spellcheck = false;
+  input.autocomplete = "off";
+  input.setAttribute("autocapitalize", "off");
+  const cell = span("context-value", "");
+  cell.append(input);
+  if (removable) {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "btn btn-icon";
+    remove.dataset.remove = name;
+    remove.setAttribute("aria-label", `Remove the context ${name}`);
+    remove.title = "Remove";
+    remove.textContent = "\u00d7";
+    cell.append(remove);
+  }
+  return [label, cell];
+}
+
+/** The list: one row per name a context could replace, then the other names given. */
+export function fillContexts() {
+  const given = givenContexts();
+  const names = projectContexts() ? [] : state.contextNames;
+  const listed = new Set(names.map((n) => n.name));
+  const extra = Object.keys(given).filter((n) => !listed.has(n));
+  const key = JSON.stringify([names, extra]);
+  if (key !== el.contexts.dataset.key || !el.contexts.contains(document.activeElement)) {
+    el.contexts.dataset.key = key;
+    const rows = [];
+    names.forEach((n, i) => rows.push(...contextRow(n.name, `${n.use}, line ${n.line}`, given, false, i)));
+    extra.forEach((name, i) => rows.push(...contextRow(name, "", given, true, names.length + i)));
+    if (!rows.length) {
+      const p = document.createElement("p");
+      p.className = "hint";
+      p.textContent = projectContexts()
+        ? "No named context given to this project's builds."
+        : "No stage or image name here for a context to replace.";
+      rows.push(p);
+    }
+    el.contexts.replaceChildren(...rows);
+  }
+  const count = Object.keys(given).length;
+  el.contextsCount.textContent = count ? `${count} set` : "";
+}
+
+/** Use these contexts: the project is drawn again, or the Dockerfile re-rendered. */
+async function applyContexts(contexts) {
+  if (projectContexts()) {
+    showContextError(null);
+    const error = await setProjectContexts(contexts);
+    showContextError(error);
+  } else {
+    state.buildContexts = contexts;
+    optionsChanged(true);
+  }
+  fillContexts();
+}
+
+/** A row's field was changed (Enter, or leaving it): use its value if it is new. */
+function applyField(field) {
+  const name = field.dataset && field.dataset.context;
+  if (!name) return;
+  const contexts = givenContexts();
+  const value = field.value.trim();
+  if ((contexts[name] || "") === value) return;
+  if (value) contexts[name] = value;
+  else delete contexts[name];
+  applyContexts(contexts);
+}
+el.contexts.addEventListener("change", (e) => applyField(e.target));
+el.contexts.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target.dataset.context) {
+    e.preventDefault(); // not the page form's submit (its synthetic click would close the menu)
+    applyField(e.target);
+  }
+});
+el.contexts.addEventListener("click", (e) => {
+  const button = e.target.closest("[data-remove]");
+  if (!button) return;
+  e.stopPropagation(); // the button goes with its row: not an "outside click" that closes the menu
+  const contexts = givenContexts();
+  delete contexts[button.dataset.remove];
+  applyContexts(contexts);
+  el.contextName.focus();
+});
+
+function addContext() {
+  const name = el.contextName.value.trim();
+  const value = el.contextValue.value.trim();
+  if (!name) return showContextError("Give the context a name: the stage or image it replaces, e.g. base.");
+  if (!value) return showContextError(`Give ${name} a value, e.g. docker-image://alpine:3.20.`);
+  const contexts = givenContexts();
+  contexts[name] = value;
+  el.contextName.value = "";
+  el.contextValue.value = "";
+  applyContexts(contexts);
+  el.contextName.focus();
+}
+$("context-add").addEventListener("click", addContext);
+for (const field of [el.contextName, el.contextValue]) {
+  field.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault(); // not the page form's submit
+      addContext();
+    }
+  });
+}
+el.contextsMenu.addEventListener("toggle", () => {
+  if (el.contextsMenu.open) fillContexts();
+});
+document.addEventListener("dfviz:project", () => {
+  showContextError(null);
+  fillContexts();
 });
 
 export function stageName(graph, i) {

@@ -78,6 +78,7 @@ function body(target) {
   return out;
 }
 
+/** Draw the project on screen; resolves to null, or the server's message when it was not drawn. */
 async function draw(target) {
   const request = body(target);
   status.textContent = "Drawing the project…";
@@ -91,10 +92,28 @@ async function draw(target) {
     showSvg(svg);
     const files = data.files.filter((f) => f.graph).length;
     status.textContent = `${files} Dockerfile${files === 1 ? "" : "s"} · ${data.links.length} link${data.links.length === 1 ? "" : "s"}`;
+    return null;
   } catch (err) {
     status.textContent = err.message;
     toast(`The project was not drawn: ${err.message}`);
+    return err.message;
   }
+}
+
+/** The open project's named build contexts ({name: value}), or null when no project is open. */
+export function projectContexts() {
+  return current ? { ...current.contexts } : null;
+}
+
+/** Give the open project these named build contexts and draw it; resolves like draw(). */
+export function setProjectContexts(contexts) {
+  if (!current) return Promise.resolve(null);
+  current.contexts = { ...contexts };
+  return draw(current.target);
+}
+
+function announce() {
+  document.dispatchEvent(new CustomEvent("dfviz:project", { detail: { open: Boolean(current) } }));
 }
 
 function fillTargets(data) {
@@ -176,6 +195,7 @@ export async function showProject(name, files, options = {}) {
   };
   nameEl.textContent = name;
   bar.hidden = false;
+  announce();
   await draw(target);
 }
 
@@ -214,6 +234,7 @@ export function closeProject() {
   current = null;
   bar.hidden = true;
   delete el.diagram.dataset.project;
+  announce();
 }
 
 input.addEventListener("change", () => {

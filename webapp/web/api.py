@@ -12,6 +12,7 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from ..contexts import context_names
 from ..render import compact_json, graphviz_version, render
 from .inputs import RenderRequest, analyze_request, read_render_request
 from .ratelimit import costs
@@ -24,7 +25,7 @@ bp = Blueprint("api", __name__)
 @costs("renders")
 def render_api():
     """The graph JSON or the drawing (svg, png, dot, mermaid) of the posted Dockerfile."""
-    req = read_render_request(allow_contexts=True)
+    req = read_render_request()
 
     def draw():
         graph = analyze_request(req)
@@ -45,7 +46,7 @@ def render_api():
 @costs("renders")
 def diagram_api():
     """For the editor page: the graph JSON and its SVG in one answer (one analysis, one request)."""
-    req = read_render_request(allow_contexts=True)
+    req = read_render_request()
 
     def draw():
         graph = analyze_request(req)
@@ -53,8 +54,10 @@ def diagram_api():
         svg, _ = render(
             graph, "svg", req.options.view, settings=settings, runner=current_app.extensions["dot_runner"]
         )
+        data = graph.to_dict()
         body = {
-            "graph": graph.to_dict(),
+            "graph": data,
+            "context_names": context_names(data, dict(req.options.build_contexts)),
             "svg": svg.decode("utf-8") if isinstance(svg, bytes) else svg,
             "view": req.options.view,
         }
@@ -65,10 +68,8 @@ def diagram_api():
 
 
 def _key(req: RenderRequest, fmt: str) -> str:
-    options = req.options.to_mapping()
-    if req.contexts:  # named build contexts change the graph: part of the key
-        options["build_contexts"] = dict(req.contexts)
-    return cache_key(req.source, options, fmt, codec="api")
+    # the canonical options, named build contexts included (they change the graph)
+    return cache_key(req.source, req.options.to_mapping(), fmt, codec="api")
 
 
 # --- health ---------------------------------------------------------------------------------------

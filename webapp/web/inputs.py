@@ -27,11 +27,9 @@ class RenderRequest:
     source: str | bytes
     """The Dockerfile: text from JSON or a form field, bytes from an uploaded file."""
     options: Options
-    """Validated target, build args, platform and view."""
+    """Validated target, build args, platform, view and named build contexts."""
     format: str
     """One of :data:`webapp.options.FORMATS`."""
-    contexts: tuple[tuple[str, str], ...] = ()
-    """Named build contexts (JSON ``build_contexts``; only where the caller allows them)."""
 
     @property
     def text(self) -> str:
@@ -41,11 +39,8 @@ class RenderRequest:
         return self.source
 
 
-def read_render_request(
-    default_format: str = "json", *, require_source: bool = True, allow_contexts: bool = False
-) -> RenderRequest:
+def read_render_request(default_format: str = "json", *, require_source: bool = True) -> RenderRequest:
     """Read the current request's body; raise OptionError or UnreadableInput for a bad one."""
-    contexts: dict[str, str] = {}
     if request.is_json:
         if too_deep(request.get_data(cache=True)):  # before json's recursion can overflow
             raise OptionError(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
@@ -56,10 +51,6 @@ def read_render_request(
         if not isinstance(source, str):
             raise OptionError("dockerfile must be a string")
         mapping = {k: v for k, v in data.items() if k not in FIELDS}
-        if allow_contexts and "build_contexts" in mapping:
-            from ..project import parse_build_contexts
-
-            contexts = parse_build_contexts(mapping.pop("build_contexts"))
         fmt = data.get("format") or default_format
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         source = _form_source()
@@ -72,9 +63,7 @@ def read_render_request(
     options = Options.from_mapping(mapping)
     if require_source and not (source.strip() if isinstance(source, str) else source.strip()):
         raise UnreadableInput("no Dockerfile given: send its text in the dockerfile field")
-    return RenderRequest(
-        source=source, options=options, format=check_format(fmt), contexts=tuple(sorted(contexts.items()))
-    )
+    return RenderRequest(source=source, options=options, format=check_format(fmt))
 
 
 def _form_source() -> str | bytes:
@@ -87,16 +76,19 @@ def _form_source() -> str | bytes:
 def _form_options() -> dict:
     """Form fields as an options mapping; empty fields mean the default."""
     known = ("target", "platform", "view")
-    extra = sorted(set(request.form) - set(known) - {"build_args", "build_arg"} - set(FIELDS) - {"example"})
+    lists = {"build_args": ("build_args", "build_arg"), "build_contexts": ("build_contexts", "build_context")}
+    listed = {field for fields in lists.values() for field in fields}
+    extra = sorted(set(request.form) - set(known) - listed - set(FIELDS) - {"example"})
     if extra:
         raise OptionError(f"unknown option: {extra[0]}")
     mapping: dict = {k: request.form[k].strip() for k in known if request.form.get(k, "").strip()}
-    pairs = []
-    for field in ("build_args", "build_arg"):
-        for value in request.form.getlist(field):
-            pairs.extend(line.strip() for line in value.splitlines() if line.strip())
-    if pairs:
-        mapping["build_args"] = pairs
+    for option, fields in lists.items():  # one NAME=value a line (or a field each)
+        pairs = []
+        for field in fields:
+            for value in request.form.getlist(field):
+                pairs.extend(line.strip() for line in value.splitlines() if line.strip())
+        if pairs:
+            mapping[option] = pairs
     return mapping
 
 
@@ -105,7 +97,6 @@ def analyze_request(req: RenderRequest) -> Graph:
     graph = analyze(
         req.source,
         settings=current_app.config["SETTINGS"],
-        contexts=dict(req.contexts),
         **req.options.analysis_kwargs(),
     )
     if not graph.stages:
