@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import ROOT, Server, chromium
+from browser_util import ROOT, SIZES, Server, by, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 TIMEOUT = 15_000
-SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1400, 900)}
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = os.environ.get("WEBAPP_SCREENSHOTS")
 PROJECTS = ROOT / "tests" / "data" / "projects"
@@ -39,56 +37,12 @@ def server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-def console(problems: list[str]):
-    """A console listener keeping every error but the refusals a test asks for."""
-    return lambda m: problems.append(m.text) if m.type == "error" and not refused(m.text) else None
-
-
-def refused(text: str) -> bool:
-    """A refusal the test asks for: a name the API refuses (400), a half-typed file (422)."""
-    return "status of 400" in text or "status of 422" in text
-
-
 @pytest.fixture
 def pages(browser, server):
-    contexts, problems = [], []
-
-    def new(size="desktop"):
-        width, height = SIZES[size]
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.on("console", console(problems))
-        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-        return page
-
-    try:
-        yield new
-        assert not problems, "browser console:\n" + "\n".join(problems)
-    finally:
-        for context in contexts:
-            context.close()
-        print("---- server log ----\n" + server.log())
-
-
-def by(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
-
-
-def wait_js(page, expression: str, timeout: float = TIMEOUT / 1000) -> None:
-    """Poll a JS expression from Python (the page CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        time.sleep(0.05)
+    with watched_pages(browser, server, TIMEOUT) as p:
+        # refusals the tests ask for: a name the API refuses (400), a half-typed file (422)
+        p.expected += ["status of 400", "status of 422"]
+        yield p.new
 
 
 def open_editor(page, server, path="/"):
