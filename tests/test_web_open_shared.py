@@ -41,3 +41,30 @@ def test_unknown_or_broken_links_fall_back_to_the_example(client, query):
     page = response.get_data(as_text=True)
     assert 'data-shared="1"' not in page
     assert "FROM golang" in page  # the first example
+
+
+PROJECT = {
+    "Dockerfile": "FROM base AS build\nRUN make\nFROM alpine:3.20\nCOPY --from=build /out /out\n",
+    "docker-bake.hcl": 'target "default" {\n  contexts = { base = "docker-image://golang:1.22" }\n}\n',
+}
+
+
+@pytest.mark.parametrize("kind", ["stored", "stateless"])
+def test_a_shared_project_without_javascript_shows_its_drawing_and_files(client, kind):
+    made = client.post("/api/share", json={"files": PROJECT}).get_json()
+    link = made["url"] if kind == "stored" else made["stateless_url"]
+    query = f"s={made['id']}" if kind == "stored" else "d=" + link.removeprefix("/d/")
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-shared="1"' in page  # with JavaScript, share.js opens the project in the page
+    # without it: the share page's drawing, the files read-only, and a link to the project's page
+    assert 'id="cluster-file-0"' in page
+    assert page.count('data-testid="shared-project-file"') == 2
+    for path, text in PROJECT.items():
+        assert f">{path}</summary>" in page
+        assert f"<code>{escape(text)}</code>" in page
+    assert f'href="{link}" data-testid="shared-project-page"' in page
+    # the Dockerfile editor itself stays empty: a project is not one Dockerfile
+    assert '<textarea id="source" name="dockerfile"' in page
+    assert 'aria-label="Dockerfile text" data-shared="1"></textarea>' in page

@@ -6,14 +6,15 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from .. import analyze
+from .. import analyze, links
 from ..errors import Refusal
 from ..options import DEFAULT_PLATFORM, ProjectOptions
 from ..render import render
 from ..render.scene import SVG_IDS
+from ..shares import stored_codec
 from . import refusal_headers, share
 from .inputs import RenderRequest, analyze_request, read_render_request
-from .ratelimit import costs
+from .ratelimit import costs, rate_limits
 from .rendering import cache_key, renders
 
 bp = Blueprint("pages", __name__)
@@ -59,6 +60,7 @@ def render_index(
     file_name: str = "",
     options=None,
     shared: bool = False,
+    project: dict | None = None,
 ):
     """The editor page; with ``svg`` and ``graph`` when the server drew the diagram (no-JS path)."""
     if text is None:
@@ -79,6 +81,7 @@ def render_index(
         error=error,
         file_name=file_name,
         shared=shared,
+        project=project,
         page_config=page_config(),
         problems=problem_list(graph_json["diagnostics"] if graph_json is not None else [], error),
     )
@@ -129,7 +132,8 @@ def index():
     if shared is not None:  # "Open in editor" from a share link: the file and its options
         text, options = shared
         if options.kind == ProjectOptions.kind:  # a project: share.js opens it in the page
-            return render_index(text="", file_name="shared project", shared=True)
+            shown = _shared_project(text, options)
+            return render_index(text="", file_name="shared project", shared=True, **shown)
         return render_index(text=text, options=options, file_name="shared.Dockerfile", shared=True)
     name = request.args.get("example") or EXAMPLES[0][0]
     text = example_text(name)
@@ -137,6 +141,32 @@ def index():
         abort(404, description=f"no example called {name[:60]!r}")
     graph, svg = _example_drawing(name)
     return render_index(text=text, graph=graph, svg=svg, file_name=f"{name}.Dockerfile")
+
+
+def _shared_project(text: str, options: ProjectOptions) -> dict:
+    """A shared project in the editor, for a browser without JavaScript (which cannot open one
+    there): the drawing of its share page (the same key, so usually cached) and its files
+    read-only, with a link to that page. With JavaScript, share.js opens the project instead."""
+    s, d = request.args.get("s"), request.args.get("d")
+    if s:
+        url, codec = f"/s/{s}", stored_codec(options)
+    else:
+        url, codec = f"/d/{d}", "d" + (d or "").partition("/")[0]
+    service = share.service()
+    svg = None
+    try:  # a cached drawing is free; anything else charges the render budget, like the share page
+        body, _ = service.render(
+            text,
+            options,
+            "svg",
+            service.render_key(text, options, codec, "svg"),
+            codec=codec,
+            on_miss=lambda: rate_limits().check("renders"),
+        )
+        svg = body.decode("utf-8")
+    except Refusal:  # busy or refused: the files and the link still show
+        pass
+    return {"project": {"files": sorted(links.project_files(text).items()), "url": url}, "svg": svg}
 
 
 def _example_drawing(name: str):
