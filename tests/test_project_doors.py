@@ -202,7 +202,10 @@ def test_api_user_build_contexts_and_render_field(client):
         json={"dockerfile": files["Dockerfile"], "build_contexts": ["base=docker-image://alpine:3.20"]},
     ).get_json()
     assert graph["stages"][0]["base"]["image"] == "docker.io/library/alpine:3.20"
-    assert client.post("/api/share", json={"dockerfile": "FROM a", "build_contexts": {}}).status_code == 400
+    # a Dockerfile's share keeps them too (Options.build_contexts); an empty set is none
+    shared = client.post("/api/share", json={"dockerfile": "FROM a", "build_contexts": {}})
+    assert shared.status_code == 201
+    assert client.get(shared.get_json()["url"] + ".json").get_json()["stages"][0]["base"]["text"] == "a"
 
 
 @pytest.mark.parametrize(
