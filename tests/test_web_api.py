@@ -142,7 +142,10 @@ def test_diagram_endpoint_answers_graph_and_svg(client):
     response = client.post("/api/diagram", json={"dockerfile": TWO_STAGES.decode(), "view": "stages"})
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"graph", "svg", "view"}
+    assert set(body) == {"graph", "svg", "view", "context_names"}
+    # what a named build context could replace: stage names and FROM images (docs/json-format.md)
+    names = [(n["name"], n["use"]) for n in body["context_names"]]
+    assert names == [("build", "stage"), ("golang:1.22", "FROM"), ("final", "stage"), ("alpine:3.20", "FROM")]
     assert body["svg"].lstrip().startswith(("<svg", "<?xml"))
     assert len(body["graph"]["stages"]) == 2
 
