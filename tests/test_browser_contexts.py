@@ -162,7 +162,7 @@ def test_any_name_can_be_added_and_a_bad_one_shows_the_api_message(pages, server
     sync_api.expect(by(page, "build-context-tools")).to_have_value("./tools")
 
 
-@pytest.mark.parametrize("size", ["phone", "tablet"])
+@pytest.mark.parametrize("size", ["phone", "tablet", "desktop"])
 def test_the_menu_fits_small_screens_and_passes_axe(pages, server, size):
     page = pages(size)
     open_editor(page, server)
