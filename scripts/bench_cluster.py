@@ -1,4 +1,5 @@
-"""Bench: a cached stored link through the local cluster's nginx, two app instances against one.
+"""Bench: a cached stored link through the local cluster's nginx, two app instances against one;
+and a cached link image beside a render storm, through the same proxy.
 
 ``python -m scripts.bench_cluster [--seconds 4] [--concurrency 16]`` (also the ``cluster``
 section of ``make bench``). Starts a cluster with scripts/cluster.py in a temporary folder (free
@@ -7,7 +8,12 @@ ports, loopback only), stores one Dockerfile, draws its page once, then for a fi
 ``/s/<id>`` — answered from the app's render cache, which nginx does not cache, so every request
 reaches an instance. Once with nginx spreading over both instances, once with one (nginx
 reloaded with a single upstream, the other instance stopped). Prints requests per second, p50,
-p99 and errors for each, and the ratio. Bounded: a few seconds per phase, loopback only.
+p99 and errors for each, and the ratio.
+
+Then, with both instances, the production answer to render overload: a stateless link's image
+(``/d/…/….svg``, which nginx caches, deploy/nginx-proxy.conf) read by 8 clients alone, then
+beside 64 clients asking for SVG renders through the same proxy (scripts/bench_load.py's storm,
+shed by the instances with fast 503s). Bounded: a few seconds per phase, loopback only.
 """
 
 from __future__ import annotations
@@ -118,6 +124,7 @@ def bench_cluster(seconds: float = 4.0, concurrency: int = 16) -> dict:
             wait_http(cluster.app_url(index) + path, 30)
         port = cluster.state["port"]
         results = {"two": load(port, path, seconds, concurrency)}
+        results.update(_overload(cluster, port))
         ports = cluster.state["apps"]
         cluster.state["apps"] = ports[:1]
         cluster.start_nginx()  # reload with one upstream
@@ -128,6 +135,22 @@ def bench_cluster(seconds: float = 4.0, concurrency: int = 16) -> dict:
     finally:
         cluster.down()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _overload(cluster, port: int) -> dict:
+    """A cached link image alone, then beside a 64-client render storm, all through nginx."""
+    from scripts.bench_load import collect, drive_apart
+    from scripts.cluster import wait_http
+    from webapp import links
+
+    image = links.stateless_path(TEXT) + ".svg"
+    wait_http(f"http://127.0.0.1:{port}{image}", 30)  # drawn once, now in nginx's cache
+    alone = load(port, image, 2.0, 8)
+    storm = drive_apart(port, "SVG render", 64, 4.0, image)
+    time.sleep(0.3)  # the storm is under way
+    beside = load(port, image, 3.4, 8)
+    renders = collect(storm, 4.0)
+    return {"image alone": alone, "image beside": beside, "storm": renders}
 
 
 def cluster_section(ctx: dict) -> list:
@@ -149,6 +172,24 @@ def cluster_section(ctx: dict) -> list:
             1.5,  # a second instance must never make the service slower (on 2 shared cores, ~1x)
         )
     )
+    alone, beside, storm = results["image alone"], results["image beside"], results["storm"]
+    rows.append(
+        Result(
+            f"proxy: 64 SVG clients ({storm.ok} drawn, {storm.busy} fast 503), p99 of all answers",
+            storm.pct(0.99),
+            "ms",
+            2000.0,
+        )
+    )
+    rows.append(
+        Result(
+            f"proxy: cached link image x8 alone ({alone['rps']:.0f}/s) / beside it ({beside['rps']:.0f}/s)",
+            alone["rps"] / max(beside["rps"], 1e-9),
+            "x",
+            3.0,
+        )
+    )
+    rows.append(Result("proxy: cached link image failures beside the storm", beside["errors"], "", 0))
     return rows
 
 
