@@ -148,3 +148,60 @@ def test_no_room_for_the_working_folder_is_a_render_error(tmp_path, monkeypatch)
     monkeypatch.setattr(gv.tempfile, "tempdir", str(missing))  # mkdtemp fails: no such directory
     with gv.DotRunner() as runner, pytest.raises(gv.RenderError, match="no working folder"):
         runner.run(SMALL, "svg")
+
+
+HOSTILE = (
+    b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+    b'xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">'
+    b'<g id="a b" class="x&quot;y" transform="translate(1 2)"><script>alert(2)</script>'
+    b'<a xlink:href="javascript:alert(3)"><text fill="url(javascript:x)" x="1">t</text></a>'
+    b'<rect width="java&#9;script:alert(4)" height="3"/></g></svg>'
+)
+
+
+@pytest.mark.parametrize("size", [1, 3, 64])
+def test_elements_are_judged_as_their_start_tags_arrive_in_any_pieces(size):
+    # each element is judged when its start tag has been read: tags split across pieces too
+    sanitizer = SvgSanitizer()
+    for start in range(0, len(HOSTILE), size):
+        sanitizer.feed(HOSTILE[start : start + size])
+    out = sanitizer.close()
+    assert out == sanitize_svg(HOSTILE)
+    for gone in (b"onload", b"script", b"alert", b"href", b"<a", b"url(", b'class="'):
+        assert gone not in out
+    assert b'transform="translate(1 2)"' in out and b'id="a b"' in out and b'height="3"' in out
+
+
+def _child(code: str):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def test_exchange_reaps_a_child_that_exits_after_its_output():
+    proc = _child("import sys; sys.stdout.write(sys.stdin.read()[::-1])")
+    out = bytearray()
+    try:
+        gv._exchange(proc, b"abc" * 50000, 10.0, out.extend)
+    finally:
+        gv._Job(proc).discard()
+    assert bytes(out) == (b"abc" * 50000)[::-1]  # more than a pipe buffer, written non-blocking
+    assert proc.returncode == 0
+
+
+def test_exchange_times_out_on_a_child_that_closes_its_output_but_keeps_running():
+    proc = _child("import os, time; os.close(1); os.close(2); time.sleep(30)")
+    started = time.monotonic()
+    try:
+        with pytest.raises(gv.subprocess.TimeoutExpired):
+            gv._exchange(proc, b"", 0.5, lambda chunk: None)
+    finally:
+        gv._Job(proc).discard()
+    assert time.monotonic() - started < 10

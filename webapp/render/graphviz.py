@@ -492,6 +492,9 @@ def _exchange(
     offset = 0
     with selectors.DefaultSelector() as selector:
         if data:
+            # non-blocking: each wake-up writes as much as the pipe takes (moby's DOT in one or
+            # two writes rather than one PIPE_BUF piece per wake-up)
+            os.set_blocking(proc.stdin.fileno(), False)
             selector.register(proc.stdin, selectors.EVENT_WRITE)
         else:
             proc.stdin.close()
@@ -507,7 +510,9 @@ def _exchange(
                 stream = key.fileobj
                 if stream is proc.stdin:
                     try:
-                        offset += os.write(key.fd, view[offset : offset + select.PIPE_BUF])
+                        offset += os.write(key.fd, view[offset:])
+                    except BlockingIOError:
+                        continue  # full again since select said otherwise: wait for room
                     except BrokenPipeError:
                         offset = len(data)
                     if offset >= len(data):
@@ -528,10 +533,31 @@ def _exchange(
                         sink(chunk)
                     except Exception as exc:  # noqa: BLE001 - re-raised below, after dot ends
                         failure = exc
-    proc.wait(timeout=max(0.0, deadline - time.monotonic()) or 0.01)
+    _wait_exit(proc, deadline, timeout)
     if failure is not None and proc.returncode == 0:
         raise failure
     return bytes(err)
+
+
+def _wait_exit(proc: subprocess.Popen, deadline: float, timeout: float) -> None:
+    """Reap dot once it has closed its output; ``subprocess.TimeoutExpired`` past ``deadline``.
+
+    ``Popen.wait(timeout)`` polls with sleeps of 1 ms and more, and dot usually exits a fraction
+    of a millisecond after closing its output (a millisecond lost on most renders): where Linux
+    offers a pidfd, its readiness says when dot has exited, with no polling."""
+    remaining = max(0.0, deadline - time.monotonic()) or 0.01
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # not Linux 5.3+: Popen's own polling
+        proc.wait(timeout=remaining)
+        return
+    try:
+        ready, _, _ = select.select([pidfd], [], [], remaining)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    proc.wait(timeout=remaining)  # it has exited: reaped at once
 
 
 def run_dot_raw(dot_text: str, fmt: str, *, timeout: float = 10.0, memory_mb: int = 1024) -> bytes:

@@ -104,8 +104,14 @@ def _scan(root) -> tuple[set[str], set[str], list]:
     tags: set[str] = set()
     names: set[str] = set()
     unsafe: list = []
+    _scan_elements(root.iter(etree.Element), tags, names, unsafe)
+    return tags, names, unsafe
+
+
+def _scan_elements(elements, tags: set[str], names: set[str], unsafe: list) -> None:
+    """Add to ``tags``, ``names`` and ``unsafe`` (see :func:`_scan`) what ``elements`` hold."""
     allowed, name_attributes, name_value = ALLOWED_ATTRIBUTES, _NAME_ATTRIBUTES, _NAME_VALUE.match
-    for el in root.iter(etree.Element):
+    for el in elements:
         tags.add(el.tag)
         for key, value in el.items():
             if key not in allowed:
@@ -115,7 +121,6 @@ def _scan(root) -> tuple[set[str], set[str], list]:
                     unsafe.append((el, key))
             elif key in name_attributes and not name_value(value):
                 unsafe.append((el, key))
-    return tags, names, unsafe
 
 
 def _safe_value(value: str) -> bool:
@@ -146,14 +151,24 @@ class SvgSanitizer:
     _HEAD_LIMIT = 64 * 1024
 
     def __init__(self) -> None:
-        self._parser = etree.XMLParser(**_PARSER_OPTIONS)
+        # a pull parser: each element is judged as soon as its start tag is read, while dot is
+        # still writing the rest (the same judgement as one pass over the finished tree)
+        self._parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
         self._head: bytearray | None = bytearray()  # bytes before Graphviz's doctype is dealt with
+        self._tags: set[str] = set()
+        self._names: set[str] = set()
+        self._unsafe: list = []
+
+    def _judge_started(self) -> None:
+        """Scan the elements whose start tags were read since the last call."""
+        _scan_elements((el for _, el in self._parser.read_events()), self._tags, self._names, self._unsafe)
 
     def _feed(self, data: bytes) -> None:
         try:
             self._parser.feed(data)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
+        self._judge_started()
 
     def feed(self, chunk: bytes) -> None:
         """Read the next piece of Graphviz's output."""
@@ -189,7 +204,8 @@ class SvgSanitizer:
             raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
         if root.tag != _SVG + "svg":
             raise RenderError("Graphviz wrote a document that is not SVG")
-        tags, names, unsafe = _scan(root)
+        self._judge_started()  # any start tags read by close()
+        tags, names, unsafe = self._tags, self._names, self._unsafe
         for el, key in unsafe:  # allowlisted attributes whose value may not stay go first
             del el.attrib[key]
         # Attributes not allowlisted go (namespaced names never are); then elements not allowlisted
