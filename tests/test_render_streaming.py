@@ -205,3 +205,45 @@ def test_exchange_times_out_on_a_child_that_closes_its_output_but_keeps_running(
     finally:
         gv._Job(proc).discard()
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"", b"\n  ", b"<!-- after -->", b"<?pi x?>", b"junk", b"<svg/>"],
+    ids=["nothing", "blank", "comment", "pi", "junk", "second-root"],
+)
+def test_an_early_finish_gives_what_the_ordinary_way_gives_whatever_follows(tail):
+    # early: the work is done when a piece ends like Graphviz's SVG; anything after it means
+    # starting over, so the answer (or the refusal, from feed or close) is the ordinary one
+    body = HOSTILE + b"\n"
+    legend = SvgSanitizer()
+    legend.feed(body)
+    legend_root = legend.close_tree()
+
+    def outcome(sanitizer, legend=None):
+        try:
+            for piece in (body[:50], body[50:], tail):
+                if piece:
+                    sanitizer.feed(piece)
+            return sanitizer.close(legend)
+        except gv.RenderError as exc:
+            return str(exc)
+
+    expected = outcome(SvgSanitizer(), legend_root)
+    assert outcome(SvgSanitizer(legend_root, early=True)) == expected
+    if tail.strip() in (b"junk", b"<svg/>"):
+        assert "could not be read" in expected
+    else:
+        assert b"legend-graph" in expected and b"alert" not in expected
+
+
+def test_label_lines_are_escaped_and_measured_once_across_renders():
+    from webapp.render import dot as dot_module
+
+    line = "RUN echo 'a line seen twice' && make \\\\ \"quoted\" & more"
+    dot_module._escape_line.cache_clear()
+    first = dot_module.dot_label((line, line + " 2"))
+    hits = dot_module._escape_line.cache_info().hits
+    assert dot_module.dot_label((line,)) == dot_module.escape(line)
+    assert dot_module._escape_line.cache_info().hits == hits + 1
+    assert first == dot_module.escape(line) + "\\n" + dot_module.escape(line + " 2")

@@ -27,11 +27,16 @@ class DotLabel(str):
     """A label already escaped by :func:`~webapp.render.escape.escape`; the only str a label takes."""
 
 
+_escape_line = lru_cache(maxsize=8192)(escape)
+""":func:`escape` of one label line, remembered: a file edited in the editor is drawn again and
+again with most of its lines unchanged."""
+
+
 def dot_label(lines: tuple[str, ...] | list[str], *, left: bool = False) -> DotLabel:
     """Label lines (plain user text) as one escaped DOT label, centred or left-justified."""
     if left:
-        return DotLabel("".join(escape(line) + _LEFT for line in lines))
-    return DotLabel(_NEWLINE.join(escape(line) for line in lines))
+        return DotLabel("".join(_escape_line(line) + _LEFT for line in lines))
+    return DotLabel(_NEWLINE.join(map(_escape_line, lines)))
 
 
 @lru_cache(maxsize=4096)
@@ -77,6 +82,7 @@ _ASCII_WIDTHS = tuple(
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
+@lru_cache(maxsize=8192)  # lines repeat from one render of a file to the next
 def _line_width(line: str) -> int:
     # one C-level pass over the ASCII bytes; the rare other characters are found by a regex
     total = sum(map(_ASCII_WIDTHS.__getitem__, line.encode("ascii", "ignore")))

@@ -452,9 +452,10 @@ class DotRunner:
         if fmt != "svg":
             return self.run_raw(dot_text, fmt, timeout=timeout, memory_mb=memory_mb)
         legend_root = self._legend(legend, timeout, memory_mb) if legend else None
-        sanitizer = SvgSanitizer()
+        # early: the SVG is finished (and the legend placed) while dot is still exiting
+        sanitizer = SvgSanitizer(legend_root, early=True)
         self._run(dot_text, fmt, sanitizer.feed, timeout, memory_mb)
-        return sanitizer.close(legend_root)
+        return sanitizer.close()
 
     def _legend(self, legend_dot: str, timeout: float | None, memory_mb: int | None):
         state = self._state

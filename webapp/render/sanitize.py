@@ -146,11 +146,18 @@ class SvgSanitizer:
 
     ``feed(chunk)`` as bytes arrive; ``close()`` then removes what is not allowed and returns the
     sanitised SVG. Same result as :func:`sanitize_svg` on the whole document.
+
+    With ``early``, a piece that ends the way Graphviz ends its SVG (``</svg>`` and a newline)
+    finishes the work at once (judging, stripping, writing out, with ``legend`` placed above),
+    while dot is still exiting; :meth:`close` then returns that result. Should anything arrive
+    after it, or the early finish fail, :meth:`close` does all of the work again the ordinary way
+    over every piece fed, so the result and the errors are those of a sanitiser without ``early``.
     """
 
     _HEAD_LIMIT = 64 * 1024
+    _END = b"</svg>\n"
 
-    def __init__(self) -> None:
+    def __init__(self, legend=None, *, early: bool = False) -> None:
         # a pull parser: each element is judged as soon as its start tag is read, while dot is
         # still writing the rest (the same judgement as one pass over the finished tree)
         self._parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
@@ -158,6 +165,10 @@ class SvgSanitizer:
         self._tags: set[str] = set()
         self._names: set[str] = set()
         self._unsafe: list = []
+        self._legend = legend
+        self._pieces: list[bytes] | None = [] if early else None  # everything fed, for a redo
+        self._finished = False  # an early finish was tried
+        self._result: bytes | None = None  # its result, while nothing came after it
 
     def _judge_started(self) -> None:
         """Scan the elements whose start tags were read since the last call."""
@@ -172,23 +183,45 @@ class SvgSanitizer:
 
     def feed(self, chunk: bytes) -> None:
         """Read the next piece of Graphviz's output."""
+        if self._pieces is not None:
+            self._pieces.append(bytes(chunk))
+            if self._finished:  # more after the end: close() starts over
+                self._result = None
+                return
         if self._head is None:
             self._feed(chunk)
-            return
-        # Graphviz writes a public SVG 1.1 doctype without an internal subset before the root: drop
-        # exactly that once the root has started (any other doctype is refused).
-        self._head += chunk
-        if b"<svg" in self._head or len(self._head) > self._HEAD_LIMIT:
-            head, self._head = bytes(self._head), None
-            self._feed(_DOCTYPE.sub(b"", head, count=1))
+        else:
+            # Graphviz writes a public SVG 1.1 doctype without an internal subset before the root:
+            # drop exactly that once the root has started (any other doctype is refused).
+            self._head += chunk
+            if b"<svg" in self._head or len(self._head) > self._HEAD_LIMIT:
+                head, self._head = bytes(self._head), None
+                self._feed(_DOCTYPE.sub(b"", head, count=1))
+        if self._pieces is not None and chunk.endswith(self._END):
+            self._finished = True
+            try:
+                self._result = self._write(self._legend)
+            except Exception:  # noqa: BLE001 - close() does it again and raises it there
+                self._result = None
+
+    def _write(self, legend) -> bytes:
+        return etree.tostring(self.close_tree(legend), encoding="utf-8", xml_declaration=False) + b"\n"
 
     def close(self, legend=None) -> bytes:
         """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document.
 
-        ``legend`` is the root of another sanitised drawing (see :func:`parse_sanitized`) to put
-        above this one, in the same canvas (:func:`place_above`).
+        ``legend`` (by default the one given when made) is the root of another sanitised drawing
+        (see :func:`parse_sanitized`) to put above this one, in the same canvas (:func:`place_above`).
         """
-        return etree.tostring(self.close_tree(legend), encoding="utf-8", xml_declaration=False) + b"\n"
+        legend = self._legend if legend is None else legend
+        if self._finished:
+            if self._result is not None and legend is self._legend:
+                return self._result
+            again = SvgSanitizer()  # the ordinary way, over everything fed
+            for piece in self._pieces:
+                again.feed(piece)
+            return again.close(legend)
+        return self._write(legend)
 
     def close_tree(self, legend=None):
         """:meth:`close`, as the lxml root element."""
