@@ -444,3 +444,33 @@ def test_a_mount_onto_the_root_fails_the_build(lines):
 )
 def test_a_mount_below_the_working_directory_or_a_secret_is_fine(lines):
     assert errs(analyze(in_stage_a(lines), target="a")) == []
+
+
+def test_static_mount_answers_as_check_mount_does():
+    """A --mount value nothing expands is checked once per text (cached) with check_mount's answer,
+    its errors included; a value with a variable is still expanded in its stage."""
+    from webapp.dispatch import _static_mount
+    from webapp.instructions import Problem, check_mount
+
+    for value in (
+        "type=cache,target=/root/.cache",
+        "type=tmpfs,size=10,target=/x",
+        "type=cache,target=/a,sharing=nope",
+        "type=bind,uid=1,target=/a",
+        "bogus,target=/a",
+        "type=secret,id=a,required",
+    ):
+        try:
+            expected = check_mount(value, lambda word: word)
+        except Problem as problem:
+            expected = (problem.code, problem.message)
+        for _ in range(2):  # the second answer comes from the cache
+            try:
+                got = _static_mount(value)
+            except Problem as problem:
+                got = (problem.code, problem.message)
+            assert got == expected
+    graph = analyze("FROM alpine\nARG T=/\nRUN --mount=type=cache,target=$T true\n")
+    assert any("invalid mount target" in d.message for d in graph.diagnostics)
+    graph = analyze("FROM alpine\nARG T=/x\nRUN --mount=type=cache,target=$T true\n")
+    assert not any("invalid mount target" in d.message for d in graph.diagnostics)

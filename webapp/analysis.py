@@ -16,7 +16,7 @@ from . import checks, config
 from .contexts import NEVER_NAMED, context_base, context_key, context_source
 from .dispatch import dispatch_problem, next_workdir
 from .errors import ExpansionTooDeep, ExpansionTooLarge, InputTooLarge
-from .instructions import Mount, Problem, check, check_instruction, parse_mount, suggest
+from .instructions import Mount, Problem, check, parse_mount, suggest
 from .lexer import decode, lex, parse_heredoc
 from .model import (
     Base,
@@ -195,12 +195,17 @@ class _Analyzer:
         said_no_stage = False
         for ins in self.lexed.instructions:
             # An instruction the lexer already refused is not checked again.
-            problem = None if ins.line in lexer_errors else check_instruction(ins)
-            if problem is not None or ins.line in lexer_errors:
+            problem = None
+            if ins.line in lexer_errors:
                 self.refused.add(id(ins))  # BuildKit stops before building it
-            if problem is not None:
-                self.error(problem.code, problem.message, ins.line, current.index if current else None)
-                self.parse_failed = True
+            else:
+                try:
+                    check(ins)  # check_instruction without the call
+                except Problem as found:
+                    problem = found
+                    self.refused.add(id(ins))
+                    self.error(problem.code, problem.message, ins.line, current.index if current else None)
+                    self.parse_failed = True
             if ins.keyword == "FROM":
                 current = self.new_stage(ins, problem is None)
                 continue

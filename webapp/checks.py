@@ -378,6 +378,8 @@ class Context:
             for ins in self.graph.stages[base.stage].instructions:
                 if ins.keyword == "ONBUILD" and ins.sub is not None:
                     triggers.append(replace(ins.sub, line=stage.line, end_line=stage.line))
+        if not triggers:
+            return stage.instructions  # read only: no list of its own needed
         return triggers + list(stage.instructions)
 
     def _expand(self, word: str, env: dict[str, str]) -> str:
@@ -811,9 +813,19 @@ def _reserved_stage_name(ctx: Context) -> Iterator[Finding]:
 
 def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
     words: list[tuple[str, Instruction, int]] = []
+    append = words.append
     for stage in ctx.graph.stages:
-        words.append((_keyword_as_written(stage.from_instruction), stage.from_instruction, stage.index))
-        words += [(_keyword_as_written(i), i, stage.index) for i in stage.instructions]
+        index = stage.index
+        append((_keyword_as_written(stage.from_instruction), stage.from_instruction, index))
+        for ins in stage.instructions:
+            # _keyword_as_written's first test, inlined: the source starts with the keyword
+            source, keyword = ins.source, ins.keyword
+            size = len(keyword)
+            head = source[:size]
+            if head.upper() == keyword and (len(source) == size or source[size].isspace()):
+                append((head, ins, index))
+            else:
+                append((_keyword_as_written(ins), ins, index))
     lower = upper = 0
     for word, _, _ in words:  # _casing's counts, in one pass
         if word == word.lower():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from .instructions import Problem, check_mount
 from .lexer import parse_heredoc
@@ -205,8 +206,10 @@ def _copy(ins: Instruction, x: Expander, _args) -> None:
         x(ins.flag("chown") or "")
         chmod = x(ins.flag("chmod") or "")
         checksum = x(ins.flag("checksum") or "") if ins.keyword == "ADD" else ""
-    sources = [w for w in ins.args[:-1] if ins.json or parse_heredoc(w) is None]
-    sources = [x(w) for w in sources]
+    if ins.json:
+        sources = [x(w) for w in ins.args[:-1]]
+    else:  # a word without "<<" is no heredoc (parse_heredoc's own first test)
+        sources = [x(w) for w in ins.args[:-1] if "<<" not in w or parse_heredoc(w) is None]
     if ins.args:
         x(ins.args[-1])
     for doc in ins.heredocs:  # inline files: expanded with quotes taken literally
@@ -276,8 +279,12 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
     """RUN: each ``--mount`` is read again with its values expanded, and fully checked; ``--device``."""
     if not ins.flags:
         return
+    escape = x.escape
     for value in ins.flag_values("mount"):
-        mount_type, target = check_mount(value, x)
+        if "$" in value or "'" in value or '"' in value or escape in value:
+            mount_type, target = check_mount(value, x)
+        else:  # nothing to expand: the answer depends on the text alone
+            mount_type, target = _static_mount(value)
         if mount_type in ("secret", "ssh"):
             continue
         # A relative target is joined to the working directory (an image is taken to set none).
@@ -290,6 +297,26 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
         raise Problem(
             "run-device", "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"
         )
+
+
+@lru_cache(maxsize=1024)
+def _static_mount_result(value: str) -> tuple[str, str] | tuple[str, str, None]:
+    try:
+        return check_mount(value, _unchanged)
+    except Problem as problem:
+        return problem.code, problem.message, None
+
+
+def _unchanged(word: str) -> str:
+    return word
+
+
+def _static_mount(value: str) -> tuple[str, str]:
+    """:func:`check_mount` of a value no expansion changes (no ``$``, quote or escape), cached."""
+    result = _static_mount_result(value)
+    if len(result) == 3:
+        raise Problem(result[0], result[1])
+    return result
 
 
 _CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] = {

@@ -93,6 +93,27 @@ def check(ins: Instruction) -> None:
     args = ins.args
     if kw not in KNOWN:
         raise Problem("unknown-instruction", f"unknown instruction: {keyword_as_written(ins)}")
+    if kw == "RUN":  # the most frequent first (the branches exclude each other)
+        if not ins.flags:
+            return
+        check_flags(ins)
+        for value in ins.flag_values("device"):
+            check_device(value)
+        for value in ins.flag_values("mount"):
+            parse_mount(value)
+        network = ins.flag("network")
+        if network is not None and network not in ("default", "none", "host"):
+            raise Problem("run-network", f"invalid network mode {go_quote(network)}")
+        security = ins.flag("security")
+        if security is not None and security not in ("sandbox", "insecure"):
+            raise Problem("run-security", f"security {go_quote(security)} is not valid")
+        return
+    if kw == "ARG":
+        if not args:
+            raise Problem("missing-argument", "ARG requires at least one argument")
+        if any(a.startswith("=") for a in args):
+            raise Problem("blank-name", "ARG names can not be blank")
+        return
     if kw == "FROM":
         if len(args) == 3 and args[1].lower() == "as":
             if not STAGE_NAME.match(args[2].lower()):
@@ -128,12 +149,6 @@ def check(ins: Instruction) -> None:
             raise Problem("missing-argument", f"{kw} requires at least one argument")
         if any(args[i] == "" for i in range(0, len(args), 3)):
             raise Problem("blank-name", f"{kw} names can not be blank")
-        return
-    if kw == "ARG":
-        if not args:
-            raise Problem("missing-argument", "ARG requires at least one argument")
-        if any(a.startswith("=") for a in args):
-            raise Problem("blank-name", "ARG names can not be blank")
         return
     if kw == "EXPOSE" or kw == "VOLUME":
         if not args:
@@ -189,21 +204,6 @@ def check(ins: Instruction) -> None:
         if trigger in ("MAINTAINER", "FROM"):
             raise Problem("onbuild", f"{trigger} isn't allowed as an ONBUILD trigger")
         # The trigger itself is parsed only when a child stage inherits it (inherit_onbuild).
-        return
-    if kw == "RUN":
-        if not ins.flags:
-            return
-        check_flags(ins)
-        for value in ins.flag_values("device"):
-            check_device(value)
-        for value in ins.flag_values("mount"):
-            parse_mount(value)
-        network = ins.flag("network")
-        if network is not None and network not in ("default", "none", "host"):
-            raise Problem("run-network", f"invalid network mode {go_quote(network)}")
-        security = ins.flag("security")
-        if security is not None and security not in ("sandbox", "insecure"):
-            raise Problem("run-security", f"security {go_quote(security)} is not valid")
         return
     # CMD, ENTRYPOINT
     check_flags(ins)
