@@ -515,3 +515,49 @@ def test_real_dockerfiles_use_a_small_part_of_the_budget(corpus, monkeypatch):
     monkeypatch.setattr(shell, "MAX_WORK", 10_000)  # and the check does bite when it is small
     with pytest.raises(ExpansionTooLarge):
         analyze((corpus / "real" / "moby__moby__Dockerfile.Dockerfile").read_bytes())
+
+
+def test_simple_references_expand_as_the_lexer_does():
+    """Words of plain text and $name/${name} skip the lexer (shell._simple) with its text, its
+    variables, its cost and its limits; anything else is left to the lexer."""
+    from webapp import shell
+
+    env = {"A": "one", "B_2": "", "é": "x", "LONG": "y" * 1000}
+    words = [
+        "$A",
+        "${A}/x",
+        "a$A$B_2${C}b",
+        "$Aé",
+        "${é}",
+        "$1a",
+        "$A$",
+        "${A",
+        "$A-${B_2}-$NOPE",
+        "$LONG$LONG",
+    ]
+    used = 0
+    for word in words:
+        simple = shell._simple(word, env, None)
+        used += simple is not None
+        lexer = shell._Lexer(word, env, "\\", shell.Budget())
+        try:
+            text = lexer.until(None, raw_escapes=False)
+        except shell.ExpansionError:
+            assert simple is None
+            continue
+        if simple is None:
+            assert not shell._REFERENCE.search(word) or "$" in shell._REFERENCE.sub("", word)
+            continue
+        cost = shell.MAX_WORK - lexer.budget.left
+        assert simple == (text, lexer.looked, cost, lexer.matched, lexer.unmatched), word
+    assert used == 7
+    # a budget the references would overspend: the lexer raises, as before
+    with shell.expansion_budget(limit=1500) as budget:
+        shell.expand("$LONG", env)
+        with pytest.raises(shell.ExpansionTooLarge):
+            shell.expand("$LONG$A", env)
+        assert budget.left < 0
+    # a value over the size limit: the lexer's error
+    big = {"V": "v" * (shell.MAX_VALUE_CHARS // 2 + 1)}
+    with pytest.raises(shell.ExpansionTooLarge):
+        shell.expand("$V$V", big)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .wording import go_quote
 
@@ -159,6 +160,11 @@ def normalize_platform(platform: str) -> str:
     ``darwin/amd64``, ``arm64`` -> ``linux/arm64``. A string containerd refuses is returned
     lower-cased (callers validate first with :func:`parse_platform`).
     """
+    return _normalize_platform(platform)
+
+
+@lru_cache(maxsize=256)
+def _normalize_platform(platform: str) -> str:
     try:
         return str(parse_platform(platform).normalized())
     except PlatformError:
@@ -167,14 +173,21 @@ def normalize_platform(platform: str) -> str:
 
 def platform_args(platform: str, prefix: str) -> dict[str, str]:
     """The builtin ``<prefix>PLATFORM/OS/ARCH/VARIANT/OSVERSION`` args for a platform string."""
+    return dict(_platform_args(platform, prefix))  # a dict of the caller's own
+
+
+@lru_cache(maxsize=256)
+def _platform_args(platform: str, prefix: str) -> tuple[tuple[str, str], ...]:
+    """:func:`platform_args`' items, computed once per platform and prefix (every analysis asks
+    for the same few)."""
     try:
         parsed = parse_platform(platform).normalized()
     except PlatformError:
         parsed = Platform(platform.lower(), "")
-    return {
-        f"{prefix}PLATFORM": str(Platform(parsed.os, parsed.arch, parsed.variant)),
-        f"{prefix}OS": parsed.os,
-        f"{prefix}OSVERSION": parsed.os_version,
-        f"{prefix}ARCH": parsed.arch,
-        f"{prefix}VARIANT": parsed.variant,
-    }
+    return (
+        (f"{prefix}PLATFORM", str(Platform(parsed.os, parsed.arch, parsed.variant))),
+        (f"{prefix}OS", parsed.os),
+        (f"{prefix}OSVERSION", parsed.os_version),
+        (f"{prefix}ARCH", parsed.arch),
+        (f"{prefix}VARIANT", parsed.variant),
+    )

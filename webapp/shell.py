@@ -131,6 +131,13 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
                 exc.word = word
                 raise
             return Expansion(text, matched, unmatched)
+    if "'" not in word and '"' not in word and escape not in word:
+        simple = _simple(word, env, budget)
+        if simple is not None:
+            text, looked, cost, matched, unmatched = simple
+            if memo is not None:
+                memo[key] = (text, tuple(looked), cost, frozenset(matched), frozenset(unmatched))
+            return Expansion(text, matched, unmatched)
     lexer = _Lexer(word, env, escape, budget or Budget())
     left = lexer.budget.left
     try:
@@ -146,6 +153,54 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
 
 _UNSET = object()
 """What :func:`expand`'s memo records for a variable that was looked up and not set."""
+
+_REFERENCE = re.compile(r"\$(?:([^\W\d]\w*)|\{([^\W\d]\w*)\})")
+"""``$name`` or ``${name}`` with a name that starts with a letter or ``_``: what ``_Lexer``'s
+``dollar`` reads as one plain look-up (its name pattern is as greedy as this one)."""
+
+
+def _simple(word: str, env: Mapping[str, str], budget: Budget | None):
+    """A word of plain text and ``$name``/``${name}`` references only (no quote or escape: the
+    caller checked) expanded without the lexer: (text, looked, cost, matched, unmatched), each as
+    ``_Lexer`` would find it, after spending the same work. None when the word holds anything
+    else (another use of ``$``) or when a limit would be passed: the lexer then decides, with
+    its own errors, so no limit moves."""
+    out: list[str] = []
+    looked: list[tuple[str, object]] = []
+    matched: set[str] = set()
+    unmatched: set[str] = set()
+    cost = size = pos = 0
+    for match in _REFERENCE.finditer(word):
+        start = match.start()
+        if start > pos:
+            plain = word[pos:start]
+            if "$" in plain:
+                return None
+            out.append(plain)
+        name = match.group(1) or match.group(2)
+        if name in env:
+            value = env[name]
+            matched.add(name)
+            looked.append((name, value))
+            cost += LOOKUP_COST + len(value)
+            size += len(value)
+            out.append(value)
+        else:
+            unmatched.add(name)
+            looked.append((name, _UNSET))
+            cost += LOOKUP_COST
+        pos = match.end()
+    if not looked or "$" in word[pos:]:
+        return None
+    out.append(word[pos:])
+    # the lexer checks the value's size after each piece and spends per look-up; both only grow,
+    # so the totals within bounds mean no step on the way passed one
+    left = MAX_WORK if budget is None else budget.left  # expand's own Budget() when there is none
+    if size > max(MAX_VALUE_CHARS, len(word)) or left - cost < 0:
+        return None
+    if budget is not None:
+        budget.spend(cost)
+    return "".join(out), looked, cost, matched, unmatched
 
 
 def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
