@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import checks, config
 from .contexts import NEVER_NAMED, context_base, context_key, context_source
-from .dispatch import dispatch_problem, next_workdir
+from .dispatch import DISPATCH_CHECKS, Expander, dispatch_problem, next_workdir
 from .errors import ExpansionTooDeep, ExpansionTooLarge, InputTooLarge
 from .instructions import Mount, Problem, check, parse_mount, suggest
 from .lexer import decode, lex, parse_heredoc
@@ -371,12 +371,24 @@ class _Analyzer:
         if work.index in self.replaced:  # BuildKit never runs a stage a named context replaces
             return
         scope = Scope(work.index, work.from_ins.line)
+        # self.dispatch inlined: one expander for the stage (its env is the stage's, updated in place)
+        env, escape, build_args, refused = work.env, self.escape, self.build_args, self.refused
+        expander = Expander(env, escape)
         for ins in work.instructions:
-            work.workdir = self.dispatch(scope, ins, work.env, work.workdir)
             kw = ins.keyword
+            if id(ins) not in refused:
+                check = DISPATCH_CHECKS.get(kw)
+                if check is not None:
+                    expander.workdir = work.workdir
+                    try:
+                        check(ins, expander, build_args)
+                    except Problem as problem:
+                        self.report.build_error(scope, problem.code, problem.message, ins.line)
+                if kw == "WORKDIR":  # next_workdir changes nothing else
+                    work.workdir = next_workdir(ins, env, escape, work.workdir)
             if kw == "ARG" or kw == "ENV":  # the only ones apply_env and command_sources read
-                apply_env(work.env, ins, global_env, self.build_args, self.escape)
-            elif kw == "COPY" or kw == "ADD" or kw == "RUN":
+                apply_env(env, ins, global_env, build_args, escape)
+            elif kw == "COPY" or kw == "ADD" or (kw == "RUN" and ins.flags):  # a RUN reads only mounts
                 self.command_sources(scope, work, ins)
 
     def dispatch(self, scope: Scope, ins: Instruction, env: dict[str, str], workdir: str) -> str:

@@ -249,9 +249,10 @@ class Context:
         for ins in self.instructions:
             found: list[str] = []
             for number in range(previous_end + 1, min(ins.line, len(lines) + 1)):
-                if number in directive_lines:
+                raw = lines[number - 1]
+                if "#" not in raw or number in directive_lines:  # no comment here
                     continue
-                raw = lines[number - 1].lstrip()
+                raw = raw.lstrip()
                 if raw.startswith("#"):
                     text = raw[1:].strip()
                     found = found + [text] if text else []
@@ -313,16 +314,18 @@ class Context:
         out: list[Step] = []
         wanted = {s.index for s in self.dispatched}
         copies = 0  # variables copied into snapshots: bounded, as each step keeps its own
+        append = out.append
         for stage in self.graph.stages:
             base = stage.base
+            os_name = self.stage_os(stage)
             if base.kind is BaseKind.STAGE and base.stage in states:
                 env, declared, shell_set, workdir_set = states[base.stage]
                 env, declared = dict(env), set(declared)
             else:
                 env, declared, shell_set, workdir_set = {}, set(), False, False
-                if self.stage_os(stage) != "windows":
+                if os_name != "windows":
                     env["PATH"] = _DEFAULT_PATH
-            os_name = self.stage_os(stage)
+            keep = stage.index in wanted
             # Steps between two ARG/ENV share one snapshot (no rule changes them), but each is
             # counted as a copy of its own: the bound stays what it was for every file.
             snapshot: tuple[dict[str, str], set[str]] | None = None
@@ -336,11 +339,11 @@ class Context:
                     )
                 if snapshot is None:
                     snapshot = (dict(env), set(declared))
-                step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
-                if stage.index in wanted:
+                if keep:
+                    step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
                     if ins.json or "$" in ins.source:  # else nothing to report (see _undefined)
                         step.undefined = self._undefined(ins, env, declared)
-                    out.append(step)
+                    append(step)
                 kw = ins.keyword
                 if kw == "ARG":
                     self._apply_arg(ins, env, declared)
@@ -812,31 +815,32 @@ def _reserved_stage_name(ctx: Context) -> Iterator[Finding]:
 
 
 def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
-    words: list[tuple[str, Instruction, int]] = []
+    words: list[tuple[str, Instruction, int, tuple[bool, bool]]] = []
     append = words.append
+    kinds: dict[str, tuple[bool, bool]] = {}  # word -> (all lower, all upper): few distinct words
+    lower = upper = 0  # _casing's counts, in the same pass
     for stage in ctx.graph.stages:
         index = stage.index
-        append((_keyword_as_written(stage.from_instruction), stage.from_instruction, index))
-        for ins in stage.instructions:
-            # _keyword_as_written's first test, inlined: the source starts with the keyword
+        for ins in (stage.from_instruction, *stage.instructions):
+            # _keyword_as_written's usual case, inlined: the source starts with the keyword as is
             source, keyword = ins.source, ins.keyword
             size = len(keyword)
-            head = source[:size]
-            if head.upper() == keyword and (len(source) == size or source[size].isspace()):
-                append((head, ins, index))
+            if source.startswith(keyword) and (len(source) == size or source[size].isspace()):
+                word = keyword
             else:
-                append((_keyword_as_written(ins), ins, index))
-    lower = upper = 0
-    for word, _, _ in words:  # _casing's counts, in one pass
-        if word == word.lower():
-            lower += 1
-        elif word == word.upper():
-            upper += 1
+                word = _keyword_as_written(ins)
+            kind = kinds.get(word)
+            if kind is None:
+                kind = kinds[word] = (word == word.lower(), word == word.upper())
+            if kind[0]:
+                lower += 1
+            elif kind[1]:
+                upper += 1
+            append((word, ins, index, kind))
     majority = "lowercase" if lower > upper else "uppercase"
-    for word, ins, stage in words:
-        if (majority == "lowercase" and word != word.lower()) or (
-            majority == "uppercase" and word != word.upper()
-        ):
+    wanted = 0 if majority == "lowercase" else 1
+    for word, ins, stage, kind in words:
+        if not kind[wanted]:
             yield Finding(
                 ins.line,
                 f"Command '{word}' should match the case of the command majority ({majority})",

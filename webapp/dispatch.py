@@ -66,7 +66,7 @@ def dispatch_problem(
 ) -> Problem | None:
     """The first error BuildKit raises building ``ins`` in a stage whose variables are ``env``
     and whose working directory is ``workdir``."""
-    check = _CHECKS.get(ins.keyword)
+    check = DISPATCH_CHECKS.get(ins.keyword)
     if check is None:
         return None
     x = Expander(env, escape)
@@ -319,7 +319,7 @@ def _static_mount(value: str) -> tuple[str, str]:
     return result
 
 
-_CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] = {
+DISPATCH_CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] = {
     "ENV": _key_values,
     "LABEL": _key_values,
     "ARG": _arg,
@@ -332,3 +332,5 @@ _CHECKS: dict[str, Callable[[Instruction, Expander, Mapping[str, str]], None]] =
     "COPY": _copy,
     "RUN": _run,
 }
+"""keyword -> the check :func:`dispatch_problem` runs (raising :class:`Problem`); no entry, nothing
+to check. The analysis calls these itself with one :class:`Expander` per stage."""

@@ -173,16 +173,16 @@ def lex(text: str) -> Lexed:
         try:
             node = _parse_parts(logical, escape)
             if (
-                node.keyword in _JSON_KEYWORDS
-                and not node.json
-                and node.rest.startswith("[")
-                and _json_with_tail(node.rest)
+                node[0] in _JSON_KEYWORDS
+                and not node[4]
+                and node[1].startswith("[")
+                and _json_with_tail(node[1])
             ):
                 diags.append(
                     Diagnostic(
                         Severity.WARNING,
                         "json-with-tail",
-                        f"{node.keyword}: a JSON array followed by more text is shell form, not exec form",
+                        f"{node[0]}: a JSON array followed by more text is shell form, not exec form",
                         start,
                     )
                 )
@@ -190,9 +190,9 @@ def lex(text: str) -> Lexed:
             if exc.code == "json-too-deep":
                 raise UnreadableInput(exc.message, line=start) from None
             diags.append(_error(exc.code, exc.message, start))
-            node = _Parts(_keyword_of(logical), logical, (), (), False, None)
+            node = (_keyword_of(logical), logical, (), (), False, None)
         heredocs: list[Heredoc] = []
-        if "<<" in logical and _can_contain_heredoc(node):
+        if "<<" in logical and _can_contain_heredoc(node):  # (else no heredoc: tuple() below is ())
             try:
                 specs = heredocs_from_line(logical)
             except _LineError as exc:
@@ -219,9 +219,10 @@ def lex(text: str) -> Lexed:
                 content_text = "".join(body)
                 heredocs.append(Heredoc(name, _chomp(content_text) if chomp else content_text, expand, chomp))
         source = lines[start - 1] if i == start else "\n".join(lines[start - 1 : i])
-        if node.sub is None:  # _build without the call
-            n, docs = node, tuple(heredocs)
-            out.append(Instruction(n.keyword, start, i, n.rest, n.flags, n.args, n.json, docs, None, source))
+        if node[5] is None:  # _build without the call
+            keyword, rest, flags, args, is_json, _ = node
+            docs = tuple(heredocs) if heredocs else ()
+            out.append(Instruction(keyword, start, i, rest, flags, args, is_json, docs, None, source))
         else:
             out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
@@ -238,28 +239,19 @@ def _chomp(text: str) -> str:
     return re.sub(r"(?m)^\t+", "", text)
 
 
-class _Parts:
-    """An instruction's fields before its lines are known (built into an Instruction once)."""
-
-    __slots__ = ("keyword", "rest", "flags", "args", "json", "sub")
-
-    def __init__(self, keyword, rest, flags, args, is_json, sub):
-        self.keyword = keyword
-        self.rest = rest
-        self.flags = flags
-        self.args = args
-        self.json = is_json
-        self.sub = sub
+_Parts = tuple
+"""An instruction's fields before its lines are known (built into an Instruction once):
+(keyword, rest, flags, args, json, sub), sub the ONBUILD trigger's own _Parts or None. A plain
+tuple: one per instruction, cheaper to build than an object."""
 
 
 def _build(parts: _Parts, start: int, end: int, heredocs: tuple[Heredoc, ...], source: str) -> Instruction:
+    keyword, rest, flags, args, is_json, sub_parts = parts
     sub = None
-    if parts.sub is not None:
-        sub = _build(parts.sub, start, end, heredocs, source)
+    if sub_parts is not None:
+        sub = _build(sub_parts, start, end, heredocs, source)
         heredocs = ()
-    return Instruction(
-        parts.keyword, start, end, parts.rest, parts.flags, parts.args, parts.json, heredocs, sub, source
-    )
+    return Instruction(keyword, start, end, rest, flags, args, is_json, heredocs, sub, source)
 
 
 class _LineError(Exception):
@@ -290,10 +282,10 @@ def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
     return trimmed[:-1], True
 
 
-def _can_contain_heredoc(node: Instruction) -> bool:
-    if node.keyword == "ONBUILD" and node.sub is not None:
-        node = node.sub
-    return node.keyword in _HEREDOC_KEYWORDS and not node.json
+def _can_contain_heredoc(node: _Parts) -> bool:
+    if node[0] == "ONBUILD" and node[5] is not None:
+        node = node[5]
+    return node[0] in _HEREDOC_KEYWORDS and not node[4]
 
 
 def parse_line(logical: str, escape: str = "\\") -> Instruction:
@@ -310,22 +302,26 @@ def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
     """Split a logical line into keyword, flags and arguments as BuildKit's parser does."""
     parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
     word = parts[0]
-    flags: list[tuple[str, str | None]] = []
+    flags: tuple[tuple[str, str | None], ...] = ()
     rest = ""
     if len(parts) == 2:
         rest = parts[1].strip()
         if rest.startswith("--"):  # else no flag: extract_flags would give the same rest
             rest, raw_flags = extract_flags(parts[1], escape)
             rest = rest.strip()
+            found = []
             for flag in raw_flags:
                 name, sep, value = flag[2:].partition("=")
-                flags.append((name, value if sep else None))
+                found.append((name, value if sep else None))
+            flags = tuple(found)
     keyword = word.upper()
     args: tuple[str, ...] = ()
     is_json = False
     sub = None
     if keyword in ("FROM", "EXPOSE"):
         args = tuple(_SPLIT_COMMAND.split(rest)) if rest else ()
+    elif keyword == "ARG":  # (the branches exclude each other: the frequent ones first)
+        args = tuple(parse_words(rest, escape))
     elif keyword in _STRING_KEYWORDS:
         args = (rest,) if rest else ()
     elif keyword in _JSON_KEYWORDS:
@@ -343,8 +339,6 @@ def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
             args, is_json = parsed, True
     elif keyword in ("ENV", "LABEL"):
         args = parse_name_val(rest, keyword, escape)
-    elif keyword == "ARG":
-        args = tuple(parse_words(rest, escape))
     elif keyword == "HEALTHCHECK":
         match = re.match(r"(\S+)(\s*)(.*)\Z", rest, re.S)
         if match:
@@ -360,8 +354,8 @@ def _parse_parts(logical: str, escape: str, depth: int = 0) -> _Parts:
     elif keyword == "ONBUILD":
         if rest and depth < MAX_ONBUILD_DEPTH:
             sub = _parse_parts(rest, escape, depth + 1)
-            args = (sub.keyword,)
-    return _Parts(keyword, rest, tuple(flags), args, is_json, sub)
+            args = (sub[0],)
+    return keyword, rest, flags, args, is_json, sub
 
 
 def _reject_constant(name: str):

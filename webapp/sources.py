@@ -17,8 +17,8 @@ _PROTO = re.compile(r"^([a-zA-Z0-9]+)://")
 
 def classify_source(value: str) -> SourceKind:
     """An ADD/COPY source word -> context, url or git (BuildKit's git-ref and URL rules)."""
-    if value.startswith(("./", "../", "github.com/")):
-        return SourceKind.CONTEXT
+    if value.startswith(("./", "../", "github.com/")) or ("://" not in value and "@" not in value):
+        return SourceKind.CONTEXT  # (every git and URL form below holds a "://" or an "@")
     proto = _PROTO.match(value)
     if proto:
         scheme = proto.group(1).lower()
