@@ -31,7 +31,7 @@ from .model import (
     SourceKind,
     Stage,
 )
-from .platforms import DEFAULT_PLATFORM, PlatformError, normalize_platform, parse_platform, platform_args
+from .platforms import DEFAULT_PLATFORM, PlatformError, format_platform, normalize_platform, platform_args
 from .reference import ReferenceError, normalize
 from .report import Report, Scope
 from .shell import ExpansionError, expand_text, expand_word, expansion_budget, locate
@@ -342,7 +342,7 @@ class _Analyzer:
             self.error("platform-empty", f"empty platform value from expression {text}", line, work.index)
             return None
         try:
-            return str(parse_platform(value))
+            return format_platform(value)
         except PlatformError as exc:
             self.error("platform-invalid", f"failed to parse platform {text}: {exc}", line)
         return value

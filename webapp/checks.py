@@ -225,6 +225,7 @@ class Context:
     ):
         self.graph = graph
         self.lexed = lexed
+        self.text = text
         # the lexer's own lines when it read this text (it always has, in the analysis)
         self.lines = lexed.lines if lexed.lines and text else split_lines(text) if text else []
         self.build_args = build_args
@@ -633,10 +634,14 @@ def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:
     if kw == "RUN":
         words = []
         for value in ins.flag_values("mount"):
-            try:
-                fields = next(csv.reader([value]))
-            except (csv.Error, StopIteration):
-                continue
+            plain = '"' not in value and "\r" not in value and "\n" not in value
+            if value and plain and len(value) < 100_000:
+                fields = value.split(",")  # the CSV reader's answer without quotes or line ends
+            else:  # (or past its field size limit, where it raises)
+                try:
+                    fields = next(csv.reader([value]))
+                except (csv.Error, StopIteration):
+                    continue
             for item in fields:
                 _, sep, val = item.partition("=")
                 if sep:
@@ -773,15 +778,21 @@ def _maintainer_deprecated(ctx: Context) -> Iterator[Finding]:
 
 
 def _invalid_definition_description(ctx: Context) -> Iterator[Finding]:
+    all_comments = ctx.comments
     for ins in ctx.instructions:
-        if ins.keyword == "FROM" and len(ins.args) == 3:
+        kw = ins.keyword
+        if kw != "FROM" and kw != "ARG":
+            continue
+        comments = all_comments.get(ins.line)
+        if not comments:  # nothing to compare (the usual case): no keys needed
+            continue
+        if kw == "FROM" and len(ins.args) == 3:
             keys, what = [ins.args[2].lower()], "FROM"
-        elif ins.keyword == "ARG":
+        elif kw == "ARG":
             keys, what = [w.partition("=")[0] for w in ins.args], "ARG"
         else:
             continue
-        comments = ctx.comments.get(ins.line) or []
-        if not comments or not keys or comments[-1].split(" ")[0] in keys:
+        if not keys or comments[-1].split(" ")[0] in keys:
             continue
         example = keys[0] if len(keys) == 1 else "<arg_key>"
         yield Finding(
@@ -1354,7 +1365,12 @@ def run(ctx: Context) -> list[Diagnostic]:
     for rule in RULES:
         if not settings.runs(rule):
             if local_settings is None:
-                local_settings = any(comment_settings(c) is not None for c in ctx.comments.values() if c)
+                # a "# check=" comment needs an "=" and the word (any case) somewhere in the text
+                local_settings = (
+                    "=" in ctx.text
+                    and "check" in ctx.text.lower()
+                    and any(comment_settings(c) is not None for c in ctx.comments.values() if c)
+                )
             if not local_settings:
                 continue  # no finding of this rule could be reported: do not look for them
         for finding in rule.check(ctx):

@@ -153,6 +153,23 @@ def parse_platform(spec: str) -> Platform:
     raise _invalid(f"{quoted}: cannot parse platform specifier")
 
 
+def format_platform(spec: str) -> str:
+    """``str(parse_platform(spec))``, remembered per string (a Dockerfile's FROM lines name the
+    same few platforms); raises :class:`PlatformError` with :func:`parse_platform`'s message."""
+    text, error = _format_platform(spec)
+    if error is not None:
+        raise PlatformError(error)
+    return text
+
+
+@lru_cache(maxsize=256)
+def _format_platform(spec: str) -> tuple[str, None] | tuple[None, str]:
+    try:
+        return str(parse_platform(spec)), None
+    except PlatformError as exc:
+        return None, str(exc)
+
+
 def normalize_platform(platform: str) -> str:
     """The platform a build targets, as BuildKit normalises ``--platform``.
 
