@@ -423,11 +423,20 @@ class _Analyzer:
         kind = EdgeKind.COPY
         line, onbuild = ins.line, scope.inherited
         # Heredoc sources are inline content: with nothing else, nothing is read from --from.
-        reads = ins.json or any(parse_heredoc(word) is None for word in ins.args[:-1])
-        try:
-            unchanged = expand_word(value, {}, self.escape) == value
-        except ExpansionError:
-            unchanged = False
+        reads = ins.json
+        if not reads:
+            for word in ins.args[:-1]:
+                if "<<" not in word or parse_heredoc(word) is None:  # (a word without one is no heredoc)
+                    reads = True
+                    break
+        escape = self.escape
+        if "$" not in value and "'" not in value and '"' not in value and escape not in value:
+            unchanged = True  # expand_word's own first test: nothing to expand or unquote
+        else:
+            try:
+                unchanged = expand_word(value, {}, escape) == value
+            except ExpansionError:
+                unchanged = False
         if not unchanged:
             self.report.parse_error(
                 scope,
