@@ -7,6 +7,8 @@ they restate a rule that BuildKit's own parser tests check, the test name says w
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webapp.lexer import extract_flags, heredocs_from_line, lex, parse_line, parse_words, split_lines
 from webapp.model import Severity
@@ -435,3 +437,23 @@ def test_source_holds_every_physical_line():
 
 def test_line_count():
     assert lex("FROM a\n\n# x\n").line_count == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["--a", "--b=1", "--", "-x", "x", "--link", "--from=a\u00a0b", "--c=\u2003", "y"]
+            ),
+            st.sampled_from([" ", "  ", "\t", "\u2003", "\x1c", "\n"]),
+        ),
+        max_size=6,
+    )
+)
+def test_extract_flags_fast_paths_match_the_state_machine(parts):
+    """Flags without quotes or escapes are read in one match; the answer is the state machine's."""
+    from webapp.lexer import _extract_flags_slow, extract_flags
+
+    line = "".join(word + space for word, space in parts)
+    assert extract_flags(line, "\\") == _extract_flags_slow(line, "\\")

@@ -311,7 +311,11 @@ class _Analyzer:
                 line,
                 work.index,
             )
-        later = [self.work[i] for i in self.stage_positions.get(lowered, ()) if i > work.index][:1]
+        later = None  # the first stage of that name after this one
+        for i in self.stage_positions.get(lowered, ()):
+            if i > work.index:
+                later = [self.work[i]]
+                break
         if later:
             self.warn(
                 "stage-defined-later",

@@ -26,7 +26,18 @@ from functools import cached_property, lru_cache
 from .errors import InputTooLarge
 from .instructions import check_instruction
 from .lexer import Lexed, split_lines
-from .model import BaseKind, Diagnostic, Edge, EdgeKind, Graph, Instruction, Severity, SourceKind, Stage
+from .model import (
+    BaseKind,
+    Diagnostic,
+    Edge,
+    EdgeKind,
+    Graph,
+    Instruction,
+    Severity,
+    SourceKind,
+    Stage,
+    _quick_init,
+)
 from .reference import ReferenceError, normalize
 from .shell import ExpansionError, expand, expand_word
 
@@ -53,6 +64,7 @@ class Phase(Enum):
     the target builds (stops at the first instruction that fails)."""
 
 
+@_quick_init  # slots filled directly (see model._quick_init)
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One warning of a rule."""

@@ -111,8 +111,9 @@ def check(ins: Instruction) -> None:
     if kw == "ARG":
         if not args:
             raise Problem("missing-argument", "ARG requires at least one argument")
-        if any(a.startswith("=") for a in args):
-            raise Problem("blank-name", "ARG names can not be blank")
+        for a in args:
+            if a[:1] == "=":
+                raise Problem("blank-name", "ARG names can not be blank")
         return
     if kw == "FROM":
         if len(args) == 3 and args[1].lower() == "as":
@@ -134,7 +135,7 @@ def check(ins: Instruction) -> None:
                 "Destination could not be determined",
             )
         check_flags(ins)
-        if not ins.json and parse_heredoc(args[-1]) is not None:
+        if not ins.json and "<<" in args[-1] and parse_heredoc(args[-1]) is not None:
             raise Problem("heredoc-destination", f"{kw} cannot accept a heredoc as a destination")
         return
     if kw in ("WORKDIR", "USER", "MAINTAINER", "STOPSIGNAL"):

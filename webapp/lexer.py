@@ -392,6 +392,7 @@ def _json_with_tail(rest: str) -> bool:
 
 
 _TOKEN = re.compile(r"\S+")
+_FLAG_BLOCK = re.compile(r"\s*((?:--\S*(?:\s+|\Z))*)")
 
 
 def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
@@ -401,6 +402,13 @@ def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
     stripped = line.lstrip()
     if not stripped.startswith("--"):
         return stripped, []
+    block = _FLAG_BLOCK.match(line)  # the leading words that start with "--", in one match
+    flags = block.group(1).split()
+    for word in flags:
+        if word == "--" or "'" in word or '"' in word or escape in word:
+            break  # the loop below decides
+    else:
+        return line[block.end() :], flags
     words: list[str] = []
     for match in _TOKEN.finditer(line):
         token = match.group()

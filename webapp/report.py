@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Diagnostic, Severity
+from .model import Diagnostic, Severity, _quick_init
 
 
+@_quick_init  # one per stage: slots filled directly (see model._quick_init)
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Whose commands are being read: a stage's own, or the ONBUILD triggers it inherits."""
