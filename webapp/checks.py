@@ -354,7 +354,14 @@ class Context:
                     snapshot = (dict(env), set(declared))
                 if keep:
                     step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
-                    if ins.json or "$" in ins.source:  # else nothing to report (see _undefined)
+                    kw = ins.keyword
+                    # else nothing to report (see _undefined): no "$", no word expanded, or a RUN
+                    # without flags (only its mount values are expanded)
+                    if (
+                        (ins.json or "$" in ins.source)
+                        and kw in _WORDS_EXPANDED
+                        and (kw != "RUN" or ins.flags)
+                    ):
                         step.undefined = self._undefined(ins, env, declared)
                     append(step)
                 kw = ins.keyword
@@ -617,6 +624,13 @@ def builtin_args(platform: str, target_stage: str) -> dict[str, str]:
         env[f"{prefix}VARIANT"] = parts[2] if len(parts) > 2 else ""
     env["TARGETSTAGE"] = target_stage
     return env
+
+
+_WORDS_EXPANDED = frozenset(
+    ("ENV", "LABEL", "COPY", "ADD", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL", "RUN", "ARG")
+)
+"""The keywords whose words :meth:`Context._undefined` reads (:func:`_expanded_words`, ARG
+defaults): for any other it reports nothing."""
 
 
 def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:

@@ -280,7 +280,10 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
     if not ins.flags:
         return
     escape = x.escape
-    for value in ins.flag_values("mount"):
+    for name, value in ins.flags:
+        if name != "mount":
+            continue
+        value = "" if value is None else value
         if "$" in value or "'" in value or '"' in value or escape in value:
             mount_type, target = check_mount(value, x)
         else:  # nothing to expand: the answer depends on the text alone
@@ -292,7 +295,7 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
             not target.startswith("/") and posixpath.normpath(posixpath.join("/", x.workdir, target)) == "/"
         ):
             raise Problem("mount-target", 'invalid mount target "/"')
-    if ins.flag_values("device"):
+    if any(name == "device" for name, _ in ins.flags):
         # BuildKit's mainline frontend refuses devices (only its -labs build has them).
         raise Problem(
             "run-device", "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"

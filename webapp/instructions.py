@@ -97,14 +97,24 @@ def check(ins: Instruction) -> None:
         if not ins.flags:
             return
         check_flags(ins)
-        for value in ins.flag_values("device"):
+        devices: list[str] = []
+        mounts: list[str] = []
+        network = security = None
+        for name, value in ins.flags:  # flag_values and flag in one pass (the last value wins)
+            if name == "mount":
+                mounts.append("" if value is None else value)
+            elif name == "device":
+                devices.append("" if value is None else value)
+            elif name == "network":
+                network = "" if value is None else value
+            elif name == "security":
+                security = "" if value is None else value
+        for value in devices:
             check_device(value)
-        for value in ins.flag_values("mount"):
+        for value in mounts:
             parse_mount(value)
-        network = ins.flag("network")
         if network is not None and network not in ("default", "none", "host"):
             raise Problem("run-network", f"invalid network mode {go_quote(network)}")
-        security = ins.flag("security")
         if security is not None and security not in ("sandbox", "insecure"):
             raise Problem("run-security", f"security {go_quote(security)} is not valid")
         return
