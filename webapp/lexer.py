@@ -111,6 +111,7 @@ def lex(text: str) -> Lexed:
     directives_done = False
     escape = "\\"
     out: list[Instruction] = []
+    append = out.append
     empty_continuations: list[int] = []
     count = len(lines)
     i = 0
@@ -165,8 +166,13 @@ def lex(text: str) -> Lexed:
                     continue
                 if stripped[0] == "#":
                     continue
-                piece, more = _trim_continuation(raw, escape)
-                parts.append(piece)
+                # _trim_continuation inlined
+                trimmed = raw.rstrip(" \t")
+                if trimmed[-1:] != escape or trimmed[-2:-1] == escape:
+                    parts.append(raw)
+                    more = False
+                else:
+                    parts.append(trimmed[:-1])
             logical = "".join(parts)
             if empty_lines:
                 empty_continuations.append(i)
@@ -192,7 +198,7 @@ def lex(text: str) -> Lexed:
             diags.append(_error(exc.code, exc.message, start))
             node = (_keyword_of(logical), logical, (), (), False, None)
         heredocs: list[Heredoc] = []
-        if "<<" in logical and _can_contain_heredoc(node):  # (else no heredoc: tuple() below is ())
+        if "<<" in logical and _can_contain_heredoc(node):
             try:
                 specs = heredocs_from_line(logical)
             except _LineError as exc:
@@ -222,7 +228,7 @@ def lex(text: str) -> Lexed:
         if node[5] is None:  # _build without the call
             keyword, rest, flags, args, is_json, _ = node
             docs = tuple(heredocs) if heredocs else ()
-            out.append(Instruction(keyword, start, i, rest, flags, args, is_json, docs, None, source))
+            append(Instruction(keyword, start, i, rest, flags, args, is_json, docs, None, source))
         else:
             out.append(_build(node, start, i, tuple(heredocs), source))
     if not out:
