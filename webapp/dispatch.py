@@ -284,9 +284,9 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
         if name != "mount":
             continue
         value = "" if value is None else value
-        if "$" in value or "'" in value or '"' in value or escape in value:
+        if "$" in value or "'" in value or '"' in value or escape in value or len(value) > _CACHED_CHARS:
             mount_type, target = check_mount(value, x)
-        else:  # nothing to expand: the answer depends on the text alone
+        else:  # nothing to expand: the answer depends on the text alone (a short one is cached)
             mount_type, target = _static_mount(value)
         if mount_type in ("secret", "ssh"):
             continue
@@ -300,6 +300,11 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
         raise Problem(
             "run-device", "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"
         )
+
+
+_CACHED_CHARS = 512
+"""Longest ``--mount`` value :func:`_static_mount` remembers: the cache holds at most 1024 such
+texts, so hostile values cannot make it large."""
 
 
 @lru_cache(maxsize=1024)

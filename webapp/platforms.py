@@ -153,10 +153,15 @@ def parse_platform(spec: str) -> Platform:
     raise _invalid(f"{quoted}: cannot parse platform specifier")
 
 
+_CACHED_CHARS = 256
+"""Longest platform string the caches below remember (at most 256 each): hostile strings stay
+out of them."""
+
+
 def format_platform(spec: str) -> str:
     """``str(parse_platform(spec))``, remembered per string (a Dockerfile's FROM lines name the
     same few platforms); raises :class:`PlatformError` with :func:`parse_platform`'s message."""
-    text, error = _format_platform(spec)
+    text, error = _format_platform(spec) if len(spec) <= _CACHED_CHARS else _format_platform.__wrapped__(spec)
     if error is not None:
         raise PlatformError(error)
     return text
@@ -177,6 +182,8 @@ def normalize_platform(platform: str) -> str:
     ``darwin/amd64``, ``arm64`` -> ``linux/arm64``. A string containerd refuses is returned
     lower-cased (callers validate first with :func:`parse_platform`).
     """
+    if len(platform) > _CACHED_CHARS:
+        return _normalize_platform.__wrapped__(platform)
     return _normalize_platform(platform)
 
 
@@ -190,6 +197,8 @@ def _normalize_platform(platform: str) -> str:
 
 def platform_args(platform: str, prefix: str) -> dict[str, str]:
     """The builtin ``<prefix>PLATFORM/OS/ARCH/VARIANT/OSVERSION`` args for a platform string."""
+    if len(platform) > _CACHED_CHARS:
+        return dict(_platform_args.__wrapped__(platform, prefix))
     return dict(_platform_args(platform, prefix))  # a dict of the caller's own
 
 
