@@ -150,9 +150,11 @@ def lex(text: str) -> Lexed:
         if not stripped or stripped[0] == "#":
             continue  # blank, or a comment (which continues nothing, whatever it ends with)
         start = number
+        # A line continues when it ends with the escape token (blanks after it allowed) and that
+        # token is not itself escaped (the character before it is not another one).
         trimmed = stripped.rstrip(" \t")  # not empty: stripped starts with a non-blank
         if trimmed[-1] != escape or trimmed[-2:-1] == escape:
-            logical = stripped  # one line (see _trim_continuation)
+            logical = stripped  # one line
         else:
             parts = [trimmed[:-1]]
             empty_lines = []
@@ -166,8 +168,7 @@ def lex(text: str) -> Lexed:
                     continue
                 if stripped[0] == "#":
                     continue
-                # _trim_continuation inlined
-                trimmed = raw.rstrip(" \t")
+                trimmed = raw.rstrip(" \t")  # the same rule for each continuation line
                 if trimmed[-1:] != escape or trimmed[-2:-1] == escape:
                     parts.append(raw)
                     more = False
@@ -274,18 +275,6 @@ def _error(code: str, message: str, line: int | None) -> Diagnostic:
 def _keyword_of(logical: str) -> str:
     parts = _SPLIT_COMMAND.split(logical.strip(), maxsplit=1)
     return parts[0].upper()
-
-
-def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
-    """Remove a trailing escape token; return (rest, True) when the line continues.
-
-    The line continues when it ends with the escape token, blanks (spaces, tabs) after it
-    allowed, and that token is not itself escaped (the character before it is not another one).
-    """
-    trimmed = line.rstrip(" \t")
-    if trimmed[-1:] != escape or trimmed[-2:-1] == escape:
-        return line, False
-    return trimmed[:-1], True
 
 
 def _can_contain_heredoc(node: _Parts) -> bool:
