@@ -181,6 +181,16 @@ def watched_pages(browser, server: Server, timeout_ms: int):
         print("---- server log ----\n" + server.log())
 
 
+def open_editor(page, server: Server, path: str = "/"):
+    """Go to the editor (or another page of the app) and wait until its script has drawn the
+    diagram ([data-drawn]: the server's first picture comes before it); returns the page."""
+    page.goto(server.url + path)
+    page.wait_for_selector(
+        "#diagram[data-drawn] svg [id^='stage-'], #diagram[data-drawn] svg [id^='cluster-stage-']"
+    )
+    return page
+
+
 def by(page, testid: str):
     """The element(s) with ``data-testid=testid``."""
     return page.locator(f'[data-testid="{testid}"]')

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import ROOT, SIZES, Server, by, wait_js, watched_pages
+from browser_util import ROOT, SIZES, Server, by, open_editor, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -43,11 +43,6 @@ def pages(browser, server):
         # refusals the tests ask for: a name the API refuses (400), a half-typed file (422)
         p.expected += ["status of 400", "status of 422"]
         yield p.new
-
-
-def open_editor(page, server, path="/"):
-    page.goto(server.url + path)
-    page.wait_for_selector("#diagram[data-drawn] svg [id^='stage-']")
 
 
 def type_dockerfile(page, text: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser_util import Server, big_dockerfile, by, wait_js, watched_pages
+from browser_util import Server, big_dockerfile, by, open_editor, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -28,11 +28,6 @@ def server():
 def page(browser, server):
     with watched_pages(browser, server, TIMEOUT) as pages:
         yield pages.new(accept_downloads=True)
-
-
-def open_page(page, server, path="/"):
-    page.goto(server.url + path)
-    page.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')  # drawn by the script
 
 
 def graph_of(page) -> dict:
@@ -59,7 +54,7 @@ def type_at_end(page, text: str) -> None:
 
 
 def test_page_draws_the_example_and_links_text_and_picture(page, server):
-    open_page(page, server)
+    open_editor(page, server)
     graph = graph_of(page)
     assert [s["name"] for s in graph["stages"]] == ["builder", None]
     assert page.locator('[data-testid="diagnostics"]').is_visible()
@@ -94,7 +89,7 @@ def test_page_draws_the_example_and_links_text_and_picture(page, server):
 
 
 def test_typing_follows_and_errors_keep_the_last_good_diagram(page, server):
-    open_page(page, server)
+    open_editor(page, server)
     type_at_end(page, "\nFROM alpine:3.20 AS extra\nCOPY --from=builder /out/app /x\n")
     page.wait_for_selector("#diagram svg #stage-2")
     assert graph_of(page)["stages"][2]["name"] == "extra"
@@ -111,7 +106,7 @@ def test_typing_follows_and_errors_keep_the_last_good_diagram(page, server):
 
 
 def test_switching_the_target_greys_the_right_stages(page, server):
-    open_page(page, server, "/?example=cache-mounts")
+    open_editor(page, server, "/?example=cache-mounts")
     names = [s["name"] for s in graph_of(page)["stages"]]
     assert names == ["base", "deps", "test", "final"]
     assert page.locator("#diagram svg .unreachable").count() >= 1  # test is not built for final
@@ -127,7 +122,7 @@ def test_switching_the_target_greys_the_right_stages(page, server):
 
 
 def test_upload_a_big_file_and_download_every_format(page, server, tmp_path):
-    open_page(page, server)
+    open_editor(page, server)
     big = tmp_path / "moby.Dockerfile"
     big.write_text(big_dockerfile())
     by(page, "file-input").set_input_files(str(big))
@@ -152,7 +147,7 @@ def test_upload_a_big_file_and_download_every_format(page, server, tmp_path):
 
 
 def test_dropping_a_file_anywhere_loads_and_draws_it(page, server):
-    open_page(page, server)
+    open_editor(page, server)
     text = "FROM alpine:3.20 AS one\nFROM alpine:3.20 AS two\nFROM busybox\n"
     text += "COPY --from=one / /a\nCOPY --from=two / /b\n"
     transfer = page.evaluate_handle(
@@ -174,7 +169,7 @@ def test_dropping_a_file_anywhere_loads_and_draws_it(page, server):
 
 def test_copy_as_mermaid_puts_a_fenced_flowchart_on_the_clipboard(page, server):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    open_page(page, server)
+    open_editor(page, server)
     by(page, "download-button").click()
     by(page, "copy-mermaid").click()
     wait_js(page, "document.body.innerText.includes('Mermaid copied')")
@@ -184,7 +179,7 @@ def test_copy_as_mermaid_puts_a_fenced_flowchart_on_the_clipboard(page, server):
 
 
 def test_problems_put_errors_first_and_fold_many_notes(page, server):
-    open_page(page, server)
+    open_editor(page, server)
     text = big_dockerfile() + "\nFROM scratch AS extra\nCOPY --from=nosuchstage / /\n"
     page.evaluate("t => window.dfviz.load(t, {})", text)
     wait_js(page, "window.dfviz.graph && window.dfviz.graph.stages.length === 60")
@@ -206,7 +201,7 @@ def test_problems_put_errors_first_and_fold_many_notes(page, server):
 
 
 def test_problems_link_build_checks_to_their_rule(page, server):
-    open_page(page, server)
+    open_editor(page, server)
     page.evaluate("t => window.dfviz.load(t, {})", "FROM alpine\nENV A 1\nCMD echo hi\n")
     wait_js(page, "window.dfviz.graph && window.dfviz.graph.diagnostics.length === 2")
     link = page.locator('[data-testid="diagnostics"] a.diag-code', has_text="LegacyKeyValueFormat")

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import ROOT, SIZES, Server, big_dockerfile, by, wait_js, watched_pages
+from browser_util import ROOT, SIZES, Server, big_dockerfile, by, open_editor, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -46,14 +46,6 @@ def server(tmp_path_factory):
 def pages(browser, server):
     with watched_pages(browser, server, TIMEOUT) as p:
         yield p
-
-
-def open_editor(page, server, path="/"):
-    page.goto(server.url + path)
-    # [data-drawn]: drawn by the script (the server's first picture comes before it)
-    page.wait_for_selector(
-        "#diagram[data-drawn] svg [id^='stage-'], #diagram[data-drawn] svg [id^='cluster-stage-']"
-    )
 
 
 def load(page, text: str, name: str = "") -> None:

@@ -10,7 +10,7 @@ import re
 import urllib.request
 
 import pytest
-from browser_util import Server, by, watched_pages
+from browser_util import Server, by, open_editor, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -69,11 +69,6 @@ def diagram_signature(page) -> list[str]:
 
     The legend is left out: the editor page shows its own and removes the drawn one."""
     return page.evaluate(SIGNATURE_JS)
-
-
-def open_editor(page, server):
-    page.goto(server.url + "/")
-    page.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')  # drawn by the script
 
 
 def share(page) -> str:

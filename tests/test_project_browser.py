@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import Server, by, wait_js, watched_pages
+from browser_util import Server, by, open_editor, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -30,10 +30,7 @@ def server():
 @pytest.fixture
 def page(browser, server):
     with watched_pages(browser, server, TIMEOUT) as pages:
-        pg = pages.new()
-        pg.goto(server.url + "/")
-        pg.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')
-        yield pg
+        yield open_editor(pages.new(), server)
 
 
 def test_open_a_bake_project_pick_a_target(page, tmp_path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_util import Server, by, wait_js, watched_pages
+from browser_util import Server, by, open_editor, wait_js, watched_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -83,10 +83,7 @@ def server():
 @pytest.fixture
 def page(browser, server):
     with watched_pages(browser, server, TIMEOUT) as pages:
-        pg = pages.new()
-        pg.goto(server.url + "/")
-        pg.wait_for_selector('[data-testid="diagram"][data-drawn] svg #stage-0')
-        yield pg
+        yield open_editor(pages.new(), server)
 
 
 def test_drop_three_files_then_open_the_multistage_file(page):
