@@ -24,7 +24,7 @@ from enum import Enum
 from functools import cached_property, lru_cache
 
 from .errors import InputTooLarge
-from .instructions import check_instruction
+from .instructions import check_instruction, edit_distance
 from .lexer import Lexed, split_lines
 from .model import (
     BaseKind,
@@ -711,23 +711,13 @@ def _go_quote(text: str) -> str:
     return "".join(out)
 
 
-def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def suggest(word: str, options: Iterable[str]) -> str:
     """The closest option within two edits (BuildKit's suggestion rule), or ''."""
     best, best_distance = "", 3
     for option in options:
         if option == word:
             return ""
-        distance = _distance(word, option)
+        distance = edit_distance(word, option)
         if distance < best_distance:
             best, best_distance = option, distance
     return best

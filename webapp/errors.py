@@ -59,6 +59,18 @@ class DockerfileError(Refusal):
         self.column = column
 
 
+def require_stages(graph) -> None:
+    """Refuse an analysed Dockerfile without a stage: a :class:`DockerfileError` (422) that names
+    its first error and that error's line, if any."""
+    if graph.stages:
+        return
+    first = next((d for d in graph.diagnostics if d.severity.value == "error"), None)
+    message = "not a Dockerfile: it has no FROM instruction"
+    if first is not None:
+        message = f"{message} ({first.message})"
+    raise DockerfileError(message, first.line if first else None)
+
+
 class UnreadableInput(DockerfileError):
     """Bytes that are not text: bad UTF-8 or NUL bytes."""
 

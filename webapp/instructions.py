@@ -450,13 +450,14 @@ def suggest(message: str, value: str, options) -> str:
     for option in options:
         if value == option:
             return message
-        d = _levenshtein(value, option)
+        d = edit_distance(value, option)
         if d < distance:
             best, distance = option, d
     return f"{message} (did you mean {best}?)" if best else message
 
 
-def _levenshtein(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between ``a`` and ``b`` (insertions, deletions, substitutions)."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from . import analyze, links
 from . import secrets as secret_scan
 from .cache import render_key
-from .errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput
+from .errors import DockerfileError, InputTooLarge, Refusal, UnreadableInput, require_stages
 from .options import OptionError, Options, ProjectOptions
 from .project import ProjectInputError, analyze_project
 from .store import ShareStore, StoreError, open_store
@@ -264,13 +264,7 @@ class ShareService:
             raise DockerfileError("not a project to share: none of its Dockerfiles has a FROM instruction")
 
     def require_stages(self, text: str, options: Options) -> None:
-        graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
-        if not graph.stages:
-            first = next((d for d in graph.diagnostics if d.severity.value == "error"), None)
-            message = "not a Dockerfile: it has no FROM instruction"
-            if first is not None:
-                message = f"{message} ({first.message})"
-            raise DockerfileError(message, first.line if first else None)
+        require_stages(analyze(text, settings=self.settings, **options.analysis_kwargs()))
 
     def load(self, share_id: str) -> tuple[str, Shared]:
         """A stored share's text and options; :class:`ShareNotFound` for unknown, deleted or malformed ids."""
@@ -376,8 +370,7 @@ class ShareService:
                 from .render import render
 
                 graph = analyze(text, settings=self.settings, **options.analysis_kwargs())
-                if not graph.stages:
-                    raise DockerfileError("not a Dockerfile: it has no FROM instruction")
+                require_stages(graph)
                 drawn = render(graph, fmt, options.view, settings=self.settings, runner=runner)
             if keep:
                 self._keep(text, key, drawn)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from .. import analyze
-from ..errors import DockerfileError, UnreadableInput
+from ..errors import UnreadableInput, require_stages
 from ..model import Graph
 from ..nesting import MAX_JSON_DEPTH, too_deep
 from ..options import OptionError, Options, check_format
@@ -99,10 +99,5 @@ def analyze_request(req: RenderRequest) -> Graph:
         settings=current_app.config["SETTINGS"],
         **req.options.analysis_kwargs(),
     )
-    if not graph.stages:
-        first = next((d for d in graph.diagnostics if d.severity.value == "error"), None)
-        message = "not a Dockerfile: it has no FROM instruction"
-        if first is not None:
-            message = f"{message} ({first.message})"
-        raise DockerfileError(message, first.line if first else None)
+    require_stages(graph)
     return graph
