@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import xml.etree.ElementTree as ET
@@ -263,3 +264,56 @@ def test_compact_json_escapes_text_that_is_not_unicode():
     body = render_pkg.compact_json({"text": "RUN echo \udcff"})  # an undecodable byte kept
     assert body == b'{"text":"RUN echo \\udcff"}\n'
     assert json.loads(body) == {"text": "RUN echo \udcff"}
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("view", ["stages", "layers"])
+def test_svg_rounds_the_boxes_dot_drew_square(view):
+    from webapp.render.dot import rounded_ids, scene_to_dot
+    from webapp.render.sanitize import parse_sanitized
+    from webapp.render.scene import build_scene
+
+    graph = sample_graph()
+    scene = build_scene(graph, view, legend=False)
+    ids = rounded_ids(scene)
+    # stages in the stages view; FROM and metadata nodes and the stage clusters in the layers view
+    boxes = {n.id for n in scene.nodes if n.kind in ("stage", "from", "meta")}
+    boxes |= {c.id.replace("_", "-") for c in scene.clusters if c.kind == "stage"}
+    assert boxes and ids == boxes
+    assert not ids & {n.id for n in scene.nodes if n.kind == "image"}  # cylinders stay dot's
+    assert "rounded" not in scene_to_dot(scene, square=True)
+    assert "rounded" in scene_to_dot(scene)  # the DOT format and PNG keep dot's own corners
+    body, _ = render(graph, "svg", view)
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = {g.get("id"): g for g in parse_sanitized(body).iter(ns + "g")}
+    for name in ids:
+        outline = list(groups[name])[1]  # after the <title>
+        assert outline.tag == ns + "path" and outline.get("points") is None
+        d = outline.get("d")
+        assert d.startswith("M") and d.count("C") == 4 and d.endswith("Z")  # four round corners
+        assert outline.get("fill") and outline.get("stroke")  # dot's colours kept
+
+
+def test_round_boxes_rounds_rectangles_only():
+    from lxml import etree
+
+    from webapp.render.sanitize import round_boxes
+
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg"><g id="a">'
+        '<polygon fill="red" points="0,0 30,0 30,-90 0,-90 0,0"/><polygon points="0,0 10,5 0,10 0,0"/></g>'
+        '<g id="b"><polygon points="0,0 30,0 30,30 0,30 0,0"/></g></svg>'
+    )
+    root = etree.fromstring(svg)
+    round_boxes(root.iter(), frozenset({"a"}))
+    ns = "{http://www.w3.org/2000/svg}"
+    box, triangle = list(root.find(ns + "g"))
+    # a third of the shorter side (30) when that is under Graphviz's 12
+    assert box.tag == ns + "path" and box.get("fill") == "red"
+    d = "M10,-90H20C25,-90 30,-85 30,-80V-10C30,-5 25,0 20,0H10C5,0 0,-5 0,-10V-80C0,-85 5,-90 10,-90Z"
+    assert [float(n) for n in re.findall(r"-?[0-9.]+", box.get("d"))] == [
+        float(n) for n in re.findall(r"-?[0-9.]+", d)
+    ]
+    assert re.sub(r"-?[0-9.]+", "N", box.get("d")) == re.sub(r"-?[0-9.]+", "N", d)
+    assert triangle.tag == ns + "polygon"  # not a rectangle: left as it is
+    assert root.find(f"{ns}g[@id='b']/{ns}polygon") is not None  # not named: left as it is

@@ -19,7 +19,7 @@ import orjson
 from ..errors import RenderTooLarge
 from ..model import Graph
 from .budget import check_layout
-from .dot import scene_to_dot, to_dot
+from .dot import rounded_ids, scene_to_dot, to_dot
 from .escape import display_text, escape, escape_mermaid
 from .graphviz import DotRunner, graphviz_version, run_dot
 from .mermaid import to_mermaid
@@ -123,12 +123,19 @@ def render(
         )
     )
     check_layout(whole, int(settings["MAX_LAYOUT_COST"]))
-    dot_text = scene_to_dot(scene)
-    legend_dot = scene_to_dot(legend) if legend is not None else None
+    # SVG: dot draws rounded boxes square (cheaper) and the sanitiser rounds them (same look)
+    square = fmt == "svg"
+    dot_text = scene_to_dot(scene, square=square)
+    drawing: dict = {}
+    if legend is not None:
+        drawing["legend"] = scene_to_dot(legend, square=square)
+        drawing["legend_rounded"] = rounded_ids(legend)
+    if square:
+        drawing["rounded"] = rounded_ids(scene)
     if runner is None:
         with DotRunner.from_settings(settings, warm=False) as one_off:
-            body = one_off.run(dot_text, fmt, legend=legend_dot)
+            body = one_off.run(dot_text, fmt, **drawing)
     else:
         limits = {"timeout": float(settings["DOT_TIMEOUT"]), "memory_mb": int(settings["DOT_MEMORY_MB"])}
-        body = runner.run(dot_text, fmt, legend=legend_dot, **limits)
+        body = runner.run(dot_text, fmt, **drawing, **limits)
     return body, MIMETYPES[fmt]

@@ -440,35 +440,40 @@ class DotRunner:
         timeout: float | None = None,
         memory_mb: int | None = None,
         legend: str | None = None,
+        rounded: frozenset[str] = frozenset(),
+        legend_rounded: frozenset[str] = frozenset(),
     ) -> bytes:
         """Render ``dot_text`` to ``fmt`` ("svg" or "png"); SVG comes back sanitised.
 
         The SVG is sanitised while dot writes it. ``legend`` (SVG only) is the DOT of a legend
         drawn apart and put above the drawing in the same SVG; its drawing is kept (a few per
-        runner: legends differ only by the kinds a graph uses). Raises :class:`RenderTimeout`
+        runner: legends differ only by the kinds a graph uses). ``rounded`` and ``legend_rounded``
+        (SVG only) name the groups of each drawing whose boxes get rounded corners
+        (``sanitize.round_boxes``). Raises :class:`RenderTimeout`
         after the timeout (the whole process group is killed), :class:`RenderError` with a
         one-line message when ``dot`` fails or is not installed, or when its SVG does not parse.
         """
         if fmt != "svg":
             return self.run_raw(dot_text, fmt, timeout=timeout, memory_mb=memory_mb)
-        legend_root = self._legend(legend, timeout, memory_mb) if legend else None
+        legend_root = self._legend(legend, timeout, memory_mb, legend_rounded) if legend else None
         # early: the SVG is finished (and the legend placed) while dot is still exiting
-        sanitizer = SvgSanitizer(legend_root, early=True)
+        sanitizer = SvgSanitizer(legend_root, early=True, rounded=rounded)
         self._run(dot_text, fmt, sanitizer.feed, timeout, memory_mb)
         return sanitizer.close()
 
-    def _legend(self, legend_dot: str, timeout: float | None, memory_mb: int | None):
+    def _legend(self, legend_dot: str, timeout: float | None, memory_mb: int | None, rounded: frozenset[str]):
         state = self._state
+        key = (legend_dot, rounded)
         with state.lock:
-            root = state.legends.get(legend_dot)
+            root = state.legends.get(key)
         if root is None:
-            sanitizer = SvgSanitizer()
+            sanitizer = SvgSanitizer(rounded=rounded)
             self._run(legend_dot, "svg", sanitizer.feed, timeout, memory_mb, spare=False)
             root = sanitizer.close_tree()
             with state.lock:
                 while len(state.legends) >= LEGENDS_KEPT:
                     state.legends.pop(next(iter(state.legends)))
-                state.legends[legend_dot] = root
+                state.legends[key] = root
         return root
 
 

@@ -145,7 +145,8 @@ class SvgSanitizer:
     """The sanitiser fed in pieces, so lxml parses Graphviz's output while dot is writing it.
 
     ``feed(chunk)`` as bytes arrive; ``close()`` then removes what is not allowed and returns the
-    sanitised SVG. Same result as :func:`sanitize_svg` on the whole document.
+    sanitised SVG. Same result as :func:`sanitize_svg` on the whole document. ``rounded`` names
+    the groups whose box outlines :func:`round_boxes` rounds as their start tags are read.
 
     With ``early``, a piece that ends the way Graphviz ends its SVG (``</svg>`` and a newline)
     finishes the work at once (judging, stripping, writing out, with ``legend`` placed above),
@@ -157,7 +158,7 @@ class SvgSanitizer:
     _HEAD_LIMIT = 64 * 1024
     _END = b"</svg>\n"
 
-    def __init__(self, legend=None, *, early: bool = False) -> None:
+    def __init__(self, legend=None, *, early: bool = False, rounded: frozenset[str] = frozenset()) -> None:
         # a pull parser: each element is judged as soon as its start tag is read, while dot is
         # still writing the rest (the same judgement as one pass over the finished tree)
         self._parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
@@ -166,13 +167,18 @@ class SvgSanitizer:
         self._names: set[str] = set()
         self._unsafe: list = []
         self._legend = legend
+        self._rounded = rounded  # ids of groups whose boxes get round corners (round_boxes)
         self._pieces: list[bytes] | None = [] if early else None  # everything fed, for a redo
         self._finished = False  # an early finish was tried
         self._result: bytes | None = None  # its result, while nothing came after it
 
     def _judge_started(self) -> None:
-        """Scan the elements whose start tags were read since the last call."""
-        _scan_elements((el for _, el in self._parser.read_events()), self._tags, self._names, self._unsafe)
+        """Scan the elements whose start tags were read since the last call (and round the boxes
+        among them: this work too is done while dot is still writing)."""
+        started = [el for _, el in self._parser.read_events()]
+        _scan_elements(started, self._tags, self._names, self._unsafe)
+        if self._rounded:
+            round_boxes(started, self._rounded)
 
     def _feed(self, data: bytes) -> None:
         try:
@@ -217,7 +223,7 @@ class SvgSanitizer:
         if self._finished:
             if self._result is not None and legend is self._legend:
                 return self._result
-            again = SvgSanitizer()  # the ordinary way, over everything fed
+            again = SvgSanitizer(rounded=self._rounded)  # the ordinary way, over everything fed
             for piece in self._pieces:
                 again.feed(piece)
             return again.close(legend)
@@ -270,6 +276,61 @@ def sanitize_svg(svg: bytes) -> bytes:
 def parse_sanitized(svg: bytes):
     """The root element of SVG this module already sanitised (our own output: parsed as safely)."""
     return etree.fromstring(svg, etree.XMLParser(**_PARSER_OPTIONS))
+
+
+CORNER_RADIUS = 12.0
+"""Graphviz's radius for ``rounded`` corners, in points (a third of the shorter side when that
+is less)."""
+
+
+def _rounded_rect(points: str) -> str | None:
+    """The path of ``points`` (an axis-aligned rectangle as Graphviz writes a box's polygon) with
+    rounded corners drawn as Graphviz draws them (a cubic curve per corner, its control points
+    half way along the corner); None for any other polygon."""
+    corners = points.split()
+    if len(corners) != 5 or corners[0] != corners[4]:
+        return None
+    (ax, _, ay), (bx, _, by), (cx, _, cy), (dx, _, dy) = (c.partition(",") for c in corners[:4])
+    # a rectangle's corners in turn: each side is vertical or horizontal, the sides alternate
+    if not (
+        (ax == bx and by == cy and cx == dx and dy == ay) or (ay == by and bx == cx and cy == dy and dx == ax)
+    ):
+        return None
+    try:
+        x0, x1 = sorted((float(ax), float(cx)))
+        y0, y1 = sorted((float(ay), float(cy)))
+    except ValueError:
+        return None
+    if x0 == x1 or y0 == y1:
+        return None
+    r = min(CORNER_RADIUS, (x1 - x0) / 3, (y1 - y0) / 3)
+    h = r / 2
+    # eight numbers to format: the corners' own coordinates repeat through the path
+    X0, X1, Y0, Y1 = f"{x0:.2f}", f"{x1:.2f}", f"{y0:.2f}", f"{y1:.2f}"
+    a, b, c, d = f"{x0 + r:.2f}", f"{x1 - r:.2f}", f"{x1 - h:.2f}", f"{x0 + h:.2f}"
+    e, f, g, i = f"{y0 + h:.2f}", f"{y0 + r:.2f}", f"{y1 - r:.2f}", f"{y1 - h:.2f}"
+    return (
+        f"M{a},{Y0}H{b}C{c},{Y0} {X1},{e} {X1},{f}V{g}C{X1},{i} {c},{Y1} {b},{Y1}"
+        f"H{a}C{d},{Y1} {X0},{i} {X0},{g}V{f}C{X0},{e} {d},{Y0} {a},{Y0}Z"
+    )
+
+
+def round_boxes(elements, ids: frozenset[str]) -> None:
+    """Round the corners of the box outlines among ``elements``: each ``<polygon>`` drawing a
+    rectangle in a group whose id is in ``ids`` becomes a ``<path>`` with the same attributes, as
+    Graphviz draws ``rounded`` shapes (see :func:`webapp.render.dot.scene_to_dot`'s ``square``)."""
+    polygon, path = _SVG + "polygon", _SVG + "path"
+    for shape in elements:
+        if shape.tag != polygon:
+            continue
+        group = shape.getparent()
+        if group is None or group.get("id") not in ids:
+            continue
+        d = _rounded_rect(shape.get("points", ""))
+        if d is not None:
+            shape.tag = path
+            del shape.attrib["points"]
+            shape.set("d", d)
 
 
 _TRANSLATE = re.compile(r"translate\(([-0-9.]+)[ ,]([-0-9.]+)\)")
