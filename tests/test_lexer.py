@@ -211,6 +211,14 @@ def test_split_on_tab_and_other_blanks():
     assert parse_line("FROM\x0balpine", "\\").args == ("alpine",)
 
 
+@pytest.mark.parametrize("blank", ["\xa0", "\x1c", "\u2003"])
+def test_only_buildkit_blanks_split_words_in_a_file(blank):
+    # lex splits with str.split only when the text holds no other blank: these stay in the word
+    ins = lex(f"FROM a{blank}b c\nCOPY d{blank}e f\nFROM\tg\n").instructions
+    assert [i.args for i in ins] == [(f"a{blank}b", "c"), (f"d{blank}e", "f"), ("g",)]
+    assert lex(f"RUN{blank}x\n").instructions[0].keyword == f"RUN{blank}X"
+
+
 # --- 1.6 flags ------------------------------------------------------------------------------------
 
 
