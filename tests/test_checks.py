@@ -362,3 +362,13 @@ def test_the_page_without_javascript_links_the_rule():
         '<a class="diag-code" href="https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/" '
         'target="_blank" rel="noopener noreferrer">LegacyKeyValueFormat</a>'
     ) in html
+
+
+def test_rules_read_only_the_steps_that_are_kept():
+    from webapp.checks import _STEP_KEYWORDS, _dispatch
+
+    # steps of other keywords are not made (unless they use an undefined variable): a rule that
+    # asked for them would find none, so it is refused instead
+    assert "RUN" not in _STEP_KEYWORDS
+    with pytest.raises(ValueError, match="_STEP_KEYWORDS"):
+        _dispatch(None, "RUN")

@@ -19,7 +19,7 @@ import csv
 import ipaddress
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cached_property, lru_cache
 
@@ -40,6 +40,10 @@ from .model import (
 )
 from .reference import ReferenceError, normalize
 from .shell import ExpansionError, expand, expand_word
+
+_STAGE, _IMAGE = BaseKind.STAGE, BaseKind.IMAGE
+"""Enum members read through their class cost a look-up each (about 80 ns in Python 3.11): the
+per-stage and per-instruction loops below compare with these."""
 
 URL = "https://docs.docker.com/go/dockerfile/rule/{}/"
 """BuildKit's link pattern for a rule's documentation (the kebab-case rule name)."""
@@ -211,15 +215,13 @@ class Step:
     ins: Instruction
     env: dict[str, str]
     """Variables the instruction's words see (BuildKit's state env, in insertion order)."""
-    declared: set[str]
-    """ARG names declared in the stage (and its base stages), with or without a value."""
     shell_set: bool
     """A SHELL ran earlier in the stage or its base stages."""
     workdir_set: bool
     """A WORKDIR ran earlier in the stage or its base stages."""
     os: str
     """The stage's platform OS."""
-    undefined: list[str] = field(default_factory=list)
+    undefined: list[str] | tuple[()] = ()
     """Variables the instruction's expanded words use that nothing defines."""
 
 
@@ -301,9 +303,7 @@ class Context:
         found = self._chain_end.get(stage.index)
         if found is None:
             first, seen = stage, set()
-            while (
-                stage.base.kind is BaseKind.STAGE and stage.base.stage is not None and stage.index not in seen
-            ):
+            while stage.base.kind is _STAGE and stage.base.stage is not None and stage.index not in seen:
                 seen.add(stage.index)
                 stage = self.graph.stages[stage.base.stage]
             found = self._chain_end[first.index] = stage
@@ -311,18 +311,17 @@ class Context:
 
     def stage_os(self, stage: Stage) -> str:
         stage = self._root(stage)
-        platform = (
-            stage.platform if stage.base.kind is BaseKind.IMAGE and stage.platform else self.graph.platform
-        )
+        platform = stage.platform if stage.base.kind is _IMAGE and stage.platform else self.graph.platform
         return platform.split("/")[0].lower()
 
     def image_rooted(self, stage: Stage) -> bool:
         """True when the stage's base chain ends in an image, whose env is not known without it."""
-        return self._root(stage).base.kind is BaseKind.IMAGE
+        return self._root(stage).base.kind is _IMAGE
 
     @cached_property
     def steps(self) -> list[Step]:
-        """Every instruction of every dispatched stage, with the state it sees (see :class:`Step`)."""
+        """The instructions of the dispatched stages a rule reads, with the state each sees (see
+        :class:`Step`): those of :data:`_STEP_KEYWORDS` and those that use undefined variables."""
         states: dict[int, tuple[dict[str, str], set[str], bool, bool]] = {}
         out: list[Step] = []
         wanted = {s.index for s in self.dispatched}
@@ -331,7 +330,7 @@ class Context:
         for stage in self.graph.stages:
             base = stage.base
             os_name = self.stage_os(stage)
-            if base.kind is BaseKind.STAGE and base.stage in states:
+            if base.kind is _STAGE and base.stage in states:
                 env, declared, shell_set, workdir_set = states[base.stage]
                 env, declared = dict(env), set(declared)
             else:
@@ -339,9 +338,10 @@ class Context:
                 if os_name != "windows":
                     env["PATH"] = _DEFAULT_PATH
             keep = stage.index in wanted
-            # Steps between two ARG/ENV share one snapshot (no rule changes them), but each is
-            # counted as a copy of its own: the bound stays what it was for every file.
-            snapshot: tuple[dict[str, str], set[str]] | None = None
+            # Steps between two ARG/ENV share one snapshot of the variables (no rule changes
+            # them), made only for a step that is kept; the bound counts a copy of the variables
+            # and declared names for every instruction, so it refuses the same files it always did.
+            snapshot: dict[str, str] | None = None
             for ins in self._commands(stage):
                 copies += len(env) + len(declared) + 1
                 if copies > MAX_SNAPSHOT_COPIES:
@@ -350,11 +350,8 @@ class Context:
                         f"{MAX_SNAPSHOT_COPIES} variables in all",
                         ins.line,
                     )
-                if snapshot is None:
-                    snapshot = (dict(env), set(declared))
+                kw = ins.keyword
                 if keep:
-                    step = Step(stage, ins, snapshot[0], snapshot[1], shell_set, workdir_set, os_name)
-                    kw = ins.keyword
                     # else nothing to report (see _undefined): no "$", no word expanded, or a RUN
                     # without flags (only its mount values are expanded)
                     if (
@@ -362,9 +359,13 @@ class Context:
                         and kw in _WORDS_EXPANDED
                         and (kw != "RUN" or ins.flags)
                     ):
-                        step.undefined = self._undefined(ins, env, declared)
-                    append(step)
-                kw = ins.keyword
+                        undefined = self._undefined(ins, env, declared)
+                    else:
+                        undefined = ()
+                    if undefined or kw in _STEP_KEYWORDS:  # else no rule reads the step
+                        if snapshot is None:
+                            snapshot = dict(env)
+                        append(Step(stage, ins, snapshot, shell_set, workdir_set, os_name, undefined))
                 if kw == "ARG":
                     self._apply_arg(ins, env, declared)
                     snapshot = None
@@ -397,7 +398,7 @@ class Context:
         """
         base = stage.base
         triggers: list[Instruction] = []
-        if base.kind is BaseKind.STAGE and base.stage is not None:
+        if base.kind is _STAGE and base.stage is not None:
             for ins in self.graph.stages[base.stage].instructions:
                 if ins.keyword == "ONBUILD" and ins.sub is not None:
                     triggers.append(replace(ins.sub, line=stage.line, end_line=stage.line))
@@ -764,7 +765,7 @@ def _stage_of_line(ctx: Context, line: int) -> int | None:
 
 
 def _froms(ctx: Context) -> Iterator[Instruction]:
-    return (i for i in ctx.instructions if i.keyword == "FROM")
+    return (stage.from_instruction for stage in ctx.graph.stages)  # every FROM starts a stage
 
 
 def _stage_name_casing(ctx: Context) -> Iterator[Finding]:
@@ -778,7 +779,8 @@ def _from_as_casing(ctx: Context) -> Iterator[Finding]:
         if len(ins.args) < 3:
             continue
         keyword, as_word = _keyword_as_written(ins), ins.args[1]
-        wanted = {"lower": as_word.lower(), "upper": as_word.upper()}.get(_casing(keyword), as_word)
+        casing = _casing(keyword)
+        wanted = as_word.lower() if casing == "lower" else as_word.upper() if casing == "upper" else as_word
         if as_word != wanted:
             yield Finding(
                 ins.line, f"'{as_word}' and '{keyword}' keywords' casing do not match", comments_of=ins.line
@@ -842,12 +844,10 @@ def _reserved_stage_name(ctx: Context) -> Iterator[Finding]:
 
 
 def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
-    words: list[tuple[str, Instruction, int, tuple[bool, bool]]] = []
-    append = words.append
-    kinds: dict[str, tuple[bool, bool]] = {}  # word -> (all lower, all upper): few distinct words
-    lower = upper = 0  # _casing's counts, in the same pass
+    # First the keywords as written, counted per distinct word (a file has a few); a second pass
+    # over the instructions only when some word is not in the majority's case.
+    counts: dict[str, int] = {}
     for stage in ctx.graph.stages:
-        index = stage.index
         for ins in (stage.from_instruction, *stage.instructions):
             # _keyword_as_written's usual case, inlined: the source starts with the keyword as is
             source, keyword = ins.source, ins.keyword
@@ -856,23 +856,22 @@ def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
                 word = keyword
             else:
                 word = _keyword_as_written(ins)
-            kind = kinds.get(word)
-            if kind is None:
-                kind = kinds[word] = (word == word.lower(), word == word.upper())
-            if kind[0]:
-                lower += 1
-            elif kind[1]:
-                upper += 1
-            append((word, ins, index, kind))
+            counts[word] = counts.get(word, 0) + 1
+    lower = sum(n for word, n in counts.items() if word == word.lower())
+    upper = sum(n for word, n in counts.items() if word != word.lower() and word == word.upper())
     majority = "lowercase" if lower > upper else "uppercase"
-    wanted = 0 if majority == "lowercase" else 1
-    for word, ins, stage, kind in words:
-        if not kind[wanted]:
-            yield Finding(
-                ins.line,
-                f"Command '{word}' should match the case of the command majority ({majority})",
-                stage,
-            )
+    wrong = {w for w in counts if w != (w.lower() if majority == "lowercase" else w.upper())}
+    if not wrong:
+        return
+    for stage in ctx.graph.stages:
+        for ins in (stage.from_instruction, *stage.instructions):
+            word = _keyword_as_written(ins)
+            if word in wrong:
+                yield Finding(
+                    ins.line,
+                    f"Command '{word}' should match the case of the command majority ({majority})",
+                    stage.index,
+                )
 
 
 def _invalid_default_arg_in_from(ctx: Context) -> Iterator[Finding]:
@@ -921,6 +920,8 @@ def _undefined_arg_in_from(ctx: Context) -> Iterator[Finding]:
     known = list(dict.fromkeys([a.name for a in ctx.graph.global_args] + list(env)))
     for stage in ctx.graph.stages:
         for part, word in _from_words(ctx, stage):
+            if "$" not in word:
+                continue  # no variable (an unreadable word is skipped either way)
             try:
                 unmatched = expand(word, env, ctx.escape).unmatched
             except ExpansionError:
@@ -1015,9 +1016,18 @@ def _from_platform_flag_const_disallowed(ctx: Context) -> Iterator[Finding]:
         )
 
 
+_STEP_KEYWORDS = frozenset(("ENV", "LABEL", "ARG", "CMD", "ENTRYPOINT", "HEALTHCHECK", "WORKDIR", "EXPOSE"))
+"""The keywords whose steps the rules read through :func:`_dispatch` (a rule that reads another
+adds it here; :func:`_dispatch` refuses any other). Other steps are kept only when they use an
+undefined variable (:func:`_undefined_var`)."""
+
+
 def _dispatch(ctx: Context, *keywords: str) -> Iterator[Step]:
-    if len(keywords) == 1:
-        return iter(ctx.steps_of.get(keywords[0], ()))
+    if not _STEP_KEYWORDS.issuperset(keywords):
+        raise ValueError(f"no steps are kept for {keywords}: add them to _STEP_KEYWORDS")
+    found = [steps for steps in map(ctx.steps_of.get, keywords) if steps]
+    if len(found) <= 1:  # one keyword's list (usually): it is in order already
+        return iter(found[0] if found else ())
     return (s for s in ctx.steps if s.ins.keyword in keywords)
 
 
