@@ -460,7 +460,7 @@ def test_line_count():
     )
 )
 def test_extract_flags_fast_paths_match_the_state_machine(parts):
-    """Flags without quotes or escapes are read in one match; the answer is the state machine's."""
+    """Flags without quotes or escapes are read a word at a time; the answer is the state machine's."""
     from webapp.lexer import _extract_flags_slow, extract_flags
 
     line = "".join(word + space for word, space in parts)

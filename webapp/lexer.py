@@ -398,23 +398,26 @@ def _json_with_tail(rest: str) -> bool:
 
 
 _TOKEN = re.compile(r"\S+")
-_FLAG_BLOCK = re.compile(r"\s*((?:--\S*(?:\s+|\Z))*)")
 
 
 def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
     """Leading ``--flag`` words -> (rest of line, flags); quotes removed, ``--`` ends flags."""
-    # Fast paths: no flag at all, and flags without quotes or escapes (the common cases); the
-    # state machine below gives the same answer and handles everything else.
-    stripped = line.lstrip()
-    if not stripped.startswith("--"):
-        return stripped, []
-    block = _FLAG_BLOCK.match(line)  # the leading words that start with "--", in one match
-    flags = block.group(1).split()
-    for word in flags:
+    # Fast path: flags without quotes or escapes (the common case), a word at a time with the C
+    # split (its blanks are the regular expressions' \s); the loops below give the same answer
+    # and handle everything else.
+    rest = line.lstrip()
+    flags: list[str] = []
+    while rest.startswith("--"):
+        parts = rest.split(None, 1)
+        word = parts[0]
         if word == "--" or "'" in word or '"' in word or escape in word:
-            break  # the loop below decides
-    else:
-        return line[block.end() :], flags
+            return _extract_flags_tokens(line, escape)
+        flags.append(word)
+        rest = parts[1] if len(parts) == 2 else ""
+    return rest, flags
+
+
+def _extract_flags_tokens(line: str, escape: str) -> tuple[str, list[str]]:
     words: list[str] = []
     for match in _TOKEN.finditer(line):
         token = match.group()
@@ -707,10 +710,13 @@ def parse_heredoc(word: str) -> tuple[str, bool, bool] | None:
 
 def heredocs_from_line(line: str) -> list[tuple[str, bool, bool]]:
     """Every heredoc named on an instruction line, in order: (name, chomp, expand)."""
-    try:
-        words = shell_words(line, raw_quotes=True)
-    except _LineError:
-        return []
+    if "'" in line or '"' in line or "\\" in line or "<< " in line or "<<\t" in line:
+        try:
+            words = shell_words(line, raw_quotes=True)
+        except _LineError:
+            return []
+    else:  # no quote, escape or "<<" before blanks: shell_words' words are the blank-separated ones
+        words = [word for word in line.split() if "<<" in word]
     found = []
     for word in words:
         try:
