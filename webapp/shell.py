@@ -116,6 +116,14 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return Expansion(word)  # nothing to expand or unquote
+    return Expansion(*_expanded(word, env, escape))
+
+
+def _expanded(
+    word: str, env: Mapping[str, str], escape: str
+) -> tuple[str, AbstractSet[str], AbstractSet[str]]:
+    """:func:`expand`'s (text, matched, unmatched), without the :class:`Expansion` (for
+    :func:`expand_word`, which needs the text alone)."""
     budget = _BUDGET.get()
     memo = None if budget is None else budget.memo
     key = (word, escape)
@@ -130,14 +138,14 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
             except ExpansionTooLarge as exc:
                 exc.word = word
                 raise
-            return Expansion(text, matched, unmatched)
+            return text, matched, unmatched
     if "'" not in word and '"' not in word and escape not in word:
         simple = _simple(word, env, budget)
         if simple is not None:
             text, looked, cost, matched, unmatched = simple
             if memo is not None:
                 memo[key] = (text, tuple(looked), cost, frozenset(matched), frozenset(unmatched))
-            return Expansion(text, matched, unmatched)
+            return text, matched, unmatched
     lexer = _Lexer(word, env, escape, budget or Budget())
     left = lexer.budget.left
     try:
@@ -148,7 +156,7 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     if memo is not None:
         cost = left - lexer.budget.left
         memo[key] = (text, tuple(lexer.looked), cost, frozenset(lexer.matched), frozenset(lexer.unmatched))
-    return Expansion(text, lexer.matched, lexer.unmatched)
+    return text, lexer.matched, lexer.unmatched
 
 
 _UNSET = object()
@@ -207,7 +215,7 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """:func:`expand`'s text only (the same errors): for callers that need no variable names."""
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return word  # nothing to expand or unquote
-    return expand(word, env, escape).result
+    return _expanded(word, env, escape)[0]
 
 
 def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
@@ -215,7 +223,7 @@ def expand_text(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return word  # nothing to expand or unquote
     try:
-        return expand(word, env, escape).result
+        return _expanded(word, env, escape)[0]
     except ExpansionError:
         return word
 
