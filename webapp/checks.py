@@ -645,9 +645,11 @@ def _expanded_words(ins: Instruction) -> tuple[list[str], list[str]]:
             words += [args[i], args[i + 1]]
         return words, []
     if kw in ("COPY", "ADD"):
-        words = [ins.flag("chown") or "", ins.flag("chmod") or ""]
-        if kw == "ADD":
-            words.append(ins.flag("checksum") or "")
+        words = []  # the flags BuildKit expands (none: nothing to add)
+        if ins.flags:
+            words = [ins.flag("chown") or "", ins.flag("chmod") or ""]
+            if kw == "ADD":
+                words.append(ins.flag("checksum") or "")
         if not ins.heredocs:  # no word is a heredoc
             return words + args, []
         names = {h.name for h in ins.heredocs}
@@ -909,7 +911,7 @@ def _invalid_default_arg_in_from(ctx: Context) -> Iterator[Finding]:
 def _from_words(ctx: Context, stage: Stage) -> list[tuple[str, str]]:
     ins = stage.from_instruction
     words = [("base", ins.args[0])] if ins.args else []
-    platform = ins.flag("platform")
+    platform = ins.flag("platform") if ins.flags else None  # (most FROMs have no flag at all)
     if platform:
         words.append(("platform", platform))
     return words
@@ -942,7 +944,8 @@ def _undefined_arg_in_from(ctx: Context) -> Iterator[Finding]:
 def _redundant_target_platform(ctx: Context) -> Iterator[Finding]:
     env = ctx.global_env
     for stage in ctx.graph.stages:
-        platform = stage.from_instruction.flag("platform")
+        ins = stage.from_instruction
+        platform = ins.flag("platform") if ins.flags else None  # (most FROMs have no flag at all)
         if not platform:
             continue
         try:
@@ -992,7 +995,8 @@ def _os_arch(platform: str) -> tuple[str, str] | None:
 
 def _from_platform_flag_const_disallowed(ctx: Context) -> Iterator[Finding]:
     for stage in ctx.graph.stages:
-        platform = stage.from_instruction.flag("platform")
+        ins = stage.from_instruction
+        platform = ins.flag("platform") if ins.flags else None  # (most FROMs have no flag at all)
         if not platform:
             continue
         try:

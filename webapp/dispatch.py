@@ -280,8 +280,10 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
     if not ins.flags:
         return
     escape = x.escape
+    device = False
     for name, value in ins.flags:
         if name != "mount":
+            device = device or name == "device"
             continue
         value = "" if value is None else value
         if "$" in value or "'" in value or '"' in value or escape in value or len(value) > _CACHED_CHARS:
@@ -295,7 +297,7 @@ def _run(ins: Instruction, x: Expander, _args) -> None:
             not target.startswith("/") and posixpath.normpath(posixpath.join("/", x.workdir, target)) == "/"
         ):
             raise Problem("mount-target", 'invalid mount target "/"')
-    if any(name == "device" for name, _ in ins.flags):
+    if device:  # (after every mount, as BuildKit checks them first)
         # BuildKit's mainline frontend refuses devices (only its -labs build has them).
         raise Problem(
             "run-device", "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"

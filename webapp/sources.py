@@ -13,12 +13,13 @@ from .model import SourceKind
 
 _SCP_GIT = re.compile(r"^([a-zA-Z0-9-_]+)@([a-zA-Z0-9-.]+):(.*?)(?:\?(.*?))?(?:#(.*))?$")
 _PROTO = re.compile(r"^([a-zA-Z0-9]+)://")
+_CONTEXT = SourceKind.CONTEXT  # the usual answer, read once (through the enum class: a look-up)
 
 
 def classify_source(value: str) -> SourceKind:
     """An ADD/COPY source word -> context, url or git (BuildKit's git-ref and URL rules)."""
     if value.startswith(("./", "../", "github.com/")) or ("://" not in value and "@" not in value):
-        return SourceKind.CONTEXT  # (every git and URL form below holds a "://" or an "@")
+        return _CONTEXT  # (every git and URL form below holds a "://" or an "@")
     proto = _PROTO.match(value)
     if proto:
         scheme = proto.group(1).lower()
