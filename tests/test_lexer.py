@@ -332,6 +332,26 @@ def test_parse_words_keeps_escapes_and_quotes():
     assert parse_words('a\\ b \'c d\' "e\\" f"', "\\") == ["a\\ b", "'c d'", '"e\\" f"']
 
 
+@pytest.mark.parametrize(
+    ("rest", "escape", "words"),
+    [
+        ('a="x y" b', "\\", ['a="x y"', "b"]),
+        ('"" x', "\\", ['""', "x"]),  # an empty quoted word is a word
+        ('a="b\\" c" d', "\\", ['a="b\\" c"', "d"]),
+        ('a="b\\', "\\", ['a="b']),  # an escape that ends the text is dropped, in quotes too
+        ("a='b\\' c", "\\", ["a='b\\'", "c"]),  # no escape in single quotes
+        ('a="unterminated x', "\\", ['a="unterminated x']),
+        ("x\\", "\\", ["x"]),
+        ('a="b`" c"', "`", ['a="b`" c"']),
+        ("a=\\ b", "`", ["a=\\", "b"]),
+        ('k="v""w" z', "\\", ['k="v""w"', "z"]),
+    ],
+)
+def test_parse_words_quotes_and_escapes_at_the_edges(rest, escape, words):
+    # BuildKit's parseWords, read a run of plain characters at a time
+    assert parse_words(rest, escape) == words
+
+
 def test_healthcheck_type_then_command():
     ins = parse_line('HEALTHCHECK --interval=5s CMD ["curl", "x"]', "\\")
     assert ins.flags == (("interval", "5s"),)

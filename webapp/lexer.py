@@ -500,66 +500,69 @@ def _extract_flags_slow(line: str, escape: str) -> tuple[str, list[str]]:
     return "", words
 
 
+def _runs(escape: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """What :func:`parse_words` copies a run at a time: characters with no meaning outside quotes,
+    in single quotes and in double quotes (where the escape still counts)."""
+    e = re.escape(escape)
+    return re.compile(rf"""[^\s'"{e}]+"""), re.compile(r"[^']+"), re.compile(rf'[^"{e}]+')
+
+
+_RUNS = {escape: _runs(escape) for escape in ("\\", "`")}
+
+
 def parse_words(rest: str, escape: str) -> list[str]:
-    """Split on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords)."""
+    """Split on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords).
+
+    ``escape`` is a backslash or a backtick, the two a Dockerfile can choose."""
     if "'" not in rest and '"' not in rest and escape not in rest:
         return rest.split()
+    # BuildKit's character loop, with the runs of characters that are only copied taken at once
     words: list[str] = []
-    in_spaces, in_word, in_quote = 0, 1, 2
-    phase = in_spaces
     word: list[str] = []
-    quote = ""
-    blank_ok = False
+    in_word = blank_ok = False
+    outside, single, double = _RUNS[escape]
     n = len(rest)
     pos = 0
-    while pos <= n:
-        ch = rest[pos] if pos < n else ""
-        if phase == in_spaces:
-            if pos == n:
-                break
-            if ch.isspace():
-                pos += 1
-                continue
-            phase = in_word
-        if pos == n:
-            if blank_ok or word:
+    while pos < n:
+        ch = rest[pos]
+        if ch.isspace():
+            if in_word and (blank_ok or word):
                 words.append("".join(word))
-            break
-        if phase == in_word:
-            if ch.isspace():
-                phase = in_spaces
-                if blank_ok or word:
-                    words.append("".join(word))
-                word = []
-                blank_ok = False
-                pos += 1
-                continue
-            if ch in ("'", '"'):
-                quote = ch
-                blank_ok = True
-                phase = in_quote
-            if ch == escape:
-                if pos + 1 == n:
-                    pos += 1
-                    continue
-                word.append(ch)
-                pos += 1
-                ch = rest[pos]
-            word.append(ch)
+            word = []
+            in_word = blank_ok = False
             pos += 1
             continue
-        if ch == quote:
-            phase = in_word
-        if ch == escape and quote != "'":
-            if pos + 1 == n:
-                phase = in_word
-                pos += 1
-                continue
+        in_word = True
+        if ch == escape:
+            if pos + 1 < n:  # (an escape that ends the text is dropped)
+                word += (ch, rest[pos + 1])
+            pos += 2
+            continue
+        if ch == "'" or ch == '"':  # quoted, quotes kept: an escape counts in double quotes only
+            blank_ok = True
             word.append(ch)
             pos += 1
-            ch = rest[pos]
-        word.append(ch)
-        pos += 1
+            quoted = single if ch == "'" else double
+            while pos < n:
+                run = quoted.match(rest, pos)
+                if run is not None:
+                    word.append(run.group())
+                    pos = run.end()
+                    continue
+                inner = rest[pos]
+                if inner == ch:  # the closing quote
+                    word.append(inner)
+                    pos += 1
+                    break
+                if pos + 1 < n:  # the escape and the character after it
+                    word += (inner, rest[pos + 1])
+                pos += 2
+            continue
+        run = outside.match(rest, pos)
+        word.append(run.group())
+        pos = run.end()
+    if in_word and (blank_ok or word):
+        words.append("".join(word))
     return words
 
 
