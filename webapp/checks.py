@@ -849,16 +849,16 @@ def _consistent_instruction_casing(ctx: Context) -> Iterator[Finding]:
     # First the keywords as written, counted per distinct word (a file has a few); a second pass
     # over the instructions only when some word is not in the majority's case.
     counts: dict[str, int] = {}
-    for stage in ctx.graph.stages:
-        for ins in (stage.from_instruction, *stage.instructions):
-            # _keyword_as_written's usual case, inlined: the source starts with the keyword as is
-            source, keyword = ins.source, ins.keyword
-            size = len(keyword)
-            if source.startswith(keyword) and (len(source) == size or source[size].isspace()):
-                word = keyword
-            else:
-                word = _keyword_as_written(ins)
-            counts[word] = counts.get(word, 0) + 1
+    # the stages' instructions, FROMs included, are the file's after its preamble, in order
+    for ins in ctx.instructions[len(ctx.graph.preamble) :]:
+        # _keyword_as_written's usual case, inlined: the source starts with the keyword as is
+        source, keyword = ins.source, ins.keyword
+        size = len(keyword)
+        if source.startswith(keyword) and (len(source) == size or source[size].isspace()):
+            word = keyword
+        else:
+            word = _keyword_as_written(ins)
+        counts[word] = counts.get(word, 0) + 1
     lower = sum(n for word, n in counts.items() if word == word.lower())
     upper = sum(n for word, n in counts.items() if word != word.lower() and word == word.upper())
     majority = "lowercase" if lower > upper else "uppercase"
