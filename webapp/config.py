@@ -28,15 +28,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DOT_NICE",
         10,
-        "Niceness (0-19) of Graphviz processes: drawings yield the CPU to cheap requests such as"
-        " cached links.",
+        "Niceness (0-19) Graphviz processes get above the process that starts them: drawings"
+        " yield the CPU to cheap requests such as cached links.",
+    ),
+    Setting(
+        "COSTLY_NICE",
+        5,
+        "Niceness (0-19) added to each worker's costly process (every request but GET and HEAD), so"
+        " cached links and pages get the CPU first; Graphviz runs DOT_NICE below it (at most 19).",
     ),
     Setting("WARM_DOT", True, "Keep one Graphviz process started ahead per worker, saving its start-up."),
     Setting(
         "MAX_RENDERS",
         2,
-        "Costly requests (analysis, drawing) in flight per worker; gunicorn gives each worker"
-        " 2 x this + 2 threads, and this + 2 more for GET and HEAD requests.",
+        "Costly requests (analysis, drawing) in flight per process: in each worker's costly process"
+        " (every request but GET and HEAD; 2 x this + 2 threads) and in the worker itself (uncached"
+        " links; this + 2 threads for GET and HEAD).",
     ),
     Setting("RENDER_WAIT", 0.3, "Seconds a costly request waits for a free slot before a 503."),
     Setting("WORKERS", 0, "gunicorn workers for `make run`; 0 means 2 x cores + 1."),
@@ -53,7 +60,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LINK_MAX_SOURCE", 64 * 1024, "Largest Dockerfile (or project text) a stateless link may inflate to."
     ),
-    Setting("CACHE_BYTES", 64 * 1024 * 1024, "Render cache size per worker, in bytes."),
+    Setting(
+        "CACHE_BYTES",
+        64 * 1024 * 1024,
+        "Render cache size per process (a worker and its costly process keep one each), in bytes.",
+    ),
     Setting("RATE_SHARES", 30, "Share links one client may create per minute."),
     Setting(
         "RATE_RENDERS",
@@ -64,8 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RATE_STORAGE_URI",
         "memory://",
-        "Storage of rate-limit counts (a `limits` storage URI); memory:// counts per worker,"
-        " redis://host:6379 shares.",
+        "Storage of rate-limit counts (a `limits` storage URI); memory:// counts per process (a"
+        " worker and its costly process apart), redis://host:6379 shares.",
     ),
     Setting(
         "TRUSTED_PROXIES",
@@ -87,7 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 SPARE_THREADS = 2
-"""gunicorn threads per worker kept for cheap requests (/healthz, cached links) beyond renders."""
+"""Threads of each pool kept for cheap requests beyond renders (``/healthz`` and cached links in
+a worker's read pool, cheap POSTs in its costly process)."""
 
 MAX_REQUEST_LINE = 8190
 """gunicorn's ceiling for ``limit_request_line``; larger values are silently clamped to it."""
@@ -101,19 +113,26 @@ is at most 128 characters) and the method and protocol."""
 
 
 def worker_threads(settings: dict[str, Any]) -> int:
-    """gunicorn threads per worker: MAX_RENDERS drawing, as many waiting for a slot, and spares.
+    """Threads of a worker's costly process (every request but GET and HEAD,
+    ``webapp.gunicorn_worker``): MAX_RENDERS drawing, as many waiting for a slot, and spares.
 
     The render gate (``webapp.web.admission``) lets at most MAX_RENDERS run and MAX_RENDERS wait;
-    anything more is a 503 at once, so :data:`SPARE_THREADS` threads always remain for health
-    checks and cached links. This is the one place that ties threads to render slots.
+    anything more is a 503 at once, so :data:`SPARE_THREADS` threads always remain for cheap
+    requests. This is the one place that ties threads to render slots.
     """
     return 2 * render_slots(settings) + SPARE_THREADS
 
 
 def read_threads(settings: dict[str, Any]) -> int:
-    """gunicorn threads per worker for GET and HEAD requests (``webapp.gunicorn_worker``), apart
-    from the :func:`worker_threads` that serve everything else."""
+    """Threads of a gunicorn worker itself, which serves GET and HEAD requests
+    (``webapp.gunicorn_worker``); they never wait for a render slot, so MAX_RENDERS of them may
+    draw uncached links and the spares stay free for cached answers."""
     return render_slots(settings) + SPARE_THREADS
+
+
+def costly_nice(settings: dict[str, Any]) -> int:
+    """Niceness added to each worker's costly process (0-19)."""
+    return min(19, max(0, int(settings["COSTLY_NICE"])))
 
 
 def render_slots(settings: dict[str, Any]) -> int:

@@ -1,11 +1,13 @@
 """gunicorn settings for `make run`, derived from the app's own settings (``webapp.config``).
 
 - bind from HOST/PORT; workers from WEBAPP_WORKERS, else 2 x cores + 1;
-- ``gthread`` workers with a second pool for GET/HEAD (:mod:`webapp.gunicorn_worker`):
-  :func:`webapp._config.worker_threads` threads for everything else (MAX_RENDERS drawing, as many
-  waiting briefly for a slot, two spare; the render gate answers 503 at once past that) and
-  :func:`webapp._config.read_threads` for reads, so /healthz and cached links never queue behind
-  renders;
+- ``gthread`` workers that serve GET/HEAD themselves and hand every other request to a costly
+  process of their own (:mod:`webapp.gunicorn_worker`): :func:`webapp.config.read_threads`
+  threads for reads in the worker, :func:`webapp.config.worker_threads` in the costly process
+  (MAX_RENDERS drawing, as many waiting briefly for a slot, two spare; the render gate answers
+  503 at once past that), so /healthz and cached links never queue behind renders nor share a
+  process with them (``threads`` below, the costly pool's size, only enters gunicorn's count of
+  connections it may keep alive);
 - ``limit_request_line`` long enough for the longest link the app issues (LINK_MAX_CHARS plus
   route, extension and query options); header fields long enough for a ``Referer`` holding such
   a link; start-up fails when LINK_MAX_CHARS exceeds what gunicorn can accept;

@@ -1,11 +1,13 @@
 """Render admission: how many costly requests a worker runs at once, and a fast 503 past that.
 
-One :class:`RenderGate` per app (``app.extensions["renders"].gate``). A costly request (analysis,
-drawing) takes a slot; when none is free it waits at most ``wait`` seconds, and only while fewer
-than ``waiting`` others already wait; otherwise it is refused at once with
+One :class:`RenderGate` per app and process (``app.extensions["renders"].gate``; a gunicorn
+worker and its costly process each have their own, ``webapp.gunicorn_worker``). A costly request
+(analysis, drawing) takes a slot; when none is free it waits at most ``wait`` seconds, and only
+while fewer than ``waiting`` others already wait; otherwise it is refused at once with
 :class:`~webapp.errors.RenderBusy` (503 + ``Retry-After``). So at most ``slots + waiting`` threads
-of a worker are ever held by costly requests, and gunicorn gives each worker more threads than
-that (``webapp.config.worker_threads``): health checks and cached links always find one.
+of a costly process are ever held by costly requests, and it has more threads than that
+(``webapp.config.worker_threads``): cheap requests always find one. The worker's own threads
+serve GET and HEAD and never wait (:func:`no_waiting`).
 """
 
 from __future__ import annotations

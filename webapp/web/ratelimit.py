@@ -14,8 +14,9 @@ link's time).
 Clients are keyed on ``request.remote_addr``, which is the peer address unless
 WEBAPP_TRUSTED_PROXIES > 0, when werkzeug's ProxyFix takes it from that many X-Forwarded-For
 hops (see ``create_app``). Counts live in WEBAPP_RATE_STORAGE_URI: ``memory://`` keeps them per
-worker process (a client may then reach up to workers x the limit); a shared store such as Redis
-gives an exact bound.
+process, a gunicorn worker (uncached links) and its costly process (POSTs) apart
+(``webapp.gunicorn_worker``), so a client may reach up to 2 x workers x the limit; a shared
+store such as Redis gives an exact bound.
 """
 
 from __future__ import annotations
