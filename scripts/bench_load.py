@@ -7,7 +7,9 @@ keep-alive connections for a fixed time per step:
 - a cached stateless link (``.svg``), JSON renders and SVG renders (each body unique, so nothing
   is cached) at concurrency 1, 8 and 64: requests per second, p50, p99, 503s and other errors;
 - render overload: 64 clients asking for SVG renders while 8 others fetch the cached link. Excess
-  renders must get a fast 503 (p99 under 2 s), and the cached link must keep most of its rate.
+  renders must get a fast 503 (p99 under 2 s), and the cached link must keep most of its rate:
+  each worker serves it in its own process while its costly process (``webapp.gunicorn_worker``)
+  takes the renders and their 503s.
 
 Every step's clients run in a process of their own at niceness :data:`CLIENT_NICE`: on a machine
 of two cores the load generators would otherwise take the CPU the server needs, which clients on

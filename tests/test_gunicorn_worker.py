@@ -77,7 +77,10 @@ def _children(pid: int) -> list[int]:
 
 
 def _comm(pid: int) -> str:
-    return Path(f"/proc/{pid}/comm").read_text().strip()
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:  # gone meanwhile
+        return ""
 
 
 def _worker(server: Server) -> int:
@@ -88,10 +91,14 @@ def _worker(server: Server) -> int:
 
 
 def _costly(worker: int) -> int:
-    """The pid of ``worker``'s costly process."""
-    found = [p for p in _children(worker) if _comm(p) == gunicorn_worker.COSTLY_NAME.decode()]
-    assert len(found) == 1, [(p, _comm(p)) for p in _children(worker)]
-    return found[0]
+    """The pid of ``worker``'s costly process (waiting for a worker still starting to fork it)."""
+
+    def found() -> list[int]:
+        return [p for p in _children(worker) if _comm(p) == gunicorn_worker.COSTLY_NAME.decode()]
+
+    _wait(lambda: found(), 5, f"a costly process among {[(p, _comm(p)) for p in _children(worker)]}")
+    assert len(found()) == 1, [(p, _comm(p)) for p in _children(worker)]
+    return found()[0]
 
 
 def _wait(condition, timeout: float = 10.0, what: str = "") -> None:
@@ -275,8 +282,8 @@ def _get(server: Server) -> int:
 def test_costly_process_lifecycle(tmp_path):
     """Killing the costly process stops its worker (reaped, no zombie) and gunicorn starts a new
     pair that serves; killing a worker takes its costly process with it; stopping the server
-    leaves no costly process, no ``dot`` and no ``render-*`` folder (the costly process closes
-    the app's runner, whose warm spares its renders started)."""
+    answers a POST still arriving, then leaves no costly process, no ``dot`` and no ``render-*``
+    folder (the costly process closes the app's runner, whose warm spares its renders started)."""
     server = _server(tmp_path, WEBAPP_WARM_DOT="1")
     costly_pids = []
     try:
@@ -303,6 +310,20 @@ def test_costly_process_lifecycle(tmp_path):
         for _ in range(2):  # a warm spare waits in the costly process
             assert _post(server) == 200
         assert [p for p in _children(costly_pids[-1]) if _comm(p) == "dot"], "no warm dot spare"
+
+        # a POST whose body is still arriving when the server is told to stop is answered
+        body = json.dumps(RENDER).encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+            head = f"POST /api/render HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+            sock.sendall(head.encode() + b"Content-Type: application/json\r\n\r\n" + body[:5])
+            time.sleep(0.3)
+            server.proc.terminate()  # graceful stop: the costly process finishes what it holds
+            time.sleep(0.5)
+            sock.sendall(body[5:])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 ") and b"<svg" in answer, answer[:300]
     finally:
         server.stop()
     for pid in costly_pids:
