@@ -309,7 +309,8 @@ def test_costly_process_lifecycle(tmp_path):
         costly_pids.append(_costly(worker))
         for _ in range(2):  # a warm spare waits in the costly process
             assert _post(server) == 200
-        assert [p for p in _children(costly_pids[-1]) if _comm(p) == "dot"], "no warm dot spare"
+        spares = lambda: [p for p in _children(costly_pids[-1]) if _comm(p) == "dot"]  # noqa: E731
+        _wait(spares, 5, "a warm dot spare of the costly process")
 
         # a POST whose body is still arriving when the server is told to stop is answered
         body = json.dumps(RENDER).encode()
@@ -349,3 +350,31 @@ def _processes_under(folder: Path) -> list[int]:
 
 def _render_folders(tmp: Path) -> set[str]:
     return {p.name for p in tmp.iterdir() if p.name.startswith("render-")}
+
+
+def test_ctrl_c_leaves_no_process_behind(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group: the arbiter, the worker and its
+    costly process. The costly process ignores SIGINT and is stopped by its worker, which reaps
+    it even though the arbiter's SIGQUIT reaches the worker a second time: no zombie, no ``dot``,
+    no folder."""
+    server = _server(tmp_path)
+    try:
+        server.wait_ready()
+        assert _post(server) == 200
+        worker = _worker(server)
+        costly = _costly(worker)
+        os.killpg(server.proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while _running(worker) and time.monotonic() < deadline:  # more quits, as the arbiter sends
+            try:
+                os.kill(worker, signal.SIGQUIT)
+            except ProcessLookupError:
+                break
+            time.sleep(0.005)
+        server.proc.wait(timeout=15)
+        _wait(lambda: not Path(f"/proc/{worker}").exists(), 5, "the worker to be reaped")
+        assert not Path(f"/proc/{costly}").exists(), "the costly process is left (as a zombie?)"
+        _wait(lambda: not _processes_under(tmp_path), 5, "no process working in the test's temp folder")
+        assert not _render_folders(tmp_path)
+    finally:
+        server.stop()

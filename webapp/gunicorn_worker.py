@@ -345,6 +345,8 @@ class ReadFirstWorker(ThreadWorker):
         self.costly_pid = 0
 
     def handle_quit(self, sig, frame):
+        if self._quitting:  # a second quit (Ctrl-C reaches the worker and the arbiter forwards
+            return  # SIGQUIT) must not cut short the reaping of the costly process
         self._quitting = True
         super().handle_quit(sig, frame)
 
