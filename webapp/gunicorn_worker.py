@@ -332,6 +332,7 @@ class ReadFirstWorker(ThreadWorker):
         else:
             deadline = self._stop_started + max(1.0, self.cfg.graceful_timeout - 1.0)
         while time.monotonic() < deadline:
+            self.notify()
             if _reaped(self.costly_pid):
                 self.costly_pid = 0
                 return
