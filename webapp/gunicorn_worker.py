@@ -285,7 +285,10 @@ class ReadFirstWorker(ThreadWorker):
         if self.alive:
             self.log.error("Costly process %s of worker %s exited; stopping", self.costly_pid, self.pid)
             self.alive = False
-        self.poller.unregister(self._channel)
+        try:
+            self.poller.unregister(self._channel)
+        except (KeyError, ValueError, OSError):  # the poller is already closed
+            pass
         self._channel.close()
         self._channel = None
         self.nr_conns -= self._in_costly
@@ -318,7 +321,10 @@ class ReadFirstWorker(ThreadWorker):
         (at most until gunicorn's graceful timeout is nearly over), kill it past that, reap it."""
         if not self.costly_pid:
             return
-        self._begin_costly_stop()
+        try:  # usually done already; after a quit the pools may be shut: nothing may stop the reaping
+            self._begin_costly_stop()
+        except Exception:  # noqa: BLE001
+            self.log.debug("Stopping the costly process", exc_info=True)
         if self._channel is not None:
             try:
                 self.poller.unregister(self._channel)
@@ -326,6 +332,9 @@ class ReadFirstWorker(ThreadWorker):
                 pass
             self._channel.close()
             self._channel = None
+        for conn in self._handoffs:
+            util.close(conn.sock)
+        self._handoffs.clear()
         if self._quitting:
             _signal(self.costly_pid, signal.SIGQUIT)
             deadline = time.monotonic() + 2.0
