@@ -65,8 +65,10 @@ COSTLY_NAME = b"webapp-costly"
 _DONE, _BACK = 0, 1
 """Messages from the costly process: a connection closed, a connection handed back (with its fd)."""
 
-_MESSAGE_BYTES = 1 << 17
-"""Largest message on the socket pair: addresses and read-ahead bytes (a few KiB at most)."""
+_MESSAGE_BYTES = 1 << 16
+"""Largest message on the socket pair: addresses and read-ahead bytes (gunicorn reads headers
+8 KiB at a time and bodies no further than their end). A connection whose read-ahead would not
+fit stays in the process that holds it for its next request."""
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
@@ -227,6 +229,10 @@ class ReadFirstWorker(ThreadWorker):
                 super().enqueue_req(conn)
                 continue
             message = marshal.dumps((conn.client, conn.server, _buffered(conn)))
+            if len(message) > _MESSAGE_BYTES:  # too much read ahead to pass: served here
+                self._handoffs.popleft()
+                super().enqueue_req(conn)
+                continue
             try:
                 socket.send_fds(self._channel, [message], [conn.sock.fileno()])
             except (BlockingIOError, InterruptedError):
@@ -494,14 +500,20 @@ class _CostlyProcess:
                 self._in_flight += 1
             worker.tpool.submit(self._serve_one, conn)
 
+    def _handle(self, conn) -> bool:
+        """gunicorn's handling of the request on ``conn``: True when the connection stays open."""
+        try:
+            return bool(self.worker.handle(conn))
+        except BaseException:  # noqa: BLE001 - handle() answers errors itself; this is a backstop
+            return False
+
     def _serve_one(self, conn) -> None:
         """In a pool thread: serve the request on ``conn`` (gunicorn's own handling), then hand
         the connection back when it is kept alive, else close it and say so."""
         try:
-            try:
-                keep = bool(self.worker.handle(conn))
-            except BaseException:  # noqa: BLE001 - handle() answers errors itself; this is a backstop
-                keep = False
+            keep = self._handle(conn)
+            while keep and len(_buffered(conn)) > _MESSAGE_BYTES - 1024:  # too much to pass back
+                keep = self._handle(conn)
             if keep:
                 message = marshal.dumps((_BACK, conn.client, conn.server, _buffered(conn)))
                 try:
