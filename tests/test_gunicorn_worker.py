@@ -34,6 +34,9 @@ pytestmark = pytest.mark.dot
 LOG_FORMAT = "--access-logformat 'served %(p)s %({x-probe}i)s %(m)s %(s)s'"
 """Access log lines naming the serving process and the request's X-Probe header."""
 
+KEEPALIVE = 2
+"""gunicorn's keep-alive timeout on the ``split`` server, in seconds."""
+
 RENDER = {"dockerfile": "FROM alpine:3.20 AS app\nRUN true\n", "format": "svg"}
 
 
@@ -44,7 +47,8 @@ def _server(tmp: Path, **env) -> Server:
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory):
-    with _server(tmp_path_factory.mktemp("split"), WEBAPP_COSTLY_NICE="3") as server:
+    args = f"{LOG_FORMAT} --keep-alive {KEEPALIVE}"
+    with _server(tmp_path_factory.mktemp("split"), WEBAPP_COSTLY_NICE="3", GUNICORN_CMD_ARGS=args) as server:
         yield server
 
 
@@ -246,6 +250,35 @@ def test_slow_post_bodies_are_held_by_the_costly_process_not_the_worker(split):
             sock.close()
     assert [status for status, _ in probes] == [200] * 5
     assert statistics.median(took for _, took in probes) < 0.1, probes
+
+
+def test_a_connection_waits_in_the_process_that_served_its_last_request(split):
+    """Between requests a kept-alive connection stays where its last request was served: after
+    a POST in the costly process (back-to-back costly requests cost the worker nothing), after
+    a GET in the worker; parked in the costly process, it is closed at the keep-alive timeout."""
+    worker = _worker(split)
+    costly = _costly(worker)
+    conn = http.client.HTTPConnection("127.0.0.1", split.port, timeout=20)
+    try:
+        assert _request(conn, "POST", "/api/render", "parked", RENDER)[0] == 200
+        inodes = _socket_inodes(split.port, {conn.sock.getsockname()[1]})
+        assert len(inodes) == 1
+        _wait(lambda: _holds(costly, inodes) == inodes, 5, "the connection parked in the costly process")
+        assert _holds(worker, inodes) == set()
+        assert _request(conn, "POST", "/api/render", "parked", RENDER)[0] == 200
+        assert _request(conn, "GET", "/healthz", "parked")[0] == 200
+        _wait(lambda: _holds(worker, inodes) == inodes, 5, "the connection back in the worker")
+        assert _holds(costly, inodes) == set()
+        assert _request(conn, "POST", "/api/render", "parked", RENDER)[0] == 200
+        started = time.monotonic()
+        conn.sock.settimeout(KEEPALIVE + 5)
+        assert conn.sock.recv(1) == b"", "the server should close an idle connection"
+        assert KEEPALIVE - 0.5 < time.monotonic() - started < KEEPALIVE + 3
+    finally:
+        conn.close()
+    served = _served_by(split, "parked", 4)
+    assert [m for _, m in served] == ["POST", "POST", "GET", "POST"]
+    assert [pid for pid, _ in served] == [costly, costly, worker, costly]
 
 
 def test_tls_and_the_proxy_protocol_are_refused_at_start():

@@ -18,8 +18,10 @@ So :class:`ReadFirstWorker` is two processes:
   ``SCM_RIGHTS``) and serves it start to finish with gunicorn's own request handling: reading
   the body, the app, the render gate and its 503s, the response and the access log, in a pool of
   :func:`webapp.config.worker_threads` threads, at ``WEBAPP_COSTLY_NICE`` more niceness. A
-  connection kept alive goes back to the worker, which waits for its next request and classifies
-  it again; a closed one is reported so that the worker's count of connections stays right.
+  connection kept alive waits for its next request in the poller of the process that served the
+  last one; a request of the other kind is passed over (peeked at, not consumed), so a client
+  sending costly requests back to back costs the worker nothing after the first. A closed
+  connection is reported so that the worker's count of its connections stays right.
 
 Lifecycle: the costly process stops when the worker does (the worker half-closes the socket pair
 when it starts its graceful stop, and the costly process finishes its requests within gunicorn's
@@ -38,11 +40,13 @@ them (terminate them at the reverse proxy).
 
 from __future__ import annotations
 
+import array
 import collections
 import ctypes
 import functools
 import marshal
 import os
+import queue
 import selectors
 import signal
 import socket
@@ -97,6 +101,18 @@ def _buffered(conn) -> bytes:
     """Bytes of ``conn`` its parser has read ahead (the start of a pipelined request)."""
     buf = getattr(getattr(getattr(conn, "parser", None), "unreader", None), "buf", None)
     return buf.getvalue() if buf is not None else b""
+
+
+def _receive_message(sock: socket.socket, flags: int = 0) -> tuple[bytes, list[int]]:
+    """One message from the socket pair and the descriptors it carries (``socket.recv_fds``
+    ignores its ``flags`` in the Pythons this runs on, CPython gh-107898, and the costly process
+    needs MSG_DONTWAIT)."""
+    message, ancillary, _flags, _addr = sock.recvmsg(_MESSAGE_BYTES, socket.CMSG_LEN(4), flags)
+    fds = array.array("i")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return message, list(fds)
 
 
 def _adopt(cfg, fd: int, client, server, buffered: bytes) -> TConn:
@@ -262,7 +278,7 @@ class ReadFirstWorker(ThreadWorker):
             if self._channel is None:
                 return
             try:
-                message, fds, _flags, _addr = socket.recv_fds(channel, _MESSAGE_BYTES, 1)
+                message, fds = _receive_message(channel)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -273,8 +289,10 @@ class ReadFirstWorker(ThreadWorker):
             kind, *rest = marshal.loads(message)
             self._in_costly -= 1
             if kind == _BACK and fds:
-                conn = _adopt(self.cfg, fds[0], *rest)
-                if conn.data_ready:  # a pipelined request already read: classify it now
+                client, server, buffered, ready = rest
+                conn = _adopt(self.cfg, fds[0], client, server, buffered)
+                if ready:  # its next request (a read) has arrived: classify it now
+                    conn.data_ready = True
                     self.enqueue_req(conn)
                 else:
                     self._park(conn)
@@ -398,6 +416,8 @@ class _CostlyProcess:
         self.stop: str | None = None  # "graceful" or "now"
         self._idle = threading.Condition()
         self._in_flight = 0
+        self._to_park: queue.SimpleQueue = queue.SimpleQueue()  # from pool threads to the loop
+        self._parked: dict = {}  # connections waiting here for their next request, oldest first
 
     def run(self):
         """Serve until told to stop; then exit this process (never returns)."""
@@ -452,21 +472,29 @@ class _CostlyProcess:
 
     def _serve(self) -> int:
         worker = self.worker
-        selector = selectors.DefaultSelector()
+        self._selector = selector = selectors.DefaultSelector()
         selector.register(self.channel, selectors.EVENT_READ)
         selector.register(self._wake_r, selectors.EVENT_READ)
         while self.stop is None:
-            for key, _ in selector.select(1.0):
-                if key.fileobj is self.channel:
+            timeout = 1.0
+            if self._parked:
+                timeout = min(timeout, max(0.0, next(iter(self._parked)).timeout - time.monotonic()))
+            for key, _ in selector.select(timeout):
+                if key.data is not None:
+                    self._on_parked_readable(key.data)
+                elif key.fileobj is self.channel:
                     self._receive()
                 else:
                     _drain(self._wake_r)
+            self._park_finished()
+            self._expire_parked()
             if not worker.alive:  # max_requests reached: stop; the worker follows
                 self._request_stop("graceful")
             if os.getppid() != self.parent:
                 self._request_stop("graceful")
         worker.alive = False  # requests still running answer "Connection: close"
         if self.stop == "graceful":
+            self._unpark_all()
             deadline = time.monotonic() + max(0.5, worker.cfg.graceful_timeout - 2.0)
             with self._idle:
                 while self._in_flight and self.stop == "graceful":
@@ -474,6 +502,7 @@ class _CostlyProcess:
                     if time.monotonic() >= deadline:
                         break
                     _drain(self._wake_r)
+            self._unpark_all()
         return 0
 
     def _receive(self):
@@ -481,9 +510,7 @@ class _CostlyProcess:
         worker = self.worker
         while self.stop is None:
             try:
-                message, fds, _flags, _addr = socket.recv_fds(
-                    self.channel, _MESSAGE_BYTES, 1, socket.MSG_DONTWAIT
-                )
+                message, fds = _receive_message(self.channel, socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -495,10 +522,69 @@ class _CostlyProcess:
                 continue
             client, server, buffered = marshal.loads(message)
             conn = _adopt(worker.cfg, fds[0], client, server, buffered)
-            conn.data_ready = True  # the worker saw its first bytes
-            with self._idle:
-                self._in_flight += 1
-            worker.tpool.submit(self._serve_one, conn)
+            self._submit(conn)
+
+    def _submit(self, conn) -> None:
+        conn.data_ready = True  # its first bytes have arrived
+        with self._idle:
+            self._in_flight += 1
+        self.worker.tpool.submit(self._serve_one, conn)
+
+    # --- connections kept alive here between costly requests ------------------------------------
+
+    def _park_finished(self) -> None:
+        """Wait in this process's poller for the next request on connections whose last one was
+        costly (put on the queue by the pool threads): a client sending costly requests back to
+        back costs the worker nothing after its first."""
+        while True:
+            try:
+                conn = self._to_park.get_nowait()
+            except queue.Empty:
+                return
+            conn.timeout = time.monotonic() + self.worker.cfg.keepalive
+            self._parked[conn] = None
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+
+    def _unpark(self, conn) -> None:
+        del self._parked[conn]
+        try:
+            self._selector.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _on_parked_readable(self, conn) -> None:
+        """The next request (or the client's close) on a parked connection: costly requests are
+        served here, reads go back to the worker, a closed connection is closed."""
+        first = peek(conn)
+        if first is None:  # nothing after all
+            return
+        self._unpark(conn)
+        if not first:
+            self._closed(conn, graceful=False)
+        elif is_read(first):
+            self._hand_back(conn, ready=True)
+        else:
+            self._submit(conn)
+
+    def _expire_parked(self) -> None:
+        """Close parked connections at the keep-alive timeout, as gthread does."""
+        now = time.monotonic()
+        while self._parked:
+            conn = next(iter(self._parked))
+            if conn.timeout > now:
+                return
+            self._unpark(conn)
+            self._closed(conn, graceful=False)
+
+    def _unpark_all(self) -> None:
+        """Stopping: parked connections go back to the worker, which keeps them briefly for a
+        last request (answered "close"), as gthread does when it stops."""
+        self._park_finished()
+        for conn in list(self._parked):
+            self._unpark(conn)
+            self._hand_back(conn, ready=False)
+
+    # --- the end of a request ---------------------------------------------------------------------
 
     def _handle(self, conn) -> bool:
         """gunicorn's handling of the request on ``conn``: True when the connection stays open."""
@@ -508,30 +594,54 @@ class _CostlyProcess:
             return False
 
     def _serve_one(self, conn) -> None:
-        """In a pool thread: serve the request on ``conn`` (gunicorn's own handling), then hand
-        the connection back when it is kept alive, else close it and say so."""
+        """In a pool thread: serve the request on ``conn`` (gunicorn's own handling) and any
+        costly request the client sent right behind it; then park the connection here, hand it
+        back to the worker (a read read ahead, or stopping), or close it and say so."""
         try:
             keep = self._handle(conn)
-            while keep and len(_buffered(conn)) > _MESSAGE_BYTES - 1024:  # too much to pass back
-                keep = self._handle(conn)
-            if keep:
-                message = marshal.dumps((_BACK, conn.client, conn.server, _buffered(conn)))
-                try:
-                    socket.send_fds(self.channel, [message], [conn.sock.fileno()])
-                except OSError:  # the worker is gone
-                    conn.close()
+            while keep:
+                ahead = _buffered(conn)
+                if not ahead and self.stop is None:
+                    self._to_park.put(conn)
+                    _wake(self._wake_w)
+                elif len(ahead) > _MESSAGE_BYTES - 1024 or (
+                    ahead and self.stop is None and not is_read(ahead)
+                ):
+                    keep = self._handle(conn)  # pipelined: costly, or too much to pass back
+                    continue
                 else:
-                    util.close(conn.sock)
-            else:
-                try:
-                    self.channel.send(marshal.dumps((_DONE,)))
-                except OSError:
-                    pass
-                conn.close(graceful=True)
+                    self._hand_back(conn, ready=bool(ahead))
+                return
+            self._closed(conn, graceful=True)
         finally:
             with self._idle:
                 self._in_flight -= 1
                 self._idle.notify_all()
+
+    def _hand_back(self, conn, *, ready: bool) -> None:
+        """Pass ``conn`` back to the worker (``ready``: its next request has arrived)."""
+        message = marshal.dumps((_BACK, conn.client, conn.server, _buffered(conn), ready))
+        try:
+            socket.send_fds(self.channel, [message], [conn.sock.fileno()])
+        except OSError:  # the worker is gone
+            conn.close()
+        else:
+            util.close(conn.sock)
+
+    def _closed(self, conn, *, graceful: bool) -> None:
+        """Close ``conn`` and tell the worker, which counts its connections."""
+        try:
+            self.channel.send(marshal.dumps((_DONE,)))
+        except OSError:
+            pass
+        conn.close(graceful=graceful)
+
+
+def _wake(fd: int) -> None:
+    try:
+        os.write(fd, b"\0")
+    except OSError:  # the pipe is full: the loop wakes anyway
+        pass
 
 
 def _drain(fd: int) -> None:
