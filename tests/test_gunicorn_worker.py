@@ -189,11 +189,22 @@ def test_a_pipelined_read_behind_a_post_goes_back_to_the_worker(split):
     assert served[0][0] == _costly(worker) and served[1][0] == worker
 
 
-def test_the_costly_process_runs_niced(split):
-    """WEBAPP_COSTLY_NICE (3 here) is added to the worker's niceness in its costly process."""
+def test_the_costly_process_runs_niced_and_dot_as_before(split):
+    """WEBAPP_COSTLY_NICE (3 here) is added to the worker's niceness in its costly process; the
+    ``dot`` it starts (its warm spare) stays WEBAPP_DOT_NICE (10) above the worker, not above
+    the costly process."""
     worker = _worker(split)
+    costly = _costly(worker)
     nice = int(_stat(worker)[16])
-    assert int(_stat(_costly(worker))[16]) == min(19, nice + 3)
+    assert int(_stat(costly)[16]) == min(19, nice + 3)
+    conn = http.client.HTTPConnection("127.0.0.1", split.port, timeout=20)
+    try:
+        assert _request(conn, "POST", "/api/render", "nice", RENDER)[0] == 200
+    finally:
+        conn.close()
+    spares = lambda: [p for p in _children(costly) if _comm(p) == "dot"]  # noqa: E731
+    _wait(spares, 5, "a warm dot spare of the costly process")
+    assert {int(_stat(p)[16]) for p in spares()} == {min(19, nice + 10)}
 
 
 def _socket_inodes(port: int, client_ports: set[int]) -> set[str]:

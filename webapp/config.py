@@ -28,14 +28,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DOT_NICE",
         10,
-        "Niceness (0-19) Graphviz processes get above the process that starts them: drawings"
-        " yield the CPU to cheap requests such as cached links.",
+        "Niceness (0-19) of Graphviz processes above the gunicorn worker's: drawings yield the CPU"
+        " to cheap requests such as cached links.",
     ),
     Setting(
         "COSTLY_NICE",
         5,
         "Niceness (0-19) added to each worker's costly process (every request but GET and HEAD), so"
-        " cached links and pages get the CPU first; Graphviz runs DOT_NICE below it (at most 19).",
+        " cached links and pages get the CPU first; Graphviz stays DOT_NICE above the worker.",
     ),
     Setting("WARM_DOT", True, "Keep one Graphviz process started ahead per worker, saving its start-up."),
     Setting(
