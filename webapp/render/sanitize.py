@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from functools import lru_cache
 
 from lxml import etree
 
@@ -304,14 +305,25 @@ def _rounded_rect(points: str) -> str | None:
     if x0 == x1 or y0 == y1:
         return None
     r = min(CORNER_RADIUS, (x1 - x0) / 3, (y1 - y0) / 3)
-    h = r / 2
-    # eight numbers to format: the corners' own coordinates repeat through the path
-    X0, X1, Y0, Y1 = f"{x0:.2f}", f"{x1:.2f}", f"{y0:.2f}", f"{y1:.2f}"
-    a, b, c, d = f"{x0 + r:.2f}", f"{x1 - r:.2f}", f"{x1 - h:.2f}", f"{x0 + h:.2f}"
-    e, f, g, i = f"{y0 + h:.2f}", f"{y0 + r:.2f}", f"{y1 - r:.2f}", f"{y1 - h:.2f}"
+    # relative moves: four numbers per box; the corners are one string per radius (most are 12)
+    top_right, bottom_right, bottom_left, top_left = _corners(r)
+    width, height = f"{x1 - x0 - 2 * r:.2f}", f"{y1 - y0 - 2 * r:.2f}"
     return (
-        f"M{a},{Y0}H{b}C{c},{Y0} {X1},{e} {X1},{f}V{g}C{X1},{i} {c},{Y1} {b},{Y1}"
-        f"H{a}C{d},{Y1} {X0},{i} {X0},{g}V{f}C{X0},{e} {d},{Y0} {a},{Y0}Z"
+        f"M{x0 + r:.2f},{y0:.2f}h{width}{top_right}v{height}{bottom_right}"
+        f"h-{width}{bottom_left}v-{height}{top_left}z"
+    )
+
+
+@lru_cache(maxsize=64)
+def _corners(r: float) -> tuple[str, str, str, str]:
+    """The corner curves of a box of corner radius ``r``, each relative to where it starts, in the
+    order a path going round the box clockwise (on screen) meets them."""
+    h, s = f"{r / 2:.2f}", f"{r:.2f}"
+    return (
+        f"c{h},0 {s},{h} {s},{s}",  # top right: along the top, then down
+        f"c0,{h} -{h},{s} -{s},{s}",  # bottom right: down, then left along the bottom
+        f"c-{h},0 -{s},-{h} -{s},-{s}",  # bottom left: left, then up
+        f"c0,-{h} {h},-{s} {s},-{s}",  # top left: up, then right along the top
     )
 
 
