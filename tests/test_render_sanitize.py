@@ -154,3 +154,136 @@ def test_sanitiser_is_deterministic_and_idempotent():
 def test_entities_dtds_and_non_svg_are_refused(payload):
     with pytest.raises(RenderError):
         sanitize_svg(payload)
+
+
+# --- the plain-output check (sanitize.PLAIN) -------------------------------------------------------
+
+
+class _NeverPlain:
+    """Stands in for sanitize.PLAIN: no output is taken as plain, so every element is judged."""
+
+    def fullmatch(self, *_args):
+        return None
+
+
+def _judged(svg: bytes) -> bytes:
+    """``sanitize_svg(svg)`` with every element judged in Python (the plain check switched off)."""
+    from webapp.render import sanitize
+
+    plain, sanitize.PLAIN = sanitize.PLAIN, _NeverPlain()
+    try:
+        return sanitize_svg(svg)
+    finally:
+        sanitize.PLAIN = plain
+
+
+@pytest.mark.dot
+def test_graphviz_output_of_our_own_dot_is_plain_and_never_judged_element_by_element(monkeypatch):
+    from webapp import analyze
+    from webapp.render import sanitize, scene_to_dot
+    from webapp.render.scene import build_scene
+
+    graph = analyze("FROM alpine AS build\nRUN make\nFROM scratch\nCOPY --from=build /app /app\n")
+    raw = run_dot_raw(scene_to_dot(build_scene(graph, "layers")), "svg")
+    expected = _judged(raw)
+
+    def judge(*_args):
+        raise AssertionError("plain output was judged element by element")
+
+    monkeypatch.setattr(sanitize, "_scan_elements", judge)
+    assert sanitize_svg(raw) == expected
+
+
+# One hostile change each to Graphviz's own SVG: the plain check must leave every one of them to
+# the judgement (and the result must be what judging everything gives).
+PLAIN_BREAKERS = {
+    "event-attribute": (b"<text ", b'<text onclick="alert(1)" '),
+    "style-attribute": (b"<text ", b'<text style="x" '),
+    "xlink-href": (b"<text ", b'<text xlink:href="javascript:alert(1)" '),
+    "colon-in-value": (b'fill="white"', b'fill="javascript:alert(1)"'),
+    "entity-colon": (b'fill="white"', b'fill="javascript&#58;alert(1)"'),
+    "url-in-fill": (b'fill="white"', b'fill="url(#x)"'),
+    "at-in-value": (b'fill="white"', b'fill="@import x"'),
+    "quote-in-class": (b'class="graph"', b'class="gr&quot;aph"'),
+    "colon-in-id": (b'id="graph0"', b'id="javascript:x"'),
+    "url-in-transform": (b"rotate(0)", b"url(javascript:x)"),
+    "script-element": (b"<title>", b"<script>alert(1)</script><title>"),
+    "prefixed-element": (
+        b"<title>",
+        b'<s:script xmlns:s="http://www.w3.org/2000/svg">alert(1)</s:script><title>',
+    ),
+    "no-namespace-element": (b"<title>", b'<g xmlns=""><text>alert(1)</text></g><title>'),
+    "foreign-object": (b"<title>", b"<foreignObject><div>alert(1)</div></foreignObject><title>"),
+    "single-quotes": (b'fill="white"', b"fill='white' onload='alert(1)'"),
+    "spaced-equals": (b'fill="white"', b'fill = "white" onload = "alert(1)"'),
+}
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("change", list(PLAIN_BREAKERS.values()), ids=list(PLAIN_BREAKERS))
+def test_output_that_is_not_plain_is_judged_element_by_element(change, monkeypatch):
+    from webapp.render import sanitize
+
+    raw = run_dot_raw('digraph g { a -> b [label="x"]; }', "svg")
+    old, new = change
+    assert old in raw
+    hostile = raw.replace(old, new, 1)
+    judged: list[int] = []
+    scan = sanitize._scan_elements
+
+    def spy(elements, *rest):
+        judged.append(1)
+        return scan(elements, *rest)
+
+    monkeypatch.setattr(sanitize, "_scan_elements", spy)
+    out = sanitize_svg(hostile)
+    assert judged, "hostile output was taken as plain"
+    _assert_clean(out)
+    monkeypatch.setattr(sanitize, "_scan_elements", scan)
+    assert out == _judged(hostile)
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"><g onload="x"></g></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><g id="a:b"></g></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><g transform="translate(url(x))"></g></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><!-- x --></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><![CDATA[x]]></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><?pi x?></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><gx></gx></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><g xmlns="http://www.w3.org/2000/svg"></g></svg>',
+        b"<svg><g></g></svg>",
+    ],
+)
+def test_the_plain_grammar_refuses_what_the_judgement_would_look_at(svg):
+    from webapp.render.sanitize import PLAIN
+
+    assert PLAIN.fullmatch(svg) is None
+
+
+def test_the_plain_grammar_takes_what_lxml_writes_for_graphviz_shapes():
+    from webapp.render.sanitize import PLAIN
+
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="62pt" height="116pt" '
+        b'viewBox="0.00 0.00 62.00 116.00">\n'
+        b'<g id="graph0" class="graph" transform="scale(1 1) rotate(0) translate(4 1.2e+06)">\n'
+        b"<title>g &amp; &lt;h&gt;</title>\n"
+        b'<polygon fill="white" stroke="transparent" points="-4,4 -4,-112 58,-112 58,4 -4,4"/>\n'
+        b'<text text-anchor="middle" x="27" y="-86.3" font-family="Times,serif" '
+        b'font-size="14.00">a "q" b</text>\n'
+        b"</g>\n</svg>"
+    )
+    assert PLAIN.fullmatch(svg) is not None
+
+
+@pytest.mark.dot
+def test_a_link_unwrapped_before_the_plain_check_gives_what_judging_gives():
+    raw = run_dot_raw('digraph g { a -> b [label="x"]; }', "svg")
+    hostile = raw.replace(b"<title>", b'<a xlink:href="javascript:alert(1)"><text>x</text></a><title>', 1)
+    out = sanitize_svg(hostile)
+    _assert_clean(out)
+    assert b"<text>x</text>" in out and out == _judged(hostile)

@@ -160,8 +160,8 @@ HOSTILE = (
 
 
 @pytest.mark.parametrize("size", [1, 3, 64])
-def test_elements_are_judged_as_their_start_tags_arrive_in_any_pieces(size):
-    # each element is judged when its start tag has been read: tags split across pieces too
+def test_hostile_svg_fed_in_any_pieces_is_sanitised_as_a_whole(size):
+    # tags split across pieces too: the parser reads them whole, and the result is the same
     sanitizer = SvgSanitizer()
     for start in range(0, len(HOSTILE), size):
         sanitizer.feed(HOSTILE[start : start + size])

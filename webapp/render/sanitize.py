@@ -5,10 +5,17 @@ some attributes raw), so every SVG we serve passes through :func:`sanitize_svg`.
 lxml hardened as defusedxml would be (no DTD loaded, no entity expanded, no network; any
 doctype left after Graphviz's own public one is refused), keeps only allowlisted elements (links
 are unwrapped, their content kept) and allowlisted attributes with safe values, and writes the
-tree back without XML declaration, doctype, comments or processing instructions. lxml parses in
-C; each element is judged (one tight Python pass over its attributes) as soon as its start tag
-has been read, while dot is still writing the rest, and lxml's strip functions then remove in C
-what failed.
+tree back without XML declaration, doctype, comments or processing instructions.
+
+lxml parses in C while dot is still writing. What it writes back is then read once more, in C,
+by :data:`PLAIN`: a grammar of the markup lxml writes (every ``<`` opens a tag, values are
+quoted and escaped) restricted to allowlisted tags, allowlisted attribute names and values
+without ``:``, ``(``, ``@`` or ``&`` (``transform`` may hold only its numeric functions). Output
+that matches holds nothing the per-element judgement could remove, so it is the answer. Output
+that does not match (anything unusual: a link, a namespaced attribute, a colon in a value) is
+sanitised again from the bytes dot wrote, judging every element and attribute in Python
+(:meth:`SvgSanitizer.close_tree`) and stripping what fails with lxml's strip functions. Both
+ways give the same bytes for the same input; the grammar only decides how much work it takes.
 """
 
 from __future__ import annotations
@@ -142,59 +149,95 @@ _PARSER_OPTIONS = {
 """lxml hardened as defusedxml would be: no DTD loaded, no entity expanded, nothing fetched."""
 
 
+_COMMON_ATTRIBUTES = ("fill", "stroke", "x", "y", "text-anchor", "font-family", "font-size", "d", "points")
+"""Graphviz's most frequent attribute names, tried first by :data:`PLAIN` (order is speed only)."""
+_COMMON_ELEMENTS = ("text", "g", "title", "path", "polygon", "polyline", "ellipse")
+
+
+def _alternatives(names, first) -> bytes:
+    ordered = [n for n in first if n in names] + sorted(set(names) - set(first))
+    return b"|".join(re.escape(n.encode()) for n in ordered)
+
+
+_PLAIN_VALUE = rb'="[^"<>:(@&]*"'
+_PLAIN_ATTRIBUTE = (
+    rb"(?:(?:"
+    + _alternatives(ALLOWED_ATTRIBUTES - _NAME_ATTRIBUTES - {"transform"}, _COMMON_ATTRIBUTES)
+    + rb")"
+    + _PLAIN_VALUE
+    + rb'|(?:id|class)="[A-Za-z0-9_ .-]*"'
+    + rb'|transform="(?:(?:scale|rotate|translate)\([-+0-9. e]*\) ?)*")'
+)
+_PLAIN_TAG = rb"(?:" + _alternatives(ALLOWED_ELEMENTS, _COMMON_ELEMENTS) + rb")"
+PLAIN = re.compile(
+    rb'<svg xmlns="http://www\.w3\.org/2000/svg"(?: ' + _PLAIN_ATTRIBUTE + rb")*>"
+    rb"(?:[^<]+|</" + _PLAIN_TAG + rb">|<" + _PLAIN_TAG + rb"(?: " + _PLAIN_ATTRIBUTE + rb")*/?>)*"
+)
+"""lxml's serialisation of an SVG root holding only what the sanitiser keeps unchanged.
+
+lxml writes every element as ``<name attr="value" ...>`` (or ``/>``) and ``</name>``, with one
+space before each attribute, ``<`` and ``&`` escaped in text and ``<``, ``>``, ``&`` and ``"``
+escaped in values, and no comment, processing instruction or CDATA once the parser removed
+them. So every ``<`` opens a tag, and output that matches this whole has only allowlisted
+elements in the SVG namespace (a prefix or an ``xmlns`` anywhere but the root does not match;
+an element without namespace, which lxml writes like an SVG one, is looked for in the tree),
+only allowlisted attributes without namespace, ``id`` and ``class`` values that are plain names,
+and no value that holds ``:``, ``(``, ``@`` or an escape (``transform`` aside, which may hold
+only ``scale``, ``rotate`` and ``translate`` of numbers): nothing the judgement of
+:func:`_scan_elements` would remove. Anything else is not matched, and judged."""
+
+
 class SvgSanitizer:
     """The sanitiser fed in pieces, so lxml parses Graphviz's output while dot is writing it.
 
-    ``feed(chunk)`` as bytes arrive; ``close()`` then removes what is not allowed and returns the
-    sanitised SVG. Same result as :func:`sanitize_svg` on the whole document. ``rounded`` names
-    the groups whose box outlines :func:`round_boxes` rounds as their start tags are read.
+    ``feed(chunk)`` as bytes arrive; ``close()`` then returns the sanitised SVG: the tree lxml
+    built, with links unwrapped, written back and read by :data:`PLAIN`; only when that does not
+    match is every element judged (see the module's notes). Same result as :func:`sanitize_svg`
+    on the whole document. ``rounded`` names the groups whose box outlines :func:`round_boxes`
+    rounds as their polygons are read (the parser hands Python those polygons and nothing else).
 
     With ``early``, a piece that ends the way Graphviz ends its SVG (``</svg>`` and a newline)
-    finishes the work at once (judging, stripping, writing out, with ``legend`` placed above),
-    while dot is still exiting; :meth:`close` then returns that result. Should anything arrive
-    after it, or the early finish fail, :meth:`close` does all of the work again the ordinary way
-    over every piece fed, so the result and the errors are those of a sanitiser without ``early``.
+    finishes the work at once (checking, writing out, with ``legend`` placed above), while dot
+    is still exiting; :meth:`close` then returns that result. Should anything arrive after it,
+    or the early finish fail, :meth:`close` does all of the work again over every piece fed, so
+    the result and the errors are those of a sanitiser without ``early``.
     """
 
     _HEAD_LIMIT = 64 * 1024
     _END = b"</svg>\n"
 
     def __init__(self, legend=None, *, early: bool = False, rounded: frozenset[str] = frozenset()) -> None:
-        # a pull parser: each element is judged as soon as its start tag is read, while dot is
-        # still writing the rest (the same judgement as one pass over the finished tree)
-        self._parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
+        if rounded:  # events for the polygons only: Python never touches the other elements
+            self._parser = etree.XMLPullParser(events=("start",), tag=_SVG + "polygon", **_PARSER_OPTIONS)
+        else:
+            self._parser = etree.XMLParser(**_PARSER_OPTIONS)
         self._head: bytearray | None = bytearray()  # bytes before Graphviz's doctype is dealt with
-        self._tags: set[str] = set()
-        self._names: set[str] = set()
-        self._unsafe: list = []
         self._legend = legend
         self._rounded = rounded  # ids of groups whose boxes get round corners (round_boxes)
-        self._pieces: list[bytes] | None = [] if early else None  # everything fed, for a redo
+        self._early = early
+        self._pieces: list[bytes] = []  # everything fed, for judging again from the start
         self._finished = False  # an early finish was tried
         self._result: bytes | None = None  # its result, while nothing came after it
+        self._closed = False  # the parser has been closed (the tree is ours to change)
 
-    def _judge_started(self) -> None:
-        """Scan the elements whose start tags were read since the last call (and round the boxes
-        among them: this work too is done while dot is still writing)."""
-        started = [el for _, el in self._parser.read_events()]
-        _scan_elements(started, self._tags, self._names, self._unsafe)
+    def _round_started(self) -> None:
+        """Round the boxes among the polygons read since the last call (while dot still writes)."""
         if self._rounded:
-            round_boxes(started, self._rounded)
+            round_boxes([el for _, el in self._parser.read_events()], self._rounded)
 
     def _feed(self, data: bytes) -> None:
         try:
             self._parser.feed(data)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-        self._judge_started()
+        self._round_started()
 
     def feed(self, chunk: bytes) -> None:
         """Read the next piece of Graphviz's output."""
-        if self._pieces is not None:
-            self._pieces.append(bytes(chunk))
-            if self._finished:  # more after the end: close() starts over
-                self._result = None
-                return
+        self._pieces.append(bytes(chunk))
+        if self._finished:  # more after the end: close() starts over
+            self._result = None
+            return
         if self._head is None:
             self._feed(chunk)
         else:
@@ -204,15 +247,51 @@ class SvgSanitizer:
             if b"<svg" in self._head or len(self._head) > self._HEAD_LIMIT:
                 head, self._head = bytes(self._head), None
                 self._feed(_DOCTYPE.sub(b"", head, count=1))
-        if self._pieces is not None and chunk.endswith(self._END):
+        if self._early and chunk.endswith(self._END):
             self._finished = True
             try:
                 self._result = self._write(self._legend)
             except Exception:  # noqa: BLE001 - close() does it again and raises it there
                 self._result = None
 
+    def _root(self):
+        """The parsed document's root, once: refused unless it is a whole SVG document."""
+        if self._head is not None:
+            head, self._head = bytes(self._head), None
+            self._feed(_DOCTYPE.sub(b"", head, count=1))
+        self._closed = True
+        try:
+            root = self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
+        tree = root.getroottree()
+        if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+            raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
+        if root.tag != _SVG + "svg":
+            raise RenderError("Graphviz wrote a document that is not SVG")
+        self._round_started()  # any polygons read by close()
+        return root
+
+    def _again(self) -> SvgSanitizer:
+        """A sanitiser fed everything this one was fed, untouched by any finish."""
+        again = SvgSanitizer(rounded=self._rounded)
+        for piece in self._pieces:
+            again.feed(piece)
+        return again
+
     def _write(self, legend) -> bytes:
-        return etree.tostring(self.close_tree(legend), encoding="utf-8", xml_declaration=False) + b"\n"
+        root = self._root()
+        etree.strip_tags(root, *_UNWRAP_TAGS)
+        etree.cleanup_namespaces(root)
+        if legend is not None:
+            place_above(root, legend)
+        out = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+        # lxml writes an element without namespace inside the SVG one as if it were SVG (the
+        # xmlns="" is gone once namespaces are cleaned up): the one thing its text does not show
+        if PLAIN.fullmatch(out) and next(root.iter("{}*"), None) is None:
+            return out + b"\n"
+        # not plainly safe: judge every element, over a fresh parse of what dot wrote
+        return _serialise(self._again().close_tree(legend))
 
     def close(self, legend=None) -> bytes:
         """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document.
@@ -224,28 +303,15 @@ class SvgSanitizer:
         if self._finished:
             if self._result is not None and legend is self._legend:
                 return self._result
-            again = SvgSanitizer(rounded=self._rounded)  # the ordinary way, over everything fed
-            for piece in self._pieces:
-                again.feed(piece)
-            return again.close(legend)
+            return self._again().close(legend)  # the ordinary way, over everything fed
         return self._write(legend)
 
     def close_tree(self, legend=None):
-        """:meth:`close`, as the lxml root element."""
-        if self._head is not None:
-            head, self._head = bytes(self._head), None
-            self._feed(_DOCTYPE.sub(b"", head, count=1))
-        try:
-            root = self._parser.close()
-        except etree.XMLSyntaxError as exc:
-            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-        tree = root.getroottree()
-        if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-            raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
-        if root.tag != _SVG + "svg":
-            raise RenderError("Graphviz wrote a document that is not SVG")
-        self._judge_started()  # any start tags read by close()
-        tags, names, unsafe = self._tags, self._names, self._unsafe
+        """The sanitised drawing as an lxml root element, every element judged in Python."""
+        if self._closed:  # a finish already changed the tree: judge a fresh parse
+            return self._again().close_tree(legend)
+        root = self._root()
+        tags, names, unsafe = _scan(root)
         for el, key in unsafe:  # allowlisted attributes whose value may not stay go first
             del el.attrib[key]
         # Attributes not allowlisted go (namespaced names never are); then elements not allowlisted
@@ -260,6 +326,10 @@ class SvgSanitizer:
         if legend is not None:
             place_above(root, legend)
         return root
+
+
+def _serialise(root) -> bytes:
+    return etree.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
 
 
 def sanitize_svg(svg: bytes) -> bytes:
