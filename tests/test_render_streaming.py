@@ -247,3 +247,136 @@ def test_label_lines_are_escaped_and_measured_once_across_renders():
     assert dot_module.dot_label((line,)) == dot_module.escape(line)
     assert dot_module._escape_line.cache_info().hits == hits + 1
     assert first == dot_module.escape(line) + "\\n" + dot_module.escape(line + " 2")
+
+
+# --- Graphviz's own SVG made safe as text (sanitize._GraphvizText) ---------------------------------
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+HOSTILE_TEXT = (
+    'ARG V="a&b<c>d\\"e\'f"\n'
+    "FROM alpine AS x--y\n"
+    "RUN echo '<!-- not a comment -->' && echo ']]>' && echo '&#106;avascript:' \\\n"
+    "    && echo 'tab\there' && echo 'ünïcødé ★ «»' && printf '%s' \"$V\"\n"
+    "FROM x--y AS b-->c\n"
+    "LABEL a=\"--><script>alert(1)</script>\" b='<svg onload=alert(1)>'\n"
+    "COPY --from=x--y /a&b /c<d\n"
+    "FROM scratch\n"
+    "COPY --from=b-->c / /\n"
+)
+
+
+def _drawings():
+    """(graph, view) pairs: real Dockerfiles (moby's 59 stages, target boxes with two outlines,
+    warnings, clusters in the layers view) and one full of markup, quotes and references."""
+    from webapp import analyze
+
+    files = [
+        CORPUS / "real" / "moby__moby__Dockerfile.Dockerfile",
+        CORPUS / "real" / "astral-sh__uv__Dockerfile.Dockerfile",
+        CORPUS / "real" / "containerd__nerdctl__Dockerfile.Dockerfile",
+    ]
+    graphs = [analyze(f.read_bytes()) for f in files] + [analyze(HOSTILE_TEXT)]
+    return [(graph, view) for graph in graphs for view in ("stages", "layers")]
+
+
+@pytest.mark.dot
+def test_graphviz_svg_made_safe_as_text_is_what_the_tree_gives(monkeypatch):
+    from webapp.render import render
+    from webapp.render import sanitize as sz
+
+    drawings = _drawings()
+    with gv.DotRunner(warm=True) as runner:
+        by_text = [render(graph, "svg", view, runner=runner)[0] for graph, view in drawings]
+        assert all(b"legend-graph" in svg for svg in by_text)
+        tree = sz._tree_text
+        used: list[int] = []
+        monkeypatch.setattr(sz, "_tree_text", lambda *args: used.append(1) or tree(*args))
+
+        class Never(sz._GraphvizText):  # the text way gives up at once: lxml does it all
+            def feed(self, chunk):
+                return False
+
+        monkeypatch.setattr(sz, "_GraphvizText", Never)
+        by_tree = [render(graph, "svg", view, runner=runner)[0] for graph, view in drawings]
+        assert len(used) == len(drawings)
+    for (graph, view), text, tree_svg in zip(drawings, by_text, by_tree, strict=True):
+        assert text == tree_svg, (graph.stages[0].name, view)
+    hostile_layers = by_text[-1]
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in hostile_layers and b"<script" not in hostile_layers
+    assert b"&lt;!-- not a comment --&gt;" in hostile_layers and b"b--&gt;c" in hostile_layers
+
+
+@pytest.mark.dot
+def test_graphviz_svg_is_made_safe_as_text_without_lxml(monkeypatch):
+    from webapp import analyze
+    from webapp.render import render
+    from webapp.render import sanitize as sz
+
+    def no_tree(*_args):
+        raise AssertionError("the text way gave up on Graphviz's own drawing")
+
+    graph = analyze(HOSTILE_TEXT)
+    with gv.DotRunner() as runner:
+        monkeypatch.setattr(sz, "_tree_text", no_tree)
+        for view in ("stages", "layers"):
+            svg, _ = render(graph, "svg", view, runner=runner)
+            assert svg.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and b"<path" in svg
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("size", [1, 5, 333, 4096])
+def test_graphviz_svg_in_any_pieces_gives_the_same_text(size):
+    from webapp import analyze
+    from webapp.render import rounded_ids, scene_to_dot
+    from webapp.render.scene import build_scene
+
+    scene = build_scene(analyze(HOSTILE_TEXT), "stages")
+    raw = gv.run_dot_raw(scene_to_dot(scene, square=True), "svg")
+    rounded = rounded_ids(scene)
+    whole = SvgSanitizer(rounded=rounded)
+    whole.feed(raw)
+    expected = whole.close()
+    assert b'<path fill="#eef2ff"' in expected  # the stage boxes were rounded
+    pieces = SvgSanitizer(rounded=rounded, early=True)
+    for start in range(0, len(raw), size):
+        pieces.feed(raw[start : start + size])
+    assert pieces.close() == expected
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("tail", [b"", b"<!-- after -->", b"junk"], ids=["nothing", "comment", "junk"])
+def test_an_early_finish_of_graphviz_svg_gives_the_ordinary_answer(tail):
+    raw = gv.run_dot_raw(SMALL + "\n", "svg")
+
+    def outcome(sanitizer):
+        try:
+            for piece in (raw[:100], raw[100:], tail):
+                if piece:
+                    sanitizer.feed(piece)
+            return sanitizer.close()
+        except gv.RenderError as exc:
+            return str(exc)
+
+    expected = outcome(SvgSanitizer())
+    assert outcome(SvgSanitizer(early=True)) == expected
+    if tail == b"junk":
+        assert "could not be read" in expected
+    else:
+        assert expected.startswith(b"<svg") and b'class="graph"' in expected
+
+
+@pytest.mark.parametrize("name", ["PLAIN", "_PLAIN_CONTENT", "_COMMENT"])
+def test_text_checks_fail_in_linear_time(name):
+    # a long run of text and then something that does not match: a backtracking loop tries every
+    # way to cut the run (2**n), a possessive one gives up at once
+    from webapp.render import sanitize as sz
+
+    pattern = getattr(sz, name)
+    text = b'<svg xmlns="http://www.w3.org/2000/svg"><text>' + b"a-" * 20000 + b"</text><bad/></svg>"
+    comment = b"<!-- " + b"a-" * 20000
+    started = time.perf_counter()
+    for _ in range(3):
+        assert pattern.fullmatch(text) is None
+        assert pattern.fullmatch(comment) is None
+    sz._COMMENT.sub(b"", comment * 50)
+    assert time.perf_counter() - started < 1

@@ -7,15 +7,23 @@ doctype left after Graphviz's own public one is refused), keeps only allowlisted
 are unwrapped, their content kept) and allowlisted attributes with safe values, and writes the
 tree back without XML declaration, doctype, comments or processing instructions.
 
-lxml parses in C while dot is still writing. What it writes back is then read once more, in C,
-by :data:`PLAIN`: a grammar of the markup lxml writes (every ``<`` opens a tag, values are
-quoted and escaped) restricted to allowlisted tags, allowlisted attribute names and values
-without ``:``, ``(``, ``@`` or ``&`` (``transform`` may hold only its numeric functions). Output
-that matches holds nothing the per-element judgement could remove, so it is the answer. Output
-that does not match (anything unusual: a link, a namespaced attribute, a colon in a value) is
-sanitised again from the bytes dot wrote, judging every element and attribute in Python
-(:meth:`SvgSanitizer.close_tree`) and stripping what fails with lxml's strip functions. Both
-ways give the same bytes for the same input; the grammar only decides how much work it takes.
+Three ways lead there, the cheapest that applies first; all give the same bytes, and each
+answer is proved by :data:`PLAIN`, a grammar of the markup lxml writes (every ``<`` opens a tag,
+values are quoted and escaped) restricted to allowlisted tags, allowlisted attribute names and
+values without ``:``, ``(``, ``@`` or ``&`` (``transform`` may hold only its numeric functions):
+text that matches holds nothing the per-element judgement could remove.
+
+1. Graphviz's own drawing (its prolog, one group per node, edge and cluster) is made safe as
+   text while dot writes it (:class:`_GraphvizText`): each piece that ends a group gets its
+   comments dropped, the character references Graphviz uses written as characters, its boxes
+   rounded, and must match the grammar; no tree is built. Every corpus drawing goes this way.
+2. Anything else, or anything the first way is unsure of, is parsed by lxml, links unwrapped,
+   written back and matched against the grammar (:func:`_tree_text`).
+3. What does not match (a link's attributes, a namespaced attribute, a colon in a value) is
+   parsed again and every element and attribute judged in Python (:func:`_judged_tree`), lxml's
+   strip functions removing what fails.
+
+Every repetition in these grammars is possessive: text that does not match fails in linear time.
 """
 
 from __future__ import annotations
@@ -159,19 +167,19 @@ def _alternatives(names, first) -> bytes:
     return b"|".join(re.escape(n.encode()) for n in ordered)
 
 
-_PLAIN_VALUE = rb'="[^"<>:(@&]*"'
+_PLAIN_VALUE = rb'="[^"<>:(@&]*+"'
 _PLAIN_ATTRIBUTE = (
     rb"(?:(?:"
     + _alternatives(ALLOWED_ATTRIBUTES - _NAME_ATTRIBUTES - {"transform"}, _COMMON_ATTRIBUTES)
     + rb")"
     + _PLAIN_VALUE
-    + rb'|(?:id|class)="[A-Za-z0-9_ .-]*"'
-    + rb'|transform="(?:(?:scale|rotate|translate)\([-+0-9. e]*\) ?)*")'
+    + rb'|(?:id|class)="[A-Za-z0-9_ .-]*+"'
+    + rb'|transform="(?:(?:scale|rotate|translate)\([-+0-9. e]*+\) ?)*+")'
 )
 _PLAIN_TAG = rb"(?:" + _alternatives(ALLOWED_ELEMENTS, _COMMON_ELEMENTS) + rb")"
 PLAIN = re.compile(
-    rb'<svg xmlns="http://www\.w3\.org/2000/svg"(?: ' + _PLAIN_ATTRIBUTE + rb")*>"
-    rb"(?:[^<]+|</" + _PLAIN_TAG + rb">|<" + _PLAIN_TAG + rb"(?: " + _PLAIN_ATTRIBUTE + rb")*/?>)*"
+    rb'<svg xmlns="http://www\.w3\.org/2000/svg"(?: ' + _PLAIN_ATTRIBUTE + rb")*+>"
+    rb"(?:[^<]++|</" + _PLAIN_TAG + rb">|<" + _PLAIN_TAG + rb"(?: " + _PLAIN_ATTRIBUTE + rb")*+/?>)*+"
 )
 """lxml's serialisation of an SVG root holding only what the sanitiser keeps unchanged.
 
@@ -184,69 +192,50 @@ an element without namespace, which lxml writes like an SVG one, is looked for i
 only allowlisted attributes without namespace, ``id`` and ``class`` values that are plain names,
 and no value that holds ``:``, ``(``, ``@`` or an escape (``transform`` aside, which may hold
 only ``scale``, ``rotate`` and ``translate`` of numbers): nothing the judgement of
-:func:`_scan_elements` would remove. Anything else is not matched, and judged."""
+:func:`_scan_elements` would remove. Anything else is not matched, and judged. Every repetition
+is possessive, so a text that does not match fails in linear time (a plain ``(?:[^<]+|...)*``
+tries every way to cut a run of text before it gives up: exponential in the run's length)."""
 
 
 class SvgSanitizer:
-    """The sanitiser fed in pieces, so lxml parses Graphviz's output while dot is writing it.
+    """The sanitiser fed in pieces while dot is writing.
 
-    ``feed(chunk)`` as bytes arrive; ``close()`` then returns the sanitised SVG: the tree lxml
-    built, with links unwrapped, written back and read by :data:`PLAIN`; only when that does not
-    match is every element judged (see the module's notes). Same result as :func:`sanitize_svg`
-    on the whole document. ``rounded`` names the groups whose box outlines :func:`round_boxes`
-    rounds as their polygons are read (the parser hands Python those polygons and nothing else).
+    ``feed(chunk)`` as bytes arrive; ``close()`` then returns the sanitised SVG, the same bytes
+    as :func:`sanitize_svg` on the whole document. ``rounded`` names the groups whose box
+    outlines :func:`round_boxes` rounds; ``legend`` is a drawing to put above (see :meth:`close`).
+
+    Graphviz's own SVG takes the short way (:class:`_GraphvizText`): each piece is made safe as
+    text as soon as it holds whole groups, so little is left when dot exits. Anything else, or
+    anything the short way is not sure of, is parsed by lxml at the end: the tree written back
+    and proved plain (:data:`PLAIN`), or else judged element by element (:meth:`close_tree`).
 
     With ``early``, a piece that ends the way Graphviz ends its SVG (``</svg>`` and a newline)
-    finishes the work at once (checking, writing out, with ``legend`` placed above), while dot
-    is still exiting; :meth:`close` then returns that result. Should anything arrive after it,
-    or the early finish fail, :meth:`close` does all of the work again over every piece fed, so
-    the result and the errors are those of a sanitiser without ``early``.
+    finishes the work at once (legend placed above), while dot is still exiting; :meth:`close`
+    then returns that result. Should anything arrive after it, or the early finish fail,
+    :meth:`close` does all of the work again over every piece fed, so the result and the errors
+    are those of a sanitiser without ``early``.
     """
 
-    _HEAD_LIMIT = 64 * 1024
     _END = b"</svg>\n"
 
     def __init__(self, legend=None, *, early: bool = False, rounded: frozenset[str] = frozenset()) -> None:
-        if rounded:  # events for the polygons only: Python never touches the other elements
-            self._parser = etree.XMLPullParser(events=("start",), tag=_SVG + "polygon", **_PARSER_OPTIONS)
-        else:
-            self._parser = etree.XMLParser(**_PARSER_OPTIONS)
-        self._head: bytearray | None = bytearray()  # bytes before Graphviz's doctype is dealt with
         self._legend = legend
         self._rounded = rounded  # ids of groups whose boxes get round corners (round_boxes)
         self._early = early
-        self._pieces: list[bytes] = []  # everything fed, for judging again from the start
+        self._pieces: list[bytes] = []  # everything fed
+        self._text: _GraphvizText | None = _GraphvizText(legend, rounded)  # None once given up
         self._finished = False  # an early finish was tried
         self._result: bytes | None = None  # its result, while nothing came after it
-        self._closed = False  # the parser has been closed (the tree is ours to change)
-
-    def _round_started(self) -> None:
-        """Round the boxes among the polygons read since the last call (while dot still writes)."""
-        if self._rounded:
-            round_boxes([el for _, el in self._parser.read_events()], self._rounded)
-
-    def _feed(self, data: bytes) -> None:
-        try:
-            self._parser.feed(data)
-        except etree.XMLSyntaxError as exc:
-            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-        self._round_started()
 
     def feed(self, chunk: bytes) -> None:
-        """Read the next piece of Graphviz's output."""
-        self._pieces.append(bytes(chunk))
+        """Take the next piece of Graphviz's output."""
+        chunk = bytes(chunk)
+        self._pieces.append(chunk)
         if self._finished:  # more after the end: close() starts over
             self._result = None
             return
-        if self._head is None:
-            self._feed(chunk)
-        else:
-            # Graphviz writes a public SVG 1.1 doctype without an internal subset before the root:
-            # drop exactly that once the root has started (any other doctype is refused).
-            self._head += chunk
-            if b"<svg" in self._head or len(self._head) > self._HEAD_LIMIT:
-                head, self._head = bytes(self._head), None
-                self._feed(_DOCTYPE.sub(b"", head, count=1))
+        if self._text is not None and not self._text.feed(chunk):
+            self._text = None
         if self._early and chunk.endswith(self._END):
             self._finished = True
             try:
@@ -254,44 +243,12 @@ class SvgSanitizer:
             except Exception:  # noqa: BLE001 - close() does it again and raises it there
                 self._result = None
 
-    def _root(self):
-        """The parsed document's root, once: refused unless it is a whole SVG document."""
-        if self._head is not None:
-            head, self._head = bytes(self._head), None
-            self._feed(_DOCTYPE.sub(b"", head, count=1))
-        self._closed = True
-        try:
-            root = self._parser.close()
-        except etree.XMLSyntaxError as exc:
-            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
-        tree = root.getroottree()
-        if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-            raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
-        if root.tag != _SVG + "svg":
-            raise RenderError("Graphviz wrote a document that is not SVG")
-        self._round_started()  # any polygons read by close()
-        return root
-
-    def _again(self) -> SvgSanitizer:
-        """A sanitiser fed everything this one was fed, untouched by any finish."""
-        again = SvgSanitizer(rounded=self._rounded)
-        for piece in self._pieces:
-            again.feed(piece)
-        return again
-
     def _write(self, legend) -> bytes:
-        root = self._root()
-        etree.strip_tags(root, *_UNWRAP_TAGS)
-        etree.cleanup_namespaces(root)
-        if legend is not None:
-            place_above(root, legend)
-        out = etree.tostring(root, encoding="utf-8", xml_declaration=False)
-        # lxml writes an element without namespace inside the SVG one as if it were SVG (the
-        # xmlns="" is gone once namespaces are cleaned up): the one thing its text does not show
-        if PLAIN.fullmatch(out) and next(root.iter("{}*"), None) is None:
-            return out + b"\n"
-        # not plainly safe: judge every element, over a fresh parse of what dot wrote
-        return _serialise(self._again().close_tree(legend))
+        if self._text is not None and legend is self._legend:
+            out = self._text.close()
+            if out is not None:
+                return out
+        return _tree_text(self._pieces, legend, self._rounded)
 
     def close(self, legend=None) -> bytes:
         """The sanitised SVG; :class:`RenderError` if the output was not a whole SVG document.
@@ -303,33 +260,253 @@ class SvgSanitizer:
         if self._finished:
             if self._result is not None and legend is self._legend:
                 return self._result
-            return self._again().close(legend)  # the ordinary way, over everything fed
+            return _tree_text(self._pieces, legend, self._rounded)  # the ordinary way, over everything fed
         return self._write(legend)
 
     def close_tree(self, legend=None):
         """The sanitised drawing as an lxml root element, every element judged in Python."""
-        if self._closed:  # a finish already changed the tree: judge a fresh parse
-            return self._again().close_tree(legend)
-        root = self._root()
-        tags, names, unsafe = _scan(root)
-        for el, key in unsafe:  # allowlisted attributes whose value may not stay go first
-            del el.attrib[key]
-        # Attributes not allowlisted go (namespaced names never are); then elements not allowlisted
-        # go with their content, and links are unwrapped (their content stays).
-        if names:
-            etree.strip_attributes(root, *sorted(names))
-        dropped = [tag for tag in tags if tag not in _KEPT_TAGS]
-        if dropped:
-            etree.strip_elements(root, *sorted(dropped), with_tail=False)
-        etree.strip_tags(root, *_UNWRAP_TAGS)
-        etree.cleanup_namespaces(root)
-        if legend is not None:
-            place_above(root, legend)
-        return root
+        return _judged_tree(self._pieces, legend, self._rounded)
+
+
+_HEAD_LIMIT = 64 * 1024
+"""Bytes read before the root element at most, while looking for it and for Graphviz's doctype."""
+
+
+def _parse(pieces: list[bytes], rounded: frozenset[str]):
+    """The root of the document made of ``pieces`` (boxes in ``rounded`` groups rounded as their
+    polygons are read); :class:`RenderError` unless it is a whole SVG document."""
+    if rounded:  # events for the polygons only: Python never touches the other elements
+        parser = etree.XMLPullParser(events=("start",), tag=_SVG + "polygon", **_PARSER_OPTIONS)
+    else:
+        parser = etree.XMLParser(**_PARSER_OPTIONS)
+    head: bytearray | None = bytearray()  # bytes before Graphviz's doctype is dealt with
+
+    def feed(data: bytes) -> None:
+        try:
+            parser.feed(data)
+        except etree.XMLSyntaxError as exc:
+            raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
+        if rounded:
+            round_boxes([el for _, el in parser.read_events()], rounded)
+
+    for piece in pieces:
+        if head is None:
+            feed(piece)
+            continue
+        # Graphviz writes a public SVG 1.1 doctype without an internal subset before the root:
+        # drop exactly that once the root has started (any other doctype is refused).
+        head += piece
+        if b"<svg" in head or len(head) > _HEAD_LIMIT:
+            feed(_DOCTYPE.sub(b"", bytes(head), count=1))
+            head = None
+    if head is not None:
+        feed(_DOCTYPE.sub(b"", bytes(head), count=1))
+    try:
+        root = parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise RenderError(f"Graphviz wrote SVG that could not be read: {type(exc).__name__}") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise RenderError("Graphviz wrote SVG with a DTD or entity declaration")
+    if root.tag != _SVG + "svg":
+        raise RenderError("Graphviz wrote a document that is not SVG")
+    if rounded:
+        round_boxes([el for _, el in parser.read_events()], rounded)  # any read by close()
+    return root
+
+
+def _tree_text(pieces: list[bytes], legend, rounded: frozenset[str]) -> bytes:
+    """The sanitised SVG of ``pieces`` through lxml: the tree written back and proved plain, or
+    else judged element by element."""
+    root = _parse(pieces, rounded)
+    etree.strip_tags(root, *_UNWRAP_TAGS)
+    etree.cleanup_namespaces(root)
+    if legend is not None:
+        place_above(root, legend)
+    out = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+    # lxml writes an element without namespace inside the SVG one as if it were SVG (the
+    # xmlns="" is gone once namespaces are cleaned up): the one thing its text does not show
+    if PLAIN.fullmatch(out) and next(root.iter("{}*"), None) is None:
+        return out + b"\n"
+    # not plainly safe: judge every element, over a fresh parse of what dot wrote
+    return _serialise(_judged_tree(pieces, legend, rounded))
+
+
+def _judged_tree(pieces: list[bytes], legend, rounded: frozenset[str]):
+    root = _parse(pieces, rounded)
+    tags, names, unsafe = _scan(root)
+    for el, key in unsafe:  # allowlisted attributes whose value may not stay go first
+        del el.attrib[key]
+    # Attributes not allowlisted go (namespaced names never are); then elements not allowlisted
+    # go with their content, and links are unwrapped (their content stays).
+    if names:
+        etree.strip_attributes(root, *sorted(names))
+    dropped = [tag for tag in tags if tag not in _KEPT_TAGS]
+    if dropped:
+        etree.strip_elements(root, *sorted(dropped), with_tail=False)
+    etree.strip_tags(root, *_UNWRAP_TAGS)
+    etree.cleanup_namespaces(root)
+    if legend is not None:
+        place_above(root, legend)
+    return root
 
 
 def _serialise(root) -> bytes:
     return etree.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+_GRAPHVIZ_HEAD = re.compile(
+    rb'<\?xml version="1\.0" encoding="UTF-8" standalone="no"\?>\n'
+    rb'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1\.1//EN"\n "http://www\.w3\.org/Graphics/SVG/1\.1/DTD/svg11\.dtd">\n'
+    rb"(?:<!--[^-]*+(?:-[^-]++)*+-->\n)*+"
+    rb'<svg width="([0-9.]+pt)" height="([0-9.]+pt)"\n viewBox="([0-9. ]+)" '
+    rb'xmlns="http://www\.w3\.org/2000/svg" xmlns:xlink="http://www\.w3\.org/1999/xlink">\n'
+    rb'<g id="graph0" class="graph" transform="([^"<>&]*)">\n'
+    rb"<title>([^<&]*)</title>\n"
+    rb'<polygon fill="white" stroke="transparent" points="([^"<>&]*)"/>\n'
+)
+"""How Graphviz 2.x starts its SVG, up to the graph's background: the short way's way in."""
+_GRAPHVIZ_HEAD_LIMIT = 16 * 1024
+"""Bytes read at most while looking for :data:`_GRAPHVIZ_HEAD` (Graphviz's is under 1 KiB)."""
+_COMMENT = re.compile(rb"<!--[^-]*+(?:-[^-]++)*+-->")
+_REFERENCES = ((b"&#45;", b"-"), (b"&quot;", b'"'), (b"&#39;", b"'"))
+"""The character references Graphviz writes that lxml writes back as the character itself."""
+_OTHER_REFERENCE = re.compile(rb"&(?!amp;|lt;|gt;)")
+_GROUP_START = re.compile(rb'<g id="([^"]*)"')
+_POLYGON = re.compile(
+    rb'<polygon ((?:(?!points=)[a-z-]++="[^"]*+" )*+)points="([^"]*+)"((?: [a-z-]++="[^"]*+")*+)/>'
+)
+_PLAIN_CONTENT = re.compile(PLAIN.pattern[PLAIN.pattern.index(rb"(?:[^<]++|") :])
+""":data:`PLAIN` without the root's start tag: any run of its text and tags."""
+
+
+@lru_cache(maxsize=32)
+def _legend_text(legend) -> bytes | None:
+    """The legend's group as :func:`place_above` puts it in a drawing, as lxml writes it there;
+    None if that is not plain."""
+    holder = etree.Element(_SVG + "svg", nsmap={None: SVG_NS})
+    copy = _legend_copy(legend)
+    if copy is None:
+        return None
+    holder.append(copy)
+    text = etree.tostring(holder, encoding="utf-8")
+    start = text.index(b">") + 1
+    body = text[start : -len(b"</svg>")]
+    return body if _PLAIN_CONTENT.fullmatch(body) else None
+
+
+class _GraphvizText:
+    """Graphviz's own SVG made safe as text, a piece at a time, without a tree.
+
+    Graphviz writes a fixed prolog, root and background (:data:`_GRAPHVIZ_HEAD`), then one group
+    per node, edge and cluster, and closes the graph and the root. Each piece that ends a group
+    is made what lxml would write for it: comments dropped, the character references Graphviz
+    uses written as characters, boxes of ``rounded`` groups rounded (:func:`_rounded_rect`), and
+    is kept only if :data:`PLAIN` takes it (root and legend too). Any piece that is otherwise,
+    or any doubt (another character reference, a polygon written otherwise in a rounded group,
+    a background the legend cannot be placed over), gives up: the caller then uses lxml.
+    The pieces are proved one by one: runs of plain text and tags joined are such a run too.
+    """
+
+    def __init__(self, legend, rounded: frozenset[str]) -> None:
+        self._legend = legend
+        self._rounded = frozenset(i.encode("utf-8") for i in rounded)
+        self._buffer = bytearray()  # what has arrived and is not yet made safe
+        self._out: list[bytes] | None = None  # safe pieces, once the head has been read
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take a piece; False when this is not a drawing this way can make safe."""
+        buffer = self._buffer
+        seen = max(0, len(buffer) - 4)  # no group ends before this: only the new bytes are searched
+        buffer += chunk
+        if self._out is None:
+            match = _GRAPHVIZ_HEAD.match(buffer)
+            if match is None:  # not all there yet, or not Graphviz's
+                return len(buffer) < _GRAPHVIZ_HEAD_LIMIT
+            head = self._head(*match.groups())
+            if head is None:
+                return False
+            self._out = [head]
+            del buffer[: match.end()]
+            seen = 0
+        cut = buffer.rfind(b"</g>\n", seen) + 5
+        if cut > 4:
+            piece = self._content(bytes(buffer[:cut]))
+            if piece is None:
+                return False
+            self._out.append(piece)
+            del buffer[:cut]
+        return True
+
+    def close(self) -> bytes | None:
+        """The safe SVG, or None when the drawing did not end as Graphviz ends it."""
+        if self._out is None or not self._buffer.endswith(b"</svg>\n"):
+            return None
+        rest = self._content(bytes(self._buffer[: -len(b"</svg>\n")]))
+        if rest is None:
+            return None
+        legend = b""
+        if self._legend is not None:
+            legend = _legend_text(self._legend)
+            if legend is None:
+                return None
+        return b"".join((*self._out, rest, legend, b"</svg>\n"))
+
+    def _head(self, width, height, viewbox, transform, title, points) -> bytes | None:
+        if self._legend is not None:
+            placed = _placement(viewbox.decode(), transform.decode(), self._legend)
+            if placed is None:
+                return None
+            width, height, viewbox, transform, points = (v.encode() for v in placed)
+        head = (
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="%s">\n'
+            b'<g id="graph0" class="graph" transform="%s">\n<title>%s</title>\n'
+            b'<polygon fill="white" stroke="transparent" points="%s"/>\n'
+        ) % (width, height, viewbox, transform, title, points)
+        return head if PLAIN.fullmatch(head) else None
+
+    def _content(self, piece: bytes) -> bytes | None:
+        if b"<!--" in piece:
+            piece = _COMMENT.sub(b"", piece)
+        for reference, character in _REFERENCES:
+            if reference in piece:
+                piece = piece.replace(reference, character)
+        if b"&" in piece and _OTHER_REFERENCE.search(piece):
+            return None
+        if self._rounded:
+            piece = self._round(piece)
+            if piece is None:
+                return None
+        return piece if _PLAIN_CONTENT.fullmatch(piece) else None
+
+    def _round(self, piece: bytes) -> bytes | None:
+        """``piece`` with the boxes of each rounded group rounded, as :func:`round_boxes` does it
+        in a tree (every rectangle polygon of the group: a target's box has two); None when a
+        polygon there is not written as Graphviz writes one."""
+        out: list[bytes] = []
+        at = 0
+        for group in _GROUP_START.finditer(piece):
+            if group.group(1) not in self._rounded:
+                continue
+            end = piece.find(b"</g>", group.end())
+            if end < 0:
+                return None
+            first = piece.find(b"<polygon ", group.end(), end)
+            while first >= 0:
+                polygon = _POLYGON.match(piece, first)
+                if polygon is None:
+                    return None
+                d = _rounded_rect(polygon.group(2).decode("ascii", "replace"))
+                if d is not None:
+                    before, after = polygon.group(1).rstrip(b" "), polygon.group(3)
+                    attributes = (b" " + before if before else b"") + after
+                    out += (piece[at:first], b"<path", attributes, b' d="', d.encode(), b'"/>')
+                    at = polygon.end()
+                first = piece.find(b"<polygon ", polygon.end(), end)
+        if not out:
+            return piece
+        out.append(piece[at:])
+        return b"".join(out)
 
 
 def sanitize_svg(svg: bytes) -> bytes:
@@ -418,9 +595,49 @@ def round_boxes(elements, ids: frozenset[str]) -> None:
 _TRANSLATE = re.compile(r"translate\(([-0-9.]+)[ ,]([-0-9.]+)\)")
 
 
-def _canvas(root) -> tuple[float, float]:
-    _, _, width, height = (float(v) for v in root.get("viewBox", "0 0 0 0").replace(",", " ").split())
+def _canvas(viewbox: str) -> tuple[float, float]:
+    _, _, width, height = (float(v) for v in viewbox.replace(",", " ").split())
     return width, height
+
+
+def _placement(viewbox: str, transform: str, legend) -> tuple[str, str, str, str, str] | None:
+    """Where a drawing (its root's ``viewBox``, its graph group's ``transform``) goes below the
+    drawing of ``legend``: the new ``width``, ``height``, ``viewBox``, graph ``transform`` and
+    background ``points``; None when the legend cannot be placed (nothing then changes)."""
+    if legend.find(_SVG + "g") is None:
+        return None
+    match = _TRANSLATE.search(transform)
+    if match is None:
+        return None
+    main_w, main_h = _canvas(viewbox)
+    legend_w, legend_h = _canvas(legend.get("viewBox", "0 0 0 0"))
+    width, height = max(main_w, legend_w), main_h + legend_h
+    tx, ty = float(match.group(1)), float(match.group(2)) + legend_h
+    # the canvas in the graph group's coordinates (y grows upwards)
+    x0, x1, top, bottom = -tx, width - tx, -ty, height - ty
+    return (
+        f"{round(width)}pt",
+        f"{round(height)}pt",
+        f"0.00 0.00 {width:.2f} {height:.2f}",
+        f"scale(1 1) rotate(0) translate({tx:g} {ty:g})",
+        f"{x0:g},{bottom:g} {x0:g},{top:g} {x1:g},{top:g} {x1:g},{bottom:g} {x0:g},{bottom:g}",
+    )
+
+
+def _legend_copy(legend):
+    """The legend's graph group as it goes into another drawing: id ``legend-graph``, class
+    ``legend``, without Graphviz's title and background; None if it has no graph group."""
+    legend_graph = legend.find(_SVG + "g")
+    if legend_graph is None:
+        return None
+    copy = deepcopy(legend_graph)
+    copy.set("id", "legend-graph")
+    copy.set("class", "legend")
+    for child in list(copy)[:2]:  # Graphviz's <title> and background polygon come first
+        if child.tag in (_SVG + "title", _SVG + "polygon"):
+            copy.remove(child)
+    copy.tail = "\n"
+    return copy
 
 
 def place_above(root, legend) -> None:
@@ -431,31 +648,17 @@ def place_above(root, legend) -> None:
     the id ``legend-graph`` and the class ``legend`` (its title and background left out).
     """
     graph = root.find(_SVG + "g")
-    legend_graph = legend.find(_SVG + "g")
-    if graph is None or legend_graph is None:
+    if graph is None:
         return
-    main_w, main_h = _canvas(root)
-    legend_w, legend_h = _canvas(legend)
-    width, height = max(main_w, legend_w), main_h + legend_h
-    match = _TRANSLATE.search(graph.get("transform", ""))
-    if match is None:
+    placed = _placement(root.get("viewBox", "0 0 0 0"), graph.get("transform", ""), legend)
+    if placed is None:
         return
-    tx, ty = float(match.group(1)), float(match.group(2)) + legend_h
-    graph.set("transform", f"scale(1 1) rotate(0) translate({tx:g} {ty:g})")
+    width, height, viewbox, transform, points = placed
+    graph.set("transform", transform)
     background = graph.find(_SVG + "polygon")
-    if background is not None:  # the canvas in the graph group's coordinates (y grows upwards)
-        x0, x1, top, bottom = -tx, width - tx, -ty, height - ty
-        background.set(
-            "points", f"{x0:g},{bottom:g} {x0:g},{top:g} {x1:g},{top:g} {x1:g},{bottom:g} {x0:g},{bottom:g}"
-        )
-    copy = deepcopy(legend_graph)
-    copy.set("id", "legend-graph")
-    copy.set("class", "legend")
-    for child in list(copy)[:2]:  # Graphviz's <title> and background polygon come first
-        if child.tag in (_SVG + "title", _SVG + "polygon"):
-            copy.remove(child)
-    copy.tail = "\n"
-    root.append(copy)
-    root.set("width", f"{round(width)}pt")
-    root.set("height", f"{round(height)}pt")
-    root.set("viewBox", f"0.00 0.00 {width:.2f} {height:.2f}")
+    if background is not None:
+        background.set("points", points)
+    root.append(_legend_copy(legend))
+    root.set("width", width)
+    root.set("height", height)
+    root.set("viewBox", viewbox)
