@@ -260,6 +260,7 @@ HOSTILE_TEXT = (
     "FROM x--y AS b-->c\n"
     "LABEL a=\"--><script>alert(1)</script>\" b='<svg onload=alert(1)>'\n"
     "COPY --from=x--y /a&b /c<d\n"
+    "COPY /x&#45;y&quot;z&#39; /w\n"
     "FROM scratch\n"
     "COPY --from=b-->c / /\n"
 )
@@ -304,6 +305,7 @@ def test_graphviz_svg_made_safe_as_text_is_what_the_tree_gives(monkeypatch):
     hostile_layers = by_text[-1]
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in hostile_layers and b"<script" not in hostile_layers
     assert b"&lt;!-- not a comment --&gt;" in hostile_layers and b"b--&gt;c" in hostile_layers
+    assert b"/x&amp;#45;y&amp;quot;z&amp;#39; /w" in hostile_layers  # references typed stay text
 
 
 @pytest.mark.dot
