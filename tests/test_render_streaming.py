@@ -370,7 +370,7 @@ def test_an_early_finish_of_graphviz_svg_gives_the_ordinary_answer(tail):
 @pytest.mark.parametrize("name", ["PLAIN", "_PLAIN_CONTENT", "_COMMENT"])
 def test_text_checks_fail_in_linear_time(name):
     # a long run of text and then something that does not match: a backtracking loop tries every
-    # way to cut the run (2**n), a possessive one gives up at once
+    # way to cut the run (2**n); one whose runs must end at a "<" gives up at once
     from webapp.render import sanitize as sz
 
     pattern = getattr(sz, name)
