@@ -382,3 +382,36 @@ def test_text_checks_fail_in_linear_time(name):
         assert pattern.fullmatch(comment) is None
     sz._COMMENT.sub(b"", comment * 50)
     assert time.perf_counter() - started < 1
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b'viewBox="0.00 0.00 62.00 116.00"', b'viewBox="0.00 62.00 116.00"'),
+        (b"translate(4 112)", b"translate(- .)"),
+        (b'<g id="node1"', b'<g id="no&amp;de1"'),
+    ],
+    ids=["three-number-viewbox", "bad-translation", "reference-in-id"],
+)
+def test_graphviz_svg_the_text_way_is_unsure_of_is_answered_the_tree_way(change, monkeypatch):
+    # never a ValueError (a 500) from odd numbers: the legend is then left out, as place_above does
+    from webapp import analyze
+    from webapp.render import legend_scene, rounded_ids, scene_to_dot
+    from webapp.render import sanitize as sz
+    from webapp.render.scene import build_scene
+
+    raw = gv.run_dot_raw("digraph g { a -> b; }", "svg")
+    old, new = change
+    assert old in raw
+    scene = build_scene(analyze("FROM alpine AS a\nFROM a\n"), "stages")
+    with gv.DotRunner() as runner:
+        legend_dot = scene_to_dot(legend_scene(scene), square=True)
+        legend = runner._legend(legend_dot, None, None, rounded_ids(legend_scene(scene)))
+    tree = sz._tree_text
+    used: list[int] = []
+    monkeypatch.setattr(sz, "_tree_text", lambda *args: used.append(1) or tree(*args))
+    sanitizer = SvgSanitizer(legend, rounded=frozenset({"node1", "no&de1"}))
+    sanitizer.feed(raw.replace(old, new, 1))
+    out = sanitizer.close()
+    assert used and out.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')

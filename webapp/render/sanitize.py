@@ -485,11 +485,13 @@ class _GraphvizText:
     def _round(self, piece: bytes) -> bytes | None:
         """``piece`` with the boxes of each rounded group rounded, as :func:`round_boxes` does it
         in a tree (every rectangle polygon of the group: a target's box has two); None when a
-        polygon there is not written as Graphviz writes one."""
+        polygon there is not written as Graphviz writes one, or a group's id holds a reference."""
         out: list[bytes] = []
         at = 0
         for group in _GROUP_START.finditer(piece):
             if group.group(1) not in self._rounded:
+                if b"&" in group.group(1):  # an id written with a reference: the tree compares it read
+                    return None
                 continue
             end = piece.find(b"</g>", group.end())
             if end < 0:
@@ -612,10 +614,13 @@ def _placement(viewbox: str, transform: str, legend) -> tuple[str, str, str, str
     match = _TRANSLATE.search(transform)
     if match is None:
         return None
-    main_w, main_h = _canvas(viewbox)
-    legend_w, legend_h = _canvas(legend.get("viewBox", "0 0 0 0"))
+    try:
+        main_w, main_h = _canvas(viewbox)
+        legend_w, legend_h = _canvas(legend.get("viewBox", "0 0 0 0"))
+        tx, ty = float(match.group(1)), float(match.group(2)) + legend_h
+    except ValueError:  # not four numbers, or a translation that is not two
+        return None
     width, height = max(main_w, legend_w), main_h + legend_h
-    tx, ty = float(match.group(1)), float(match.group(2)) + legend_h
     # the canvas in the graph group's coordinates (y grows upwards)
     x0, x1, top, bottom = -tx, width - tx, -ty, height - ty
     return (
