@@ -169,7 +169,7 @@ def _alternatives(names, first) -> bytes:
     return b"|".join(re.escape(n.encode()) for n in ordered)
 
 
-_PLAIN_VALUE = rb'="[^"<>:(@&]*"'
+_PLAIN_VALUE = rb'="[^"<>:(@&\x00-\x1f]*"'
 _PLAIN_ATTRIBUTE = (
     rb"(?:(?:"
     + _alternatives(ALLOWED_ATTRIBUTES - _NAME_ATTRIBUTES - {"transform"}, _COMMON_ATTRIBUTES)
@@ -179,9 +179,20 @@ _PLAIN_ATTRIBUTE = (
     + rb'|transform="(?:(?:scale|rotate|translate)\([-+0-9. e]*\) ?)*")'
 )
 _PLAIN_TAG = rb"(?:" + _alternatives(ALLOWED_ELEMENTS, _COMMON_ELEMENTS) + rb")"
+_PLAIN_TEXT = rb"[^<>\x00-\x08\x0b\x0c\x0e-\x1f\r]+(?![^<])"
+"""A whole run of text as lxml writes it: ``>`` is escaped, no control character but tab and
+newline (XML has no others, and reads a carriage return as a newline)."""
 PLAIN = re.compile(
     rb'<svg xmlns="http://www\.w3\.org/2000/svg"(?: ' + _PLAIN_ATTRIBUTE + rb")*>"
-    rb"(?:[^<]+(?![^<])|</" + _PLAIN_TAG + rb">|<" + _PLAIN_TAG + rb"(?: " + _PLAIN_ATTRIBUTE + rb")*/?>)*"
+    rb"(?:"
+    + _PLAIN_TEXT
+    + rb"|</"
+    + _PLAIN_TAG
+    + rb">|<"
+    + _PLAIN_TAG
+    + rb"(?: "
+    + _PLAIN_ATTRIBUTE
+    + rb")*/?>)*"
 )
 """lxml's serialisation of an SVG root holding only what the sanitiser keeps unchanged.
 
@@ -376,10 +387,12 @@ _REFERENCES = ((b"&#45;", b"-"), (b"&quot;", b'"'), (b"&#39;", b"'"))
 """The character references Graphviz writes that lxml writes back as the character itself."""
 _OTHER_REFERENCE = re.compile(rb"&(?!amp;|lt;|gt;)")
 _GROUP_START = re.compile(rb'<g id="([^"]*)"')
+_BALANCED = tuple((b"<%s " % t, b"<%s>" % t, b"</%s>" % t) for t in (b"svg", b"g", b"text", b"title"))
+"""The elements Graphviz opens and closes around content (the others it writes empty)."""
 _POLYGON = re.compile(
     rb'<polygon ((?:(?!points=)[a-z-]+="[^"]*" )*)points="([^"]*)"((?: [a-z-]+="[^"]*")*)/>'
 )
-_PLAIN_CONTENT = re.compile(PLAIN.pattern[PLAIN.pattern.index(rb"(?:[^<]+(?![^<])|") :])
+_PLAIN_CONTENT = re.compile(PLAIN.pattern[PLAIN.pattern.index(rb"(?:" + _PLAIN_TEXT) :])
 """:data:`PLAIN` without the root's start tag: any run of its text and tags."""
 
 
@@ -453,11 +466,20 @@ class _GraphvizText:
             legend = _legend_text(self._legend)
             if legend is None:
                 return None
-        return b"".join((*self._out, rest, legend, b"</svg>\n"))
+        out = b"".join((*self._out, rest, legend, b"</svg>\n"))
+        # each piece was read as a run of tags and text; that they close as they open is the
+        # parser's business in the tree way: here, at least as many of each as Graphviz writes
+        for start, start_bare, end in _BALANCED:
+            if out.count(start) + out.count(start_bare) != out.count(end):
+                return None
+        return out
 
     def _head(self, width, height, viewbox, transform, title, points) -> bytes | None:
         if self._legend is not None:
-            placed = _placement(viewbox.decode(), transform.decode(), self._legend)
+            try:
+                placed = _placement(viewbox.decode("ascii"), transform.decode("ascii"), self._legend)
+            except UnicodeDecodeError:
+                return None
             if placed is None:
                 return None
             width, height, viewbox, transform, points = (v.encode() for v in placed)
@@ -466,9 +488,19 @@ class _GraphvizText:
             b'<g id="graph0" class="graph" transform="%s">\n<title>%s</title>\n'
             b'<polygon fill="white" stroke="transparent" points="%s"/>\n'
         ) % (width, height, viewbox, transform, title, points)
+        if not title.isascii():
+            try:
+                title.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
         return head if PLAIN.fullmatch(head) else None
 
     def _content(self, piece: bytes) -> bytes | None:
+        if not piece.isascii():
+            try:
+                piece.decode("utf-8")
+            except UnicodeDecodeError:  # lxml refuses the document: so does the tree way
+                return None
         if b"<!--" in piece:
             piece = _COMMENT.sub(b"", piece)
         for reference, character in _REFERENCES:
@@ -485,7 +517,8 @@ class _GraphvizText:
     def _round(self, piece: bytes) -> bytes | None:
         """``piece`` with the boxes of each rounded group rounded, as :func:`round_boxes` does it
         in a tree (every rectangle polygon of the group: a target's box has two); None when a
-        polygon there is not written as Graphviz writes one, or a group's id holds a reference."""
+        polygon there is not written as Graphviz writes one or may not be the group's own child,
+        or a group's id holds a reference."""
         out: list[bytes] = []
         at = 0
         for group in _GROUP_START.finditer(piece):
@@ -498,6 +531,11 @@ class _GraphvizText:
                 return None
             first = piece.find(b"<polygon ", group.end(), end)
             while first >= 0:
+                # a child of the group only if all before it in the group is closed: n elements
+                # written <x/> and m written <x>...</x> hold n + 2m "<" and n "/>" and m "</"
+                before = piece[group.end() : first]
+                if before.count(b"<") != before.count(b"/>") + 2 * before.count(b"</"):
+                    return None
                 polygon = _POLYGON.match(piece, first)
                 if polygon is None:
                     return None
