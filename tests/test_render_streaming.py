@@ -548,15 +548,23 @@ def test_graphviz_svg_changed_at_random_is_answered_as_the_tree_answers(fuzz_bas
 
 
 @pytest.mark.dot
-def test_a_polygon_inside_a_label_of_a_rounded_box_is_not_rounded_as_the_box_is(fuzz_base, monkeypatch):
+@pytest.mark.parametrize("where", ["after-the-outline", "around-the-outline"])
+def test_a_polygon_inside_a_label_of_a_rounded_box_is_not_rounded_as_the_box_is(
+    where, fuzz_base, monkeypatch
+):
     # (found by the random changes above) only the group's own polygons are its outline
     from webapp.render import sanitize as sz
 
     raw, legend, rounded = fuzz_base
     group = raw.index(b'<g id="stage&#45;0"')
-    label = raw.index(b"<text ", group)
-    inside = raw.index(b">", label) + 1
-    data = raw[:inside] + b'<polygon fill="none" points="1,1 1,2 2,2 2,1 1,1"/>' + raw[inside:]
+    if where == "after-the-outline":  # a polygon inside the first label
+        label = raw.index(b"<text ", group)
+        inside = raw.index(b">", label) + 1
+        data = raw[:inside] + b'<polygon fill="none" points="1,1 1,2 2,2 2,1 1,1"/>' + raw[inside:]
+    else:  # the outline itself inside a label
+        outline = raw.index(b"<polygon ", group)
+        end = raw.index(b"/>", outline) + 2
+        data = raw[:outline] + b"<text>" + raw[outline:end] + b"</text>" + raw[end:]
 
     def answer(way) -> bytes:
         monkeypatch.setattr(sz, "_GraphvizText", way)

@@ -387,8 +387,8 @@ _REFERENCES = ((b"&#45;", b"-"), (b"&quot;", b'"'), (b"&#39;", b"'"))
 """The character references Graphviz writes that lxml writes back as the character itself."""
 _OTHER_REFERENCE = re.compile(rb"&(?!amp;|lt;|gt;)")
 _GROUP_START = re.compile(rb'<g id="([^"]*)"')
-_BALANCED = tuple((b"<%s " % t, b"<%s>" % t, b"</%s>" % t) for t in (b"svg", b"g", b"text", b"title"))
-"""The elements Graphviz opens and closes around content (the others it writes empty)."""
+_BOX_START = re.compile(rb'(?: class="[^"<>]*")?>\n<title>[^<]*</title>\n')
+"""What Graphviz writes between a group's id and its outline: the rest of the start tag, the title."""
 _POLYGON = re.compile(
     rb'<polygon ((?:(?!points=)[a-z-]+="[^"]*" )*)points="([^"]*)"((?: [a-z-]+="[^"]*")*)/>'
 )
@@ -429,6 +429,7 @@ class _GraphvizText:
         self._rounded = frozenset(i.encode("utf-8") for i in rounded)
         self._buffer = bytearray()  # what has arrived and is not yet made safe
         self._out: list[bytes] | None = None  # safe pieces, once the head has been read
+        self._unclosed = 2  # elements open after the head: the root and the graph's group
 
     def feed(self, chunk: bytes) -> bool:
         """Take a piece; False when this is not a drawing this way can make safe."""
@@ -466,13 +467,11 @@ class _GraphvizText:
             legend = _legend_text(self._legend)
             if legend is None:
                 return None
-        out = b"".join((*self._out, rest, legend, b"</svg>\n"))
-        # each piece was read as a run of tags and text; that they close as they open is the
-        # parser's business in the tree way: here, at least as many of each as Graphviz writes
-        for start, start_bare, end in _BALANCED:
-            if out.count(start) + out.count(start_bare) != out.count(end):
-                return None
-        return out
+        # each piece was read as a run of tags and text; that they nest is the parser's business
+        # in the tree way: here, at least that every element closes (see _content)
+        if self._unclosed != 1:  # the root's start tag is in the head, its end tag added here
+            return None
+        return b"".join((*self._out, rest, legend, b"</svg>\n"))
 
     def _head(self, width, height, viewbox, transform, title, points) -> bytes | None:
         if self._legend is not None:
@@ -512,7 +511,12 @@ class _GraphvizText:
             piece = self._round(piece)
             if piece is None:
                 return None
-        return piece if _PLAIN_CONTENT.fullmatch(piece) else None
+        if not _PLAIN_CONTENT.fullmatch(piece):
+            return None
+        # elements opened and not closed: n written <x/> and m written <x>...</x> hold n + 2m "<"
+        # (every "<" of a plain text opens a tag), n "/>" and m "</"
+        self._unclosed += piece.count(b"<") - piece.count(b"/>") - 2 * piece.count(b"</")
+        return piece
 
     def _round(self, piece: bytes) -> bytes | None:
         """``piece`` with the boxes of each rounded group rounded, as :func:`round_boxes` does it
@@ -530,12 +534,11 @@ class _GraphvizText:
             if end < 0:
                 return None
             first = piece.find(b"<polygon ", group.end(), end)
+            # the group's own outline only where Graphviz puts it: right after the group's title,
+            # then each further outline on the next line (a target's box has two)
+            if first >= 0 and not _BOX_START.fullmatch(piece, group.end(), first):
+                return None
             while first >= 0:
-                # a child of the group only if all before it in the group is closed: n elements
-                # written <x/> and m written <x>...</x> hold n + 2m "<" and n "/>" and m "</"
-                before = piece[group.end() : first]
-                if before.count(b"<") != before.count(b"/>") + 2 * before.count(b"</"):
-                    return None
                 polygon = _POLYGON.match(piece, first)
                 if polygon is None:
                     return None
@@ -546,6 +549,8 @@ class _GraphvizText:
                     out += (piece[at:first], b"<path", attributes, b' d="', d.encode(), b'"/>')
                     at = polygon.end()
                 first = piece.find(b"<polygon ", polygon.end(), end)
+                if first >= 0 and first != polygon.end() + 1:
+                    return None
         if not out:
             return piece
         out.append(piece[at:])
