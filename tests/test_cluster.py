@@ -318,7 +318,8 @@ def test_killing_an_instance_loses_no_acknowledged_link(cluster):
         )
         assert len(busy) <= max(1, len(after) // 50), f"the other instance is rarely too busy: {timeline}"
         assert all(r[4].get("Retry-After") for r in busy), "a busy answer says when to ask again"
-        assert after[-1][1] == 201, timeline
+        # and it keeps creating to the end (the rare busy answer may be the very last one)
+        assert any(r[1] == 201 for r in after[-5:]), timeline
         statuses = {r[1] for r in load.results}
         assert statuses <= {201, 502, 503, -1}, "only requests caught in the killed instance fail"
         # an answer cut short (its headers sent, then the instance killed) was sent before the kill
